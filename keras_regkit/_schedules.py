@@ -1,0 +1,200 @@
+"""The one mechanism for arguments that may change during training.
+
+A `ScheduledValue` wraps an argument that is "a float or a schedule":
+
+- a float stays a plain Python float, read as a constant: no variable,
+  no cost;
+- a schedule (see `keras_regkit.schedules`) is evaluated at index 0 at
+  construction (so a bad schedule fails early) and its value lives in a
+  non-trainable float32 `keras.Variable`. Layers and regularizers read
+  that variable inside their math, so when
+  `keras_regkit.callbacks.ScheduleCallback` assigns a new value the
+  compiled training step sees it without being retraced.
+
+Every value a schedule produces is validated with the same check as a
+constant argument, so a schedule that goes negative mid-training raises
+the usual `ValueError` naming the argument, from the callback, before
+the value is used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import keras
+
+from keras_regkit import _validation
+
+
+def is_schedule(value: Any) -> bool:
+    """Whether ``value`` is a schedule rather than a constant."""
+    return callable(value) or isinstance(value, dict)
+
+
+class ScheduledValue:
+    """A float argument that is either constant or scheduled.
+
+    Args:
+        value: A number, a schedule (any callable ``f(index) -> float``)
+            or a serialized schedule (a dict from `get_config`).
+        name: The argument's name, for messages, the variable and logs.
+        check: Validates one concrete value: ``check(name, value)``
+            returns the value as a float or raises. For example
+            ``functools.partial(_validation.check_float, low=0)``.
+        scale: A constant factor applied after validation (the textbook
+            λ/(2m) form of L2 uses ``scale=1 / (2 * m)``).
+
+    Example:
+    >>> from functools import partial
+    >>> from keras_regkit import _validation, schedules
+    >>> nonneg = partial(_validation.check_float, low=0)
+    >>> ScheduledValue(0.5, name="l2", check=nonneg).read()
+    0.5
+    >>> ramp = ScheduledValue(
+    ...     schedules.Linear(0.0, 1.0, duration=2), name="l2", check=nonneg
+    ... )
+    >>> ramp.update(1)
+    0.5
+    """
+
+    def __init__(
+        self,
+        value: Any,
+        *,
+        name: str,
+        check: Callable[[str, Any], float],
+        scale: float = 1.0,
+    ):
+        self.name = name
+        self.scale = float(scale)
+        self._check = check
+        self.variable = None
+        if isinstance(value, dict):
+            value = keras.saving.deserialize_keras_object(value)
+        if callable(value):
+            self.schedule = value
+            self.current = self.value_at(0)
+            self.variable = keras.Variable(
+                self.current, dtype="float32", trainable=False, name=name
+            )
+        else:
+            self.schedule = None
+            self.constant = check(name, value)
+            self.current = self.constant * self.scale
+
+    @property
+    def is_constant(self) -> bool:
+        return self.schedule is None
+
+    @property
+    def unit(self) -> str:
+        """``"epoch"`` or ``"step"``: what the schedule is indexed by."""
+        return getattr(self.schedule, "unit", "epoch")
+
+    def value_at(self, index: int) -> float:
+        """The validated, scaled value at epoch or step ``index``."""
+        if self.is_constant:
+            return self.current
+        raw = self.schedule(index)
+        if hasattr(raw, "shape"):
+            raw = keras.ops.convert_to_numpy(raw).item()
+        return self._check(self.name, raw) * self.scale
+
+    def update(self, index: int) -> float:
+        """Moves a scheduled value to ``index``; returns the new value."""
+        if not self.is_constant:
+            value = self.value_at(index)
+            if value != self.current:
+                self.variable.assign(value)
+                self.current = value
+        return self.current
+
+    def read(self, dtype: str | None = None):
+        """The value for use in math: a float, or the variable's value.
+
+        Args:
+            dtype: If given and the value is scheduled, the variable is
+                cast to this dtype.
+
+        Returns:
+            A Python float for a constant, a backend tensor otherwise.
+        """
+        if self.is_constant:
+            return self.current
+        value = self.variable.value
+        return keras.ops.cast(value, dtype) if dtype else value
+
+    def is_zero(self) -> bool:
+        """True for a constant zero (the term can be skipped entirely)."""
+        return self.is_constant and self.current == 0.0
+
+    def config_value(self):
+        """The argument as the user gave it, for `get_config`."""
+        if self.is_constant:
+            return self.constant
+        return keras.saving.serialize_keras_object(self.schedule)
+
+
+def nonnegative(name: str, value: Any) -> float:
+    """The check for strengths: a finite float >= 0."""
+    return _validation.check_float(name, value, low=0.0)
+
+
+def _attached_objects(layer):
+    """The layer and the regularizers attached to it or its weights."""
+    objects = [layer]
+    for attribute in vars(layer).values():
+        if isinstance(attribute, keras.regularizers.Regularizer):
+            objects.append(attribute)
+    for variable in getattr(layer, "_trainable_variables", []):
+        regularizer = getattr(variable, "regularizer", None)
+        if regularizer is not None:
+            objects.append(regularizer)
+    return objects
+
+
+def _flatten_layers(model):
+    if hasattr(model, "_flatten_layers"):
+        return list(model._flatten_layers(include_self=True))
+    return [model]
+
+
+def find_scheduled_values(model) -> dict[str, ScheduledValue]:
+    """Finds every scheduled (non-constant) value used by a model.
+
+    Looks at every layer (nested ones included), the regularizers set as
+    layer attributes and the regularizers attached to weights.
+
+    Args:
+        model: A built or unbuilt `keras.Model` or layer.
+
+    Returns:
+        A dict from a log name to each distinct `ScheduledValue`. The log
+        name is the value's own name (e.g. ``"l2"``) when that is unique,
+        otherwise ``"<layer name>/<name>"``.
+    """
+    found = []
+    seen = set()
+    for layer in _flatten_layers(model):
+        for obj in _attached_objects(layer):
+            for attribute in vars(obj).values():
+                if (
+                    isinstance(attribute, ScheduledValue)
+                    and not attribute.is_constant
+                    and id(attribute) not in seen
+                ):
+                    seen.add(id(attribute))
+                    found.append((layer.name, attribute))
+    counts = {}
+    for _, value in found:
+        counts[value.name] = counts.get(value.name, 0) + 1
+    named = {}
+    for owner, value in found:
+        key = value.name if counts[value.name] == 1 else f"{owner}/{value.name}"
+        unique, n = key, 1
+        while unique in named:
+            n += 1
+            unique = f"{key}_{n}"
+        named[unique] = value
+    return named

@@ -1,0 +1,3 @@
+"""tf.data augmentation pipelines (see the augmentation issue)."""
+
+__all__ = []

@@ -1,0 +1,5 @@
+"""Training callbacks."""
+
+from keras_regkit.callbacks.schedule_callback import ScheduleCallback
+
+__all__ = ["ScheduleCallback"]

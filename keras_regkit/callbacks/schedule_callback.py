@@ -1,0 +1,95 @@
+"""The callback that moves every scheduled value during training."""
+
+from __future__ import annotations
+
+import warnings
+
+import keras
+
+from keras_regkit import _schedules
+from keras_regkit import _validation
+
+
+@keras.saving.register_keras_serializable(package="keras_regkit")
+class ScheduleCallback(keras.callbacks.Callback):
+    """Updates every scheduled strength and rate of a model during `fit`.
+
+    It finds, at the start of training, every argument of a keras_regkit
+    layer or regularizer that was given a schedule instead of a float
+    (see `keras_regkit.schedules`), and assigns its value: at the start of
+    each epoch for schedules with ``unit="epoch"``, before each batch for
+    ``unit="step"``. The values live in non-trainable variables read by the
+    compiled training step, so nothing is retraced. With ``log=True`` the
+    current values are added to the epoch logs (the progress bar and
+    ``History`` show them, e.g. as ``l2``).
+
+    The step index is the optimizer's iteration count, so it continues
+    across several `fit` calls; the epoch index is the one `fit` passes
+    (it honours ``initial_epoch``).
+
+    Args:
+        log: Whether to add the current values to the epoch logs.
+        warn_if_unused: Warn when the model has no scheduled value.
+
+    Example:
+    >>> import keras, numpy as np
+    >>> import keras_regkit as rk
+    >>> reg = rk.regularizers.L2(rk.schedules.Linear(0.0, 1e-3, duration=2))
+    >>> dense = keras.layers.Dense(1, kernel_regularizer=reg)
+    >>> model = keras.Sequential([dense])
+    >>> model.compile("sgd", "mse")
+    >>> history = model.fit(np.ones((8, 3)), np.ones((8, 1)), epochs=3,
+    ...     verbose=0, callbacks=[rk.callbacks.ScheduleCallback()])
+    >>> [round(v, 6) for v in history.history["l2"]]
+    [0.0, 0.0005, 0.001]
+    """
+
+    def __init__(self, log: bool = True, warn_if_unused: bool = True):
+        super().__init__()
+        self.log = _validation.check_type("log", log, bool, "a bool")
+        self.warn_if_unused = _validation.check_type(
+            "warn_if_unused", warn_if_unused, bool, "a bool"
+        )
+        self.values = {}
+        self._step = 0
+        self._epoch_start_step = 0
+
+    def _values_by_unit(self, unit):
+        return [v for v in self.values.values() if v.unit == unit]
+
+    def on_train_begin(self, logs=None):
+        self.values = _schedules.find_scheduled_values(self.model)
+        if not self.values and self.warn_if_unused:
+            warnings.warn(
+                "ScheduleCallback found no scheduled value in the model: "
+                "pass a keras_regkit schedule as a strength or rate.",
+                stacklevel=2,
+            )
+        optimizer = getattr(self.model, "optimizer", None)
+        iterations = getattr(optimizer, "iterations", None)
+        self._epoch_start_step = (
+            int(iterations) if iterations is not None else 0
+        )
+        self._step = self._epoch_start_step
+        self._step_values = self._values_by_unit("step")
+        self._epoch_values = self._values_by_unit("epoch")
+
+    def on_epoch_begin(self, epoch, logs=None):
+        for value in self._epoch_values:
+            value.update(epoch)
+
+    def on_train_batch_begin(self, batch, logs=None):
+        for value in self._step_values:
+            value.update(self._epoch_start_step + batch)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._step = self._epoch_start_step + batch + 1
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._epoch_start_step = self._step
+        if self.log and logs is not None:
+            for key, value in self.values.items():
+                logs[key] = value.current
+
+    def get_config(self):
+        return {"log": self.log, "warn_if_unused": self.warn_if_unused}

@@ -1,0 +1,101 @@
+"""Weight regularizers: drop-in L1/L2/L1L2, elastic net, group lasso and
+orthogonality.
+
+Every strength may be a float or a schedule (`keras_regkit.schedules`),
+updated during `fit` by `keras_regkit.callbacks.ScheduleCallback`.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import keras
+
+from keras_regkit.regularizers.apply import apply
+from keras_regkit.regularizers.elastic_net import ElasticNet
+from keras_regkit.regularizers.group_lasso import GroupLasso
+from keras_regkit.regularizers.l1_l2 import L1
+from keras_regkit.regularizers.l1_l2 import L1L2
+from keras_regkit.regularizers.l1_l2 import L2
+from keras_regkit.regularizers.orthogonal import Orthogonal
+
+ALL_OBJECTS = (L1, L2, L1L2, ElasticNet, GroupLasso, Orthogonal)
+# Class names, and the snake-case aliases Keras uses ("l1", "l2", "l1l2"),
+# plus "l1_l2" as Keras 2 spelled it.
+ALL_OBJECTS_DICT = {cls.__name__: cls for cls in ALL_OBJECTS}
+ALL_OBJECTS_DICT.update(
+    {
+        "l1": L1,
+        "l2": L2,
+        "l1l2": L1L2,
+        "l1_l2": L1L2,
+        "elastic_net": ElasticNet,
+        "group_lasso": GroupLasso,
+        "orthogonal": Orthogonal,
+    }
+)
+
+
+def serialize(regularizer) -> dict:
+    """Serializes a regularizer to a config dict (as Keras's does).
+
+    Example:
+    >>> serialize(L2(0.5))["config"]
+    {'l2': 0.5, 'lam': None, 'num_examples': None}
+    """
+    return keras.saving.serialize_keras_object(regularizer)
+
+
+def deserialize(config, custom_objects=None):
+    """Rebuilds a regularizer from `serialize`'s output."""
+    return keras.saving.deserialize_keras_object(
+        config, module_objects=ALL_OBJECTS_DICT, custom_objects=custom_objects
+    )
+
+
+def get(identifier):
+    """Retrieves a regularizer, as `keras.regularizers.get` does.
+
+    Strings name ours first, with Keras's aliases (``"l1"``, ``"l2"``,
+    ``"l1l2"``, ``"L2"``, ...) and ours (``"elastic_net"``,
+    ``"group_lasso"``, ``"orthogonal"``); other strings go to Keras.
+
+    Args:
+        identifier: None, a string, a config dict, a class or a callable.
+
+    Returns:
+        A regularizer instance, or None.
+
+    Example:
+    >>> type(get("l2")).__module__
+    'keras_regkit.regularizers.l1_l2'
+    """
+    if identifier is None:
+        return None
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    if isinstance(identifier, str):
+        if identifier in ALL_OBJECTS_DICT:
+            return ALL_OBJECTS_DICT[identifier]()
+        return keras.regularizers.get(identifier)
+    if inspect.isclass(identifier):
+        return identifier()
+    if callable(identifier):
+        return identifier
+    raise ValueError(
+        f"Could not interpret regularizer identifier: {identifier!r}"
+    )
+
+
+__all__ = [
+    "ElasticNet",
+    "GroupLasso",
+    "L1",
+    "L1L2",
+    "L2",
+    "Orthogonal",
+    "apply",
+    "deserialize",
+    "get",
+    "serialize",
+]

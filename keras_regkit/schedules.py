@@ -1,0 +1,234 @@
+"""Schedules: values that change with the epoch or step during training.
+
+A schedule maps a training-time index (the epoch, or the global step) to
+a float. Any argument of keras_regkit documented as "a float or a
+schedule" accepts one of these, a Keras
+`keras.optimizers.schedules.LearningRateSchedule`, or any callable
+`f(index) -> float`. The value is held in a non-trainable variable that
+`keras_regkit.callbacks.ScheduleCallback` updates during `fit`, so a
+change never retraces the training step.
+
+Plain callables and Keras learning-rate schedules are called with the
+epoch index; wrap them in `Custom(fn, unit="step")` to call them with the
+global step instead.
+"""
+
+from __future__ import annotations
+
+import abc
+import bisect
+import math
+
+import keras
+
+from keras_regkit import _validation
+
+UNITS = ("epoch", "step")
+
+
+class Schedule(abc.ABC):
+    """Base class of keras_regkit schedules.
+
+    Args:
+        unit: ``"epoch"`` (the default: the schedule is called with the
+            0-based epoch index at the start of each epoch) or ``"step"``
+            (called with the global training step before each batch).
+    """
+
+    def __init__(self, unit: str = "epoch"):
+        self.unit = _validation.check_choice("unit", unit, UNITS)
+
+    @abc.abstractmethod
+    def __call__(self, index: int) -> float:
+        """Returns the value at epoch or step ``index``."""
+
+    def get_config(self) -> dict:
+        return {"unit": self.unit}
+
+    @classmethod
+    def from_config(cls, config: dict) -> Schedule:
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+def _check_ramp(start, end, duration, delay):
+    return (
+        _validation.check_float("start", start),
+        _validation.check_float("end", end),
+        _validation.check_int("duration", duration, low=1),
+        _validation.check_int("delay", delay, low=0),
+    )
+
+
+@keras.saving.register_keras_serializable(package="keras_regkit")
+class Linear(Schedule):
+    """Linear ramp from ``start`` to ``end``, then constant.
+
+    The value is ``start`` up to index ``delay``, moves linearly to ``end``
+    over the next ``duration`` indices and stays at ``end`` afterwards.
+    DropBlock's rate ramp and L2 warm-up are instances of this.
+
+    Args:
+        start: Value before and at the start of the ramp.
+        end: Value at and after the end of the ramp.
+        duration: Number of epochs (or steps) the ramp takes, >= 1.
+        delay: Number of epochs (or steps) before the ramp starts.
+        unit: ``"epoch"`` or ``"step"``.
+
+    Example:
+    >>> ramp = Linear(0.0, 1e-3, duration=4)
+    >>> [round(ramp(e), 6) for e in range(6)]
+    [0.0, 0.00025, 0.0005, 0.00075, 0.001, 0.001]
+    """
+
+    def __init__(self, start, end, duration, delay=0, unit="epoch"):
+        super().__init__(unit)
+        self.start, self.end, self.duration, self.delay = _check_ramp(
+            start, end, duration, delay
+        )
+
+    def progress(self, index: int) -> float:
+        """Fraction of the ramp done at ``index``, in [0, 1]."""
+        return min(max((index - self.delay) / self.duration, 0.0), 1.0)
+
+    def __call__(self, index):
+        return self.start + (self.end - self.start) * self.progress(index)
+
+    def get_config(self):
+        return {
+            "start": self.start,
+            "end": self.end,
+            "duration": self.duration,
+            "delay": self.delay,
+            **super().get_config(),
+        }
+
+
+@keras.saving.register_keras_serializable(package="keras_regkit")
+class Cosine(Linear):
+    """Half-cosine ramp from ``start`` to ``end``, then constant.
+
+    Like `Linear` but with the progress eased by ``(1 - cos(pi p)) / 2``:
+    slow at both ends of the ramp.
+
+    Args:
+        start: Value before the ramp.
+        end: Value after the ramp.
+        duration: Number of epochs (or steps) the ramp takes, >= 1.
+        delay: Number of epochs (or steps) before the ramp starts.
+        unit: ``"epoch"`` or ``"step"``.
+
+    Example:
+    >>> ramp = Cosine(1.0, 0.0, duration=2)
+    >>> [round(ramp(e), 6) for e in range(4)]
+    [1.0, 0.5, 0.0, 0.0]
+    """
+
+    def __call__(self, index):
+        eased = (1.0 - math.cos(math.pi * self.progress(index))) / 2.0
+        return self.start + (self.end - self.start) * eased
+
+
+@keras.saving.register_keras_serializable(package="keras_regkit")
+class Piecewise(Schedule):
+    """Piecewise-constant values changing at given boundaries.
+
+    The value is ``values[i]`` for ``boundaries[i-1] <= index <
+    boundaries[i]``: ``values[0]`` before the first boundary, ``values[-1]``
+    from the last one on.
+
+    Args:
+        boundaries: Strictly increasing non-negative integers.
+        values: Floats, one more than there are boundaries.
+        unit: ``"epoch"`` or ``"step"``.
+
+    Example:
+    >>> schedule = Piecewise([2, 4], [0.0, 1e-4, 1e-3])
+    >>> [schedule(e) for e in range(6)]
+    [0.0, 0.0, 0.0001, 0.0001, 0.001, 0.001]
+    """
+
+    def __init__(self, boundaries, values, unit="epoch"):
+        super().__init__(unit)
+        boundaries = [
+            _validation.check_int("boundaries", b, low=0) for b in boundaries
+        ]
+        if any(
+            later <= earlier
+            for earlier, later in zip(
+                boundaries[:-1], boundaries[1:], strict=True
+            )
+        ):
+            raise ValueError(
+                _validation.error_message(
+                    "boundaries", "strictly increasing integers", boundaries
+                )
+            )
+        values = [_validation.check_float("values", v) for v in values]
+        if len(values) != len(boundaries) + 1:
+            raise ValueError(
+                _validation.error_message(
+                    "values",
+                    f"{len(boundaries) + 1} values (one more than boundaries)",
+                    values,
+                )
+            )
+        self.boundaries = boundaries
+        self.values = values
+
+    def __call__(self, index):
+        return self.values[bisect.bisect_right(self.boundaries, index)]
+
+    def get_config(self):
+        return {
+            "boundaries": list(self.boundaries),
+            "values": list(self.values),
+            **super().get_config(),
+        }
+
+
+@keras.saving.register_keras_serializable(package="keras_regkit")
+class Custom(Schedule):
+    """Any callable (or Keras learning-rate schedule) with a chosen unit.
+
+    Args:
+        function: A callable ``f(index) -> float``, e.g. a Python function
+            or a `keras.optimizers.schedules.LearningRateSchedule`. It is
+            saved with `keras.saving.serialize_keras_object`: register a
+            function with `keras.saving.register_keras_serializable` to
+            make a model that uses it loadable without ``custom_objects``.
+        unit: ``"epoch"`` or ``"step"``.
+
+    Example:
+    >>> schedule = Custom(lambda step: 0.5 ** step, unit="step")
+    >>> schedule(3), schedule.unit
+    (0.125, 'step')
+    """
+
+    def __init__(self, function, unit="epoch"):
+        super().__init__(unit)
+        if isinstance(function, dict):
+            function = keras.saving.deserialize_keras_object(function)
+        if not callable(function):
+            raise TypeError(
+                _validation.error_message(
+                    "function", "a callable f(index) -> float", function
+                )
+            )
+        self.function = function
+
+    def __call__(self, index):
+        value = self.function(index)
+        return float(keras.ops.convert_to_numpy(value))
+
+    def get_config(self):
+        return {
+            "function": keras.saving.serialize_keras_object(self.function),
+            **super().get_config(),
+        }
+
+
+__all__ = ["Cosine", "Custom", "Linear", "Piecewise", "Schedule"]
