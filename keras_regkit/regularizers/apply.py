@@ -10,18 +10,22 @@ import keras
 
 from keras_regkit import _validation
 
-# Weight name -> the layer attribute that its constructor argument sets, where
-# that is not simply "<weight name>_regularizer".
+# Weight name -> the layer attributes its constructor argument may set, where
+# that is not simply "<weight name>_regularizer" (DepthwiseConv's weight is
+# called "kernel" but its argument is `depthwise_regularizer`).
 _CONFIG_ATTRIBUTES = {
-    "depthwise_kernel": "depthwise_regularizer",
-    "pointwise_kernel": "pointwise_regularizer",
-    "recurrent_kernel": "recurrent_regularizer",
+    "kernel": ("kernel_regularizer", "depthwise_regularizer"),
+    "depthwise_kernel": ("depthwise_regularizer",),
+    "pointwise_kernel": ("pointwise_regularizer",),
+    "recurrent_kernel": ("recurrent_regularizer",),
 }
 
 
 def _config_attribute(layer, weight_name):
-    name = _CONFIG_ATTRIBUTES.get(weight_name, f"{weight_name}_regularizer")
-    return name if hasattr(layer, name) else None
+    candidates = _CONFIG_ATTRIBUTES.get(
+        weight_name, (f"{weight_name}_regularizer",)
+    )
+    return next((name for name in candidates if hasattr(layer, name)), None)
 
 
 def _own_weights(layer):
@@ -84,9 +88,9 @@ def apply(
     attribute (so ``model.save`` / ``load_model`` keep it). Unbuilt layers
     get the attribute only and pick it up when they are built.
 
-    Recompile (``model.compile``) after calling this on a model that was
-    already trained, so the training step is traced again with the
-    penalty.
+    A model that was already trained has its compiled train and test
+    functions dropped, so the next `fit` / `evaluate` traces them again
+    with the penalty (no need to recompile).
 
     Args:
         model: A `keras.Model` (nested models and layers are searched) or
@@ -98,8 +102,9 @@ def apply(
             predicate ``f(layer) -> bool``.
         weights: The weight name(s) to regularize: ``"kernel"`` (Dense,
             Conv, EinsumDense, RNN cells), ``"bias"``, ``"embeddings"``,
-            ``"depthwise_kernel"``, ``"pointwise_kernel"``,
-            ``"recurrent_kernel"``, ...
+            ``"depthwise_kernel"`` and ``"pointwise_kernel"`` (SeparableConv;
+            DepthwiseConv's weight is ``"kernel"``), ``"recurrent_kernel"``,
+            ...
         overwrite: Replace a regularizer a weight already has. With
             ``False`` such weights are left as they are.
 
@@ -135,7 +140,9 @@ def apply(
         done.extend(
             _apply_to_layer(layer, regularizer, weight_names, overwrite)
         )
-    if not done:
+    if done:
+        _drop_compiled_functions(model)
+    else:
         raise ValueError(
             _validation.error_message(
                 "weights",
@@ -145,6 +152,13 @@ def apply(
             )
         )
     return done
+
+
+def _drop_compiled_functions(model):
+    """Makes the next fit/evaluate retrace with the new losses."""
+    for name in ("train_function", "test_function"):
+        if getattr(model, name, None) is not None:
+            setattr(model, name, None)
 
 
 def _apply_to_layer(layer, regularizer, weight_names, overwrite):

@@ -1,0 +1,128 @@
+"""Helpers shared by the test modules: small models and round trips."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+import keras_regkit as rk
+
+
+def dense_model(regularizer, input_dim=6, units=4):
+    """A two-layer MLP whose kernels carry ``regularizer``."""
+    return keras.Sequential(
+        [
+            keras.Input((input_dim,)),
+            keras.layers.Dense(
+                units, activation="relu", kernel_regularizer=regularizer
+            ),
+            keras.layers.Dense(1, kernel_regularizer=regularizer),
+        ]
+    )
+
+
+def conv_model(regularizer, height=7, width=5, channels=2):
+    """A small Conv2D model (non-square input) with regularized kernels."""
+    return keras.Sequential(
+        [
+            keras.Input((height, width, channels)),
+            keras.layers.Conv2D(
+                3, (3, 2), padding="same", kernel_regularizer=regularizer
+            ),
+            keras.layers.Flatten(),
+            keras.layers.Dense(1, kernel_regularizer=regularizer),
+        ]
+    )
+
+
+def regression_data(input_shape, n=32, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, *input_shape)).astype("float32")
+    y = rng.normal(size=(n, 1)).astype("float32")
+    return x, y
+
+
+def fit_save_load(model, x, y, path, callbacks=None, compare_losses=True):
+    """Fits briefly, checks the penalty is in `model.losses`, round-trips.
+
+    A scheduled strength restarts at index 0 in a loaded model (until a
+    `ScheduleCallback` moves it), so ``compare_losses=False`` skips the
+    comparison of the penalties for those.
+
+    Returns:
+        The reloaded model.
+    """
+    model.compile(keras.optimizers.SGD(0.01), "mse")
+    history = model.fit(
+        x, y, epochs=2, batch_size=8, verbose=0, callbacks=callbacks
+    )
+    assert np.all(np.isfinite(history.history["loss"]))
+    assert len(model.losses) >= 1
+    assert all(float(loss) > 0 for loss in model.losses)
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    np.testing.assert_allclose(
+        model.predict(x, verbose=0), loaded.predict(x, verbose=0), rtol=1e-6
+    )
+    if compare_losses:
+        np.testing.assert_allclose(
+            [float(v) for v in model.losses],
+            [float(v) for v in loaded.losses],
+            rtol=1e-6,
+        )
+    for before, after in zip(model.layers, loaded.layers, strict=True):
+        reg = getattr(before, "kernel_regularizer", None)
+        if reg is not None:
+            assert type(after.kernel_regularizer) is type(reg)
+            assert after.kernel_regularizer.get_config() == reg.get_config()
+    return loaded
+
+
+def scheduled_penalty_run(regularizer, epochs, input_dim=3):
+    """Trains with a frozen kernel of ones and zero data loss.
+
+    The reported loss of each epoch is then exactly the penalty on a kernel
+    of ones; a layer counts how often the training step is traced.
+
+    Returns:
+        (history dict, traces per epoch end).
+    """
+    counter = TraceCounter()
+    model = keras.Sequential(
+        [
+            keras.Input((input_dim,)),
+            counter,
+            keras.layers.Dense(
+                1,
+                use_bias=False,
+                kernel_initializer="ones",
+                kernel_regularizer=regularizer,
+            ),
+        ]
+    )
+    model.compile(keras.optimizers.SGD(0.0), "mse")
+    traces = []
+    record = keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: traces.append(counter.traces)
+    )
+    history = model.fit(
+        np.zeros((16, input_dim), "float32"),
+        np.zeros((16, 1), "float32"),
+        epochs=epochs,
+        batch_size=8,
+        verbose=0,
+        callbacks=[rk.callbacks.ScheduleCallback(), record],
+    )
+    return history.history, traces
+
+
+class TraceCounter(keras.layers.Layer):
+    """Identity layer counting the Python executions of `call` (traces)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.traces = 0
+
+    def call(self, x):
+        self.traces += 1
+        return x

@@ -1,0 +1,86 @@
+"""The ScheduledValue mechanism and its discovery in models."""
+
+import keras
+import pytest
+
+from keras_regkit import _schedules
+from keras_regkit import schedules
+from keras_regkit.regularizers import L1L2
+from keras_regkit.regularizers import L2
+
+
+def _value(value, **kwargs):
+    return _schedules.ScheduledValue(
+        value, name="l2", check=_schedules.nonnegative, **kwargs
+    )
+
+
+def test_constant_is_a_plain_float_without_variable():
+    value = _value(0.25, scale=2.0)
+    assert value.is_constant and value.variable is None
+    assert value.read() == 0.5 and value.read("float16") == 0.5
+    assert value.config_value() == 0.25
+    assert value.update(7) == 0.5
+
+
+def test_scheduled_value_lives_in_a_non_trainable_variable():
+    value = _value(schedules.Linear(0.0, 1.0, duration=4), scale=0.5)
+    assert not value.variable.trainable
+    assert value.variable.dtype == "float32"
+    assert float(value.read()) == 0.0
+    assert value.update(2) == 0.25
+    assert float(value.read()) == 0.25
+    assert value.read("float16").dtype == "float16"
+
+
+def test_schedule_values_are_validated():
+    with pytest.raises(ValueError, match="argument `l2`.*>= 0.*l2=-1.0"):
+        _value(schedules.Linear(-1.0, 1.0, duration=2))
+    value = _value(lambda epoch: 1.0 - epoch)
+    with pytest.raises(ValueError, match="argument `l2`"):
+        value.update(2)
+
+
+def test_unit_defaults_to_epoch_for_plain_callables():
+    assert _value(lambda epoch: 0.1).unit == "epoch"
+    assert _value(schedules.Custom(lambda s: 0.1, unit="step")).unit == "step"
+
+
+def test_accepts_serialized_schedule():
+    config = keras.saving.serialize_keras_object(schedules.Linear(0, 1, 2))
+    value = _value(config)
+    assert isinstance(value.schedule, schedules.Linear)
+
+
+def test_find_shared_and_distinct_values():
+    shared = L2(schedules.Linear(0.0, 1.0, duration=2))
+    other = L1L2(l1=schedules.Linear(0.0, 1.0, duration=2), l2=0.1)
+    model = keras.Sequential(
+        [
+            keras.Input((3,)),
+            keras.layers.Dense(2, kernel_regularizer=shared, name="a"),
+            keras.layers.Dense(2, kernel_regularizer=shared, name="b"),
+            keras.layers.Dense(
+                2,
+                kernel_regularizer=L2(schedules.Linear(0.0, 1.0, duration=2)),
+                bias_regularizer=other,
+                name="c",
+            ),
+        ]
+    )
+    found = _schedules.find_scheduled_values(model)
+    # The shared regularizer is found once; two distinct "l2" get owners.
+    assert sorted(found) == ["a/l2", "c/l2", "l1"]
+    assert found["a/l2"] is shared._l2
+    assert found["l1"] is other._l1
+
+
+def test_find_in_nested_models_and_on_variables():
+    inner = keras.Sequential(
+        [keras.Input((3,)), keras.layers.Dense(2, name="inner_dense")]
+    )
+    inner.layers[0].kernel.regularizer = L2(
+        schedules.Linear(0.0, 1.0, duration=2)
+    )
+    outer = keras.Sequential([keras.Input((3,)), inner])
+    assert list(_schedules.find_scheduled_values(outer)) == ["l2"]
