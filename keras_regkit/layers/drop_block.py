@@ -1,0 +1,449 @@
+"""DropBlock: dropout of contiguous blocks of a feature map.
+
+Reference:
+    Ghiasi, Lin and Le, "DropBlock: A regularization method for
+    convolutional networks", NeurIPS 2018. https://arxiv.org/abs/1810.12890
+
+How the rate becomes a seed probability. A block is dropped around every
+"seed" position; seeds are drawn only where a whole block fits inside the
+feature map, independently with probability ``gamma``. A position ``p``
+is then covered by ``c(p)`` possible seeds (fewer near the edges; ``c`` is
+a product of one count per axis, so any height != width, or depth, is
+handled) and dropped with probability ``1 - (1 - gamma) ** c(p)``.
+`drop_block_gamma` solves ``mean_p(1 - (1 - gamma) ** c(p)) = rate`` by
+Newton's method started at 0. Its first step is the paper's formula with
+the edge correction, ``rate / prod(b) * prod(S / (S - b + 1))``; the
+following steps correct for overlapping blocks, which the paper's formula
+ignores (it drops noticeably less than ``rate`` for large blocks). So
+``rate`` is exactly the expected fraction of units dropped.
+
+Rescaling. Each kept unit at position ``p`` is divided by its expected
+keep probability ``(1 - gamma) ** c(p)``, so the expected output equals
+the input at every position (the paper divides by the kept fraction
+actually drawn, which is unbiased only on average and divides by zero when
+everything is dropped).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_regkit import _schedules
+from keras_regkit import _validation
+
+_DATA_FORMATS = ("channels_last", "channels_first")
+_NEWTON_STEPS = 8
+_check_rate = partial(
+    _validation.check_float, low=0.0, high=1.0, high_inclusive=False
+)
+
+
+def block_seed_counts(size: int, block: int) -> np.ndarray:
+    """How many valid seed positions cover each position along one axis.
+
+    Seeds are the positions where a block of length ``block`` fits inside
+    ``[0, size)``; position ``p`` is covered by the seeds ``s`` with
+    ``s <= p < s + block``.
+
+    Args:
+        size: Length of the axis.
+        block: Block length along the axis, ``1 <= block <= size``.
+
+    Returns:
+        An int array of shape ``(size,)``.
+
+    Example:
+    >>> block_seed_counts(6, 3).tolist()
+    [1, 2, 3, 3, 2, 1]
+    """
+    p = np.arange(size)
+    return np.minimum(p, size - block) - np.maximum(0, p - block + 1) + 1
+
+
+def block_seed_count_map(spatial_shape, block_shape) -> np.ndarray:
+    """The seed count ``c(p)`` of every position of a feature map.
+
+    Args:
+        spatial_shape: The map's spatial sizes, e.g. ``(height, width)``.
+        block_shape: The block's sizes along the same axes, each at most
+            the map's size.
+
+    Returns:
+        An int array of shape ``spatial_shape``: the outer product of the
+        per-axis counts of `block_seed_counts`.
+
+    Example:
+    >>> block_seed_count_map((3, 4), (2, 3)).tolist()
+    [[1, 2, 2, 1], [2, 4, 4, 2], [1, 2, 2, 1]]
+    """
+    counts = np.ones((), dtype=np.int64)
+    for size, block in zip(spatial_shape, block_shape, strict=True):
+        counts = np.multiply.outer(counts, block_seed_counts(size, block))
+    return counts
+
+
+def drop_block_gamma(rate, counts, steps: int = _NEWTON_STEPS):
+    """The seed probability that drops a fraction ``rate`` of the units.
+
+    Solves ``mean(1 - (1 - gamma) ** counts) = rate`` by Newton's method
+    from ``gamma = 0``. The function is increasing and concave in
+    ``gamma``, so the iterates increase monotonically towards the root and
+    never overshoot; the first iterate is the paper's edge-corrected
+    formula. Eight steps reach float32 precision for rates up to 0.5 and
+    blocks up to 7x7; higher rates with big blocks converge from below.
+
+    Args:
+        rate: The fraction to drop, a float or a scalar tensor in [0, 1).
+        counts: Seed counts of the positions, e.g. from
+            `block_seed_count_map` (any shape; every count >= 1).
+        steps: Number of Newton steps.
+
+    Returns:
+        ``gamma`` as a float32 scalar tensor.
+
+    Example:
+    >>> counts = block_seed_count_map((8, 12), (3, 3))
+    >>> gamma = float(drop_block_gamma(0.1, counts))
+    >>> round(float(np.mean(1 - (1 - gamma) ** counts)), 6)
+    0.1
+    >>> paper = 0.1 / 9 * (8 * 12) / (6 * 10)
+    >>> round(float(drop_block_gamma(0.1, counts, steps=1)), 6), round(paper, 6)
+    (0.017778, 0.017778)
+    """
+    counts = ops.cast(ops.reshape(counts, (-1,)), "float32")
+    rate = ops.cast(rate, "float32")
+    gamma = ops.zeros((), "float32")
+    for _ in range(steps):
+        log_keep = ops.log1p(-gamma)
+        keep = ops.exp(counts * log_keep)
+        value = ops.mean(1.0 - keep) - rate
+        slope = ops.mean(counts * ops.exp((counts - 1.0) * log_keep))
+        gamma = gamma - value / slope
+    return gamma
+
+
+def drop_block(
+    inputs,
+    rate,
+    block_shape,
+    seed=None,
+    data_format: str = "channels_last",
+    per_channel: bool = False,
+):
+    """Drops contiguous blocks of ``inputs`` and rescales the rest.
+
+    Args:
+        inputs: A float tensor of rank ``len(block_shape) + 2``, e.g.
+            ``(batch, height, width, channels)``, with known spatial sizes.
+        rate: Expected fraction of units dropped, a float or scalar tensor
+            in [0, 1).
+        block_shape: Block size along each spatial axis; each is clamped
+            to the feature map's size.
+        seed: A `keras.random.SeedGenerator` (or an int, or None).
+        data_format: ``"channels_last"`` or ``"channels_first"``.
+        per_channel: Whether each channel gets its own blocks (default:
+            one set of blocks shared by all channels of an example).
+
+    Returns:
+        A tensor like ``inputs``: zero inside the dropped blocks, elsewhere
+        the input divided by its expected keep probability.
+
+    Example:
+    >>> x = np.ones((2, 6, 10, 1), "float32")
+    >>> y = keras.ops.convert_to_numpy(drop_block(x, 0.3, (3, 3), seed=1))
+    >>> y.shape, bool(np.all(np.isfinite(y))), bool((y == 0).any())
+    ((2, 6, 10, 1), True, True)
+    """
+    if data_format == "channels_first":
+        spatial = tuple(inputs.shape[2:])
+        channels = inputs.shape[1]
+    else:
+        spatial = tuple(inputs.shape[1:-1])
+        channels = inputs.shape[-1]
+    block = tuple(min(b, s) for b, s in zip(block_shape, spatial, strict=True))
+    counts = block_seed_count_map(spatial, block)
+    gamma = drop_block_gamma(rate, counts)
+    keep_prob = ops.exp(ops.cast(counts, "float32") * ops.log1p(-gamma))
+
+    # Seeds are drawn only where a whole block fits, then padded so that
+    # a max-pool with "same" padding grows each seed into its block.
+    batch = ops.shape(inputs)[0]
+    mask_channels = channels if per_channel else 1
+    valid = tuple(s - b + 1 for s, b in zip(spatial, block, strict=True))
+    noise = keras.random.uniform(
+        (batch, *valid, mask_channels), dtype="float32", seed=seed
+    )
+    seeds = ops.cast(noise < gamma, "float32")
+    pads = [(0, 0)]
+    pads += [((b - 1) - (b - 1) // 2, (b - 1) // 2) for b in block]
+    pads += [(0, 0)]
+    seeds = ops.pad(seeds, pads)
+    if any(b > 1 for b in block):
+        dropped = ops.max_pool(
+            seeds, block, strides=1, padding="same", data_format="channels_last"
+        )
+    else:
+        dropped = seeds
+    scale = 1.0 / ops.maximum(keep_prob, 1e-7)
+    factor = (1.0 - dropped) * ops.expand_dims(scale, -1)
+    if data_format == "channels_first":
+        factor = ops.moveaxis(factor, -1, 1)
+    return inputs * ops.cast(factor, inputs.dtype)
+
+
+class _DropBlock(keras.layers.Layer):
+    """DropBlock over ``_rank`` spatial axes (see the public subclasses)."""
+
+    _rank = 2
+
+    def __init__(
+        self,
+        rate,
+        block_size,
+        data_format=None,
+        per_channel=False,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self._rate = _schedules.ScheduledValue(
+            rate, name="rate", check=_check_rate
+        )
+        if isinstance(block_size, (list, tuple)):
+            if len(block_size) != self._rank:
+                raise ValueError(
+                    _validation.error_message(
+                        "block_size",
+                        f"an integer >= 1 or a tuple of {self._rank} of them",
+                        block_size,
+                    )
+                )
+            self._block_shape = tuple(
+                _validation.check_int("block_size", b, low=1)
+                for b in block_size
+            )
+            self.block_size = tuple(self._block_shape)
+        else:
+            self.block_size = _validation.check_int(
+                "block_size", block_size, low=1
+            )
+            self._block_shape = (self.block_size,) * self._rank
+        if data_format is None:
+            data_format = keras.config.image_data_format()
+        self.data_format = _validation.check_choice(
+            "data_format", data_format, _DATA_FORMATS
+        )
+        self.per_channel = _validation.check_type(
+            "per_channel", per_channel, bool, "a bool"
+        )
+        self.seed = (
+            None if seed is None else _validation.check_int("seed", seed)
+        )
+        self.seed_generator = keras.random.SeedGenerator(self.seed)
+        self.supports_masking = True
+
+    @property
+    def rate(self) -> float:
+        """The current rate (a schedule's latest value)."""
+        return self._rate.current
+
+    def build(self, input_shape):
+        shape = tuple(input_shape)
+        names = {1: "steps", 2: "height, width", 3: "depth, height, width"}
+        axes = names[self._rank]
+        layout = (
+            f"(batch, {axes}, channels)"
+            if self.data_format == "channels_last"
+            else f"(batch, channels, {axes})"
+        )
+        if len(shape) != self._rank + 2:
+            raise ValueError(
+                _validation.error_message(
+                    "input_shape",
+                    f"a rank-{self._rank + 2} shape {layout} for "
+                    f"{type(self).__name__}",
+                    shape,
+                )
+            )
+        spatial = (
+            shape[2:] if self.data_format == "channels_first" else (shape[1:-1])
+        )
+        if any(s is None for s in spatial):
+            raise ValueError(
+                _validation.error_message(
+                    "input_shape",
+                    f"known spatial sizes {layout} for "
+                    f"{type(self).__name__} (the block size is clamped to "
+                    "them)",
+                    shape,
+                )
+            )
+
+    def call(self, inputs, training=False):
+        if not keras.backend.is_float_dtype(inputs.dtype):
+            raise TypeError(
+                _validation.error_message(
+                    "inputs", "a float tensor", f"<tensor of {inputs.dtype}>"
+                )
+            )
+        if not training or self._rate.is_zero():
+            return inputs
+        return drop_block(
+            inputs,
+            self._rate.read("float32"),
+            self._block_shape,
+            seed=self.seed_generator,
+            data_format=self.data_format,
+            per_channel=self.per_channel,
+        )
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = {
+            "rate": self._rate.config_value(),
+            "block_size": self.block_size,
+            "data_format": self.data_format,
+            "per_channel": self.per_channel,
+            "seed": self.seed,
+        }
+        return {**super().get_config(), **config}
+
+
+_ARGS = """
+    Args:
+        rate: Expected fraction of units dropped, in [0, 1): a float or a
+            schedule (`keras_regkit.schedules`, e.g. the paper's linear
+            ramp ``Linear(0.0, 0.1, duration=epochs)``) updated by
+            `keras_regkit.callbacks.ScheduleCallback` without retracing.
+        block_size: Block size, an integer >= 1 or one per spatial axis.
+            Clamped to the feature map's size (a block as large as the map
+            drops the whole map with probability ``rate``).
+        data_format: ``"channels_last"`` or ``"channels_first"``; defaults
+            to `keras.config.image_data_format()`.
+        per_channel: If False (default), the blocks are shared by all
+            channels of an example; if True each channel has its own.
+        seed: Integer seed of the layer's random generator.
+
+    Call arguments:
+        inputs: A float tensor with known spatial sizes.
+        training: Whether to drop (True inside `fit`); otherwise the layer
+            is the identity.
+"""
+
+
+@keras.saving.register_keras_serializable(package="keras_regkit")
+class DropBlock1D(_DropBlock):
+    __doc__ = (
+        """DropBlock for sequences: drops contiguous runs of steps.
+
+    See the module docstring for how ``rate`` sets the seed probability and
+    how the output is rescaled (by the expected keep probability of each
+    position, so the expected output equals the input).
+"""
+        + _ARGS
+        + """
+    Input shape:
+        ``(batch, steps, channels)`` or ``(batch, channels, steps)``.
+
+    Output shape:
+        Same as the input.
+
+    Example:
+    >>> import numpy as np
+    >>> layer = DropBlock1D(0.2, block_size=3, seed=0)
+    >>> x = np.ones((4, 10, 2), "float32")
+    >>> bool((layer(x).numpy() == x).all())  # inference: identity
+    True
+    >>> y = layer(x, training=True).numpy()
+    >>> bool((y[..., 0] == y[..., 1]).all())  # blocks shared by channels
+    True
+
+    Reference:
+        Ghiasi et al., "DropBlock: A regularization method for
+        convolutional networks", NeurIPS 2018.
+    """
+    )
+    _rank = 1
+
+
+@keras.saving.register_keras_serializable(package="keras_regkit")
+class DropBlock2D(_DropBlock):
+    __doc__ = (
+        """DropBlock for images: drops contiguous square (or given) blocks.
+
+    See the module docstring for how ``rate`` sets the seed probability and
+    how the output is rescaled (by the expected keep probability of each
+    position, so the expected output equals the input).
+"""
+        + _ARGS
+        + """
+    Input shape:
+        ``(batch, height, width, channels)`` or
+        ``(batch, channels, height, width)``.
+
+    Output shape:
+        Same as the input.
+
+    Example:
+    >>> import numpy as np
+    >>> layer = DropBlock2D(0.1, block_size=3, seed=0)
+    >>> x = np.ones((64, 12, 20, 1), "float32")
+    >>> y = layer(x, training=True).numpy()
+    >>> round(float((y == 0).mean()), 1)  # fraction dropped
+    0.1
+
+    Reference:
+        Ghiasi et al., "DropBlock: A regularization method for
+        convolutional networks", NeurIPS 2018.
+    """
+    )
+    _rank = 2
+
+
+@keras.saving.register_keras_serializable(package="keras_regkit")
+class DropBlock3D(_DropBlock):
+    __doc__ = (
+        """DropBlock for volumes: drops contiguous cubes (or given boxes).
+
+    See the module docstring for how ``rate`` sets the seed probability and
+    how the output is rescaled (by the expected keep probability of each
+    position, so the expected output equals the input).
+"""
+        + _ARGS
+        + """
+    Input shape:
+        ``(batch, depth, height, width, channels)`` or
+        ``(batch, channels, depth, height, width)``.
+
+    Output shape:
+        Same as the input.
+
+    Example:
+    >>> import numpy as np
+    >>> layer = DropBlock3D(0.2, block_size=(1, 2, 2), seed=0)
+    >>> layer(np.ones((2, 3, 4, 5, 1), "float32"), training=True).shape
+    TensorShape([2, 3, 4, 5, 1])
+
+    Reference:
+        Ghiasi et al., "DropBlock: A regularization method for
+        convolutional networks", NeurIPS 2018.
+    """
+    )
+    _rank = 3
+
+
+__all__ = [
+    "DropBlock1D",
+    "DropBlock2D",
+    "DropBlock3D",
+    "block_seed_count_map",
+    "block_seed_counts",
+    "drop_block",
+    "drop_block_gamma",
+]

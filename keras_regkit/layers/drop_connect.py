@@ -1,0 +1,248 @@
+"""DropConnect: dropout of weights instead of activations.
+
+Reference:
+    Wan, Zeiler, Zhang, LeCun and Fergus, "Regularization of Neural
+    Networks using DropConnect", ICML 2013.
+    https://proceedings.mlr.press/v28/wan13.html
+
+During training each kernel entry is zeroed with probability ``rate`` and
+the kept ones are divided by ``1 - rate`` ("inverted" scaling), so the
+expected kernel is the stored kernel and inference simply uses it: the
+layer is then an ordinary `Dense` / `Conv2D`. (The paper keeps unscaled
+weights and approximates inference by moment matching; with inverted
+scaling the mean of that approximation is exactly the plain layer.) The
+bias is not dropped.
+
+Mask granularity. `DropConnectDense` draws one kernel mask per batch by
+default: the cost is one random draw per weight and the usual matmul.
+``per_example=True`` draws a mask per example as in the paper: a
+``(batch, in, units)`` tensor and a batched matmul, ``batch`` times the
+memory and compute of the kernel; use it for small layers.
+`DropConnectConv2D` draws one mask per batch.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import keras
+from keras import ops
+
+from keras_regkit import _schedules
+from keras_regkit import _validation
+
+_check_rate = partial(
+    _validation.check_float, low=0.0, high=1.0, high_inclusive=False
+)
+
+
+def drop_connect_mask(shape, rate, seed=None, dtype="float32"):
+    """The scaled DropConnect mask: 0 with probability ``rate``, else
+    ``1 / (1 - rate)``.
+
+    Args:
+        shape: The mask's shape (the kernel's, or with a batch axis first).
+        rate: Probability of dropping a weight, a float or scalar tensor in
+            [0, 1).
+        seed: A `keras.random.SeedGenerator` (or an int, or None).
+        dtype: The mask's dtype.
+
+    Returns:
+        A tensor of shape ``shape``.
+
+    Example:
+    >>> mask = drop_connect_mask((200, 50), 0.25, seed=0)
+    >>> values = sorted(set(keras.ops.convert_to_numpy(mask).ravel()))
+    >>> [round(float(v), 4) for v in values]
+    [0.0, 1.3333]
+    """
+    keep = 1.0 - ops.cast(rate, "float32")
+    noise = keras.random.uniform(shape, dtype="float32", seed=seed)
+    mask = ops.cast(noise < keep, "float32") / keep
+    return ops.cast(mask, dtype)
+
+
+def _check_common(rate, seed):
+    rate = _schedules.ScheduledValue(rate, name="rate", check=_check_rate)
+    seed = None if seed is None else _validation.check_int("seed", seed)
+    return rate, seed
+
+
+def _check_float_inputs(inputs):
+    if not keras.backend.is_float_dtype(inputs.dtype):
+        raise TypeError(
+            _validation.error_message(
+                "inputs", "a float tensor", f"<tensor of {inputs.dtype}>"
+            )
+        )
+
+
+@keras.saving.register_keras_serializable(package="keras_regkit")
+class DropConnectDense(keras.layers.Dense):
+    """A `Dense` layer whose weights are dropped during training.
+
+    Args:
+        units: Dimensionality of the output space.
+        rate: Probability of dropping each kernel weight, in [0, 1): a
+            float or a schedule (`keras_regkit.schedules`), updated by
+            `keras_regkit.callbacks.ScheduleCallback` without retracing.
+        per_example: If False (default) one kernel mask is drawn per batch;
+            if True one per example (``batch`` times the kernel's memory).
+        seed: Integer seed of the layer's random generator.
+        **kwargs: Any other argument of `keras.layers.Dense`
+            (``activation``, ``use_bias``, initializers, regularizers...).
+
+    Call arguments:
+        inputs: A float tensor ``(batch, ..., in)``.
+        training: Whether to drop weights (True inside `fit`); otherwise
+            the layer is a plain `Dense` with the stored (expected) kernel.
+
+    Input shape:
+        ``(batch, ..., in)``.
+
+    Output shape:
+        ``(batch, ..., units)``.
+
+    Example:
+    >>> import numpy as np
+    >>> layer = DropConnectDense(3, rate=0.5, seed=0)
+    >>> x = np.ones((2, 4), "float32")
+    >>> y = layer(x)  # inference: the plain Dense with the stored kernel
+    >>> bool(np.allclose(y, x @ layer.kernel.numpy() + layer.bias.numpy()))
+    True
+    >>> layer(x, training=True).shape
+    TensorShape([2, 3])
+
+    Reference:
+        Wan et al., "Regularization of Neural Networks using DropConnect",
+        ICML 2013.
+    """
+
+    def __init__(self, units, rate, per_example=False, seed=None, **kwargs):
+        super().__init__(units, **kwargs)
+        self._rate, self.seed = _check_common(rate, seed)
+        self.per_example = _validation.check_type(
+            "per_example", per_example, bool, "a bool"
+        )
+        self.seed_generator = keras.random.SeedGenerator(self.seed)
+
+    @property
+    def rate(self) -> float:
+        """The current rate (a schedule's latest value)."""
+        return self._rate.current
+
+    def call(self, inputs, training=None):
+        _check_float_inputs(inputs)
+        if (
+            not training
+            or self._rate.is_zero()
+            or self.quantization_mode is not None
+        ):
+            return super().call(inputs)
+        kernel = ops.cast(self.kernel, self.compute_dtype)
+        rate = self._rate.read("float32")
+        if self.per_example:
+            shape = (ops.shape(inputs)[0], *kernel.shape)
+            mask = drop_connect_mask(
+                shape, rate, self.seed_generator, kernel.dtype
+            )
+            x = ops.einsum("b...i,bij->b...j", inputs, kernel * mask)
+        else:
+            mask = drop_connect_mask(
+                kernel.shape, rate, self.seed_generator, kernel.dtype
+            )
+            x = ops.matmul(inputs, kernel * mask)
+        if self.bias is not None:
+            x = ops.add(x, self.bias)
+        if self.activation is not None:
+            x = self.activation(x)
+        return x
+
+    def get_config(self):
+        config = {
+            "rate": self._rate.config_value(),
+            "per_example": self.per_example,
+            "seed": self.seed,
+        }
+        return {**super().get_config(), **config}
+
+
+@keras.saving.register_keras_serializable(package="keras_regkit")
+class DropConnectConv2D(keras.layers.Conv2D):
+    """A `Conv2D` layer whose kernel weights are dropped during training.
+
+    One kernel mask is drawn per batch (a per-example mask would need a
+    grouped convolution per example).
+
+    Args:
+        filters: Number of output channels.
+        kernel_size: Size of the convolution window.
+        rate: Probability of dropping each kernel weight, in [0, 1): a
+            float or a schedule (`keras_regkit.schedules`), updated by
+            `keras_regkit.callbacks.ScheduleCallback` without retracing.
+        seed: Integer seed of the layer's random generator.
+        **kwargs: Any other argument of `keras.layers.Conv2D` (``strides``,
+            ``padding``, ``data_format``, ``activation``...).
+
+    Call arguments:
+        inputs: A float 4D tensor.
+        training: Whether to drop weights (True inside `fit`); otherwise
+            the layer is a plain `Conv2D` with the stored (expected)
+            kernel.
+
+    Input shape:
+        ``(batch, height, width, channels)`` or
+        ``(batch, channels, height, width)``.
+
+    Output shape:
+        As `keras.layers.Conv2D`.
+
+    Example:
+    >>> import numpy as np
+    >>> layer = DropConnectConv2D(4, 3, rate=0.3, padding="same", seed=0)
+    >>> layer(np.ones((2, 5, 7, 3), "float32"), training=True).shape
+    TensorShape([2, 5, 7, 4])
+
+    Reference:
+        Wan et al., "Regularization of Neural Networks using DropConnect",
+        ICML 2013.
+    """
+
+    def __init__(self, filters, kernel_size, rate, seed=None, **kwargs):
+        super().__init__(filters, kernel_size, **kwargs)
+        self._rate, self.seed = _check_common(rate, seed)
+        self.seed_generator = keras.random.SeedGenerator(self.seed)
+
+    @property
+    def rate(self) -> float:
+        """The current rate (a schedule's latest value)."""
+        return self._rate.current
+
+    def call(self, inputs, training=None):
+        _check_float_inputs(inputs)
+        if not training or self._rate.is_zero():
+            return super().call(inputs)
+        kernel = ops.cast(self.kernel, self.compute_dtype)
+        mask = drop_connect_mask(
+            kernel.shape,
+            self._rate.read("float32"),
+            self.seed_generator,
+            kernel.dtype,
+        )
+        outputs = self.convolution_op(inputs, kernel * mask)
+        if self.use_bias:
+            if self.data_format == "channels_last":
+                bias_shape = (1, 1, 1, self.filters)
+            else:
+                bias_shape = (1, self.filters, 1, 1)
+            outputs = ops.add(outputs, ops.reshape(self.bias, bias_shape))
+        if self.activation is not None:
+            outputs = self.activation(outputs)
+        return outputs
+
+    def get_config(self):
+        config = {"rate": self._rate.config_value(), "seed": self.seed}
+        return {**super().get_config(), **config}
+
+
+__all__ = ["DropConnectConv2D", "DropConnectDense", "drop_connect_mask"]

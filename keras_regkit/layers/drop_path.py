@@ -1,0 +1,196 @@
+"""DropPath (stochastic depth): drops a whole residual branch per example.
+
+Reference:
+    Huang, Sun, Liu, Sedra and Weinberger, "Deep Networks with Stochastic
+    Depth", ECCV 2016. https://arxiv.org/abs/1603.09382
+
+Put the layer at the end of a residual branch, ``x + DropPath(r)(f(x))``:
+for each example independently, the branch's output is zeroed with
+probability ``rate`` (the block becomes the identity for that example)
+and otherwise divided by ``1 - rate`` (``scale_by_keep``), so the expected
+output is unchanged and inference needs no correction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import partial
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_regkit import _schedules
+from keras_regkit import _validation
+
+_check_rate = partial(
+    _validation.check_float, low=0.0, high=1.0, high_inclusive=False
+)
+
+
+def drop_path(inputs, rate, scale_by_keep: bool = True, seed=None):
+    """Zeroes whole examples with probability ``rate``.
+
+    Args:
+        inputs: A float tensor whose first axis is the batch.
+        rate: Probability of dropping an example, a float or scalar tensor
+            in [0, 1).
+        scale_by_keep: Whether to divide the kept examples by
+            ``1 - rate``.
+        seed: A `keras.random.SeedGenerator` (or an int, or None).
+
+    Returns:
+        A tensor like ``inputs``.
+
+    Example:
+    >>> x = np.ones((6, 2), "float32")
+    >>> y = keras.ops.convert_to_numpy(drop_path(x, 0.5, seed=3))
+    >>> sorted(set(y.ravel().tolist()))  # examples dropped or doubled
+    [0.0, 2.0]
+    """
+    keep = 1.0 - ops.cast(rate, "float32")
+    shape = (ops.shape(inputs)[0],) + (1,) * (len(inputs.shape) - 1)
+    noise = keras.random.uniform(shape, dtype="float32", seed=seed)
+    mask = ops.cast(noise < keep, "float32")
+    if scale_by_keep:
+        mask = mask / keep
+    return inputs * ops.cast(mask, inputs.dtype)
+
+
+def drop_path_rates(max_rate: float, depths: int | Sequence[int]):
+    """Per-block drop rates rising linearly from 0 to ``max_rate``.
+
+    The rule of stochastic depth's paper and of timm's ResNets and ViTs:
+    block ``i`` of ``n`` (counting across stages) gets
+    ``max_rate * i / (n - 1)``.
+
+    Args:
+        max_rate: The rate of the last block, in [0, 1).
+        depths: The number of blocks, or a list with the number of blocks
+            of each stage.
+
+    Returns:
+        A list of floats for an integer ``depths``, else one list per
+        stage.
+
+    Example:
+    >>> drop_path_rates(0.2, 5)
+    [0.0, 0.05, 0.1, 0.15, 0.2]
+    >>> drop_path_rates(0.3, [2, 2])
+    [[0.0, 0.1], [0.2, 0.3]]
+    """
+    max_rate = _check_rate("max_rate", max_rate)
+    if isinstance(depths, Sequence) and not isinstance(depths, str):
+        stages = [_validation.check_int("depths", d, low=0) for d in depths]
+    else:
+        stages = None
+        depths = _validation.check_int("depths", depths, low=0)
+    total = depths if stages is None else sum(stages)
+    rates = [round(float(r), 12) for r in np.linspace(0.0, max_rate, total)]
+    if stages is None:
+        return rates
+    split = np.cumsum([0, *stages])
+    return [rates[a:b] for a, b in zip(split[:-1], split[1:], strict=True)]
+
+
+@keras.saving.register_keras_serializable(package="keras_regkit")
+class DropPath(keras.layers.Layer):
+    """Stochastic depth: drops a residual branch per example.
+
+    Also exported as `StochasticDepth`. Use `drop_path_rates` for the
+    linearly increasing rates of a deep network.
+
+    Args:
+        rate: Probability of dropping the branch for an example, in
+            [0, 1): a float or a schedule (`keras_regkit.schedules`),
+            updated by `keras_regkit.callbacks.ScheduleCallback` without
+            retracing.
+        scale_by_keep: Whether kept examples are divided by ``1 - rate``
+            (the default, so the expected output equals the input).
+        seed: Integer seed of the layer's random generator.
+
+    Call arguments:
+        inputs: The residual branch's output, a float tensor of any rank
+            >= 1 whose first axis is the batch.
+        training: Whether to drop (True inside `fit`); otherwise the layer
+            is the identity.
+
+    Input shape:
+        Any, batch first.
+
+    Output shape:
+        Same as the input.
+
+    Example:
+    >>> import numpy as np
+    >>> inputs = keras.Input((8,))
+    >>> branch = keras.layers.Dense(8)(inputs)
+    >>> outputs = inputs + DropPath(0.1, seed=0)(branch)
+    >>> model = keras.Model(inputs, outputs)
+    >>> model.predict(np.ones((2, 8)), verbose=0).shape
+    (2, 8)
+
+    Reference:
+        Huang et al., "Deep Networks with Stochastic Depth", ECCV 2016.
+    """
+
+    def __init__(self, rate, scale_by_keep=True, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self._rate = _schedules.ScheduledValue(
+            rate, name="rate", check=_check_rate
+        )
+        self.scale_by_keep = _validation.check_type(
+            "scale_by_keep", scale_by_keep, bool, "a bool"
+        )
+        self.seed = (
+            None if seed is None else _validation.check_int("seed", seed)
+        )
+        self.seed_generator = keras.random.SeedGenerator(self.seed)
+        self.supports_masking = True
+
+    @property
+    def rate(self) -> float:
+        """The current rate (a schedule's latest value)."""
+        return self._rate.current
+
+    def build(self, input_shape):
+        if len(input_shape) < 1:
+            raise ValueError(
+                _validation.error_message(
+                    "input_shape",
+                    "a shape of rank >= 1 (batch first)",
+                    tuple(input_shape),
+                )
+            )
+
+    def call(self, inputs, training=False):
+        if not keras.backend.is_float_dtype(inputs.dtype):
+            raise TypeError(
+                _validation.error_message(
+                    "inputs", "a float tensor", f"<tensor of {inputs.dtype}>"
+                )
+            )
+        if not training or self._rate.is_zero():
+            return inputs
+        return drop_path(
+            inputs,
+            self._rate.read("float32"),
+            scale_by_keep=self.scale_by_keep,
+            seed=self.seed_generator,
+        )
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = {
+            "rate": self._rate.config_value(),
+            "scale_by_keep": self.scale_by_keep,
+            "seed": self.seed,
+        }
+        return {**super().get_config(), **config}
+
+
+StochasticDepth = DropPath
+
+__all__ = ["DropPath", "StochasticDepth", "drop_path", "drop_path_rates"]

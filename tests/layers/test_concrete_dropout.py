@@ -1,0 +1,277 @@
+"""Tests of ConcreteDropout and the functions behind it."""
+
+import importlib.util
+import pathlib
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import keras_regkit as rk
+from keras_regkit.layers import concrete_dropout as cd
+
+_spec = importlib.util.spec_from_file_location(
+    "config_examples", pathlib.Path(__file__).with_name("config_examples.py")
+)
+config_examples = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(config_examples)
+
+EPS = 1e-7
+
+
+def numpy_concrete(x, p, u, temperature):
+    logit = (
+        np.log(p + EPS)
+        - np.log(1 - p + EPS)
+        + np.log(u + EPS)
+        - np.log(1 - u + EPS)
+    )
+    drop = 1 / (1 + np.exp(-logit / temperature))
+    return x * (1 - drop) / (1 - p)
+
+
+def numpy_penalty(kernel, p, input_dim, wr, dr):
+    entropy = p * np.log(p + EPS) + (1 - p) * np.log(1 - p + EPS)
+    return wr * np.sum(kernel**2) / (1 - p) + dr * input_dim * entropy
+
+
+def test_concrete_dropout_matches_numpy_reference():
+    x = np.random.default_rng(0).normal(size=(4, 6)).astype("float32")
+    out = cd.concrete_dropout(x, 0.3, 0.2, seed=keras.random.SeedGenerator(1))
+    u = keras.random.uniform((4, 6), seed=keras.random.SeedGenerator(1))
+    expected = numpy_concrete(x, 0.3, keras.ops.convert_to_numpy(u), 0.2)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(out), expected, rtol=1e-4, atol=1e-6
+    )
+
+
+def test_concrete_mask_statistics():
+    y = cd.concrete_dropout(np.ones((200, 100), "float32"), 0.3, seed=2)
+    y = keras.ops.convert_to_numpy(y)
+    # At temperature 0.1 the mask is nearly binary: about 30% near 0.
+    assert abs((y < 0.5).mean() - 0.3) < 0.015
+    assert abs(y.mean() - 1.0) < 0.02
+
+
+def test_wrapper_values_losses_and_inference_identity():
+    x = np.random.default_rng(1).normal(size=(5, 3)).astype("float32")
+    dense = keras.layers.Dense(2)
+    layer = rk.layers.ConcreteDropout(
+        dense,
+        weight_regularizer=0.01,
+        dropout_regularizer=0.1,
+        init_rate=0.25,
+        seed=3,
+    )
+    y = layer(x).numpy()
+    kernel, bias = dense.kernel.numpy(), dense.bias.numpy()
+    np.testing.assert_allclose(y, x @ kernel + bias, rtol=1e-5)
+    np.testing.assert_allclose(layer.rate, 0.25, rtol=1e-6)
+    (loss,) = layer.losses
+    np.testing.assert_allclose(
+        float(loss), numpy_penalty(kernel, 0.25, 3, 0.01, 0.1), rtol=1e-5
+    )
+    y_train = layer(x, training=True).numpy()
+    u = keras.random.uniform((5, 3), seed=keras.random.SeedGenerator(3))
+    dropped = numpy_concrete(x, 0.25, keras.ops.convert_to_numpy(u), 0.1)
+    np.testing.assert_allclose(
+        y_train, dropped @ kernel + bias, rtol=1e-4, atol=1e-5
+    )
+
+
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_conv_drops_whole_input_channels(data_format):
+    channels = 3
+    identity = np.eye(channels, dtype="float32").reshape(1, 1, 3, 3)
+    conv = keras.layers.Conv2D(
+        channels,
+        1,
+        use_bias=False,
+        kernel_initializer=keras.initializers.Constant(identity),
+        data_format=data_format,
+    )
+    layer = rk.layers.ConcreteDropout(conv, init_rate=0.4, seed=1)
+    shape = (16, 4, 7, channels)
+    if data_format == "channels_first":
+        shape = (16, channels, 4, 7)
+    y = layer(np.ones(shape, "float32"), training=True).numpy()
+    if data_format == "channels_first":
+        y = np.transpose(y, (0, 2, 3, 1))
+    # One factor per example and channel, the same over height and width.
+    np.testing.assert_allclose(y, np.broadcast_to(y[:, :1, :1, :], y.shape))
+    assert len(np.unique(y.round(4))) > channels
+    assert layer.get_config()["layer"]["class_name"] == "Conv2D"
+
+
+def test_dropout_probability_gets_a_gradient():
+    layer = rk.layers.ConcreteDropout(keras.layers.Dense(1), init_rate=0.3)
+    x = tf.constant(np.ones((32, 4)), tf.float32)
+    layer.build(x.shape)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(tf.square(layer(x, training=True)))
+        loss += tf.add_n(layer.losses)
+    grad = tape.gradient(loss, layer.p_logit.value)
+    assert grad is not None and float(grad) != 0.0
+
+
+def _toy_rate(x, y, init_rate, weight_regularizer, dropout_regularizer):
+    keras.utils.set_random_seed(0)
+    layer = rk.layers.ConcreteDropout(
+        keras.layers.Dense(1),
+        weight_regularizer=weight_regularizer,
+        dropout_regularizer=dropout_regularizer,
+        init_rate=init_rate,
+        seed=0,
+    )
+    model = keras.Sequential([keras.Input((x.shape[1],)), layer])
+    model.compile(keras.optimizers.Adam(0.05), "mse")
+    history = model.fit(x, y, epochs=60, batch_size=len(x), verbose=0)
+    logged = history.history[f"{layer.name}_rate"]
+    return layer.rate, logged
+
+
+def test_learned_rate_falls_when_data_is_plentiful_and_noiseless():
+    # A deterministic linear target and negligible priors (N huge): any
+    # dropout only adds error, so the learned rate must fall.
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(256, 8)).astype("float32")
+    y = x @ rng.normal(size=(8, 1)).astype("float32")
+    rate, logged = _toy_rate(x, y, 0.3, 1e-7, 1e-7)
+    assert rate < 0.15, rate
+    assert logged[-1] < logged[0] and len(logged) == 60
+
+
+def test_learned_rate_rises_when_the_entropy_prior_dominates():
+    # A target the inputs cannot explain and a strong dropout prior
+    # (N tiny): the entropy term pulls the rate up towards 0.5.
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(64, 8)).astype("float32")
+    y = np.zeros((64, 1), "float32")
+    rate, logged = _toy_rate(x, y, 0.05, 1e-4, 0.5)
+    assert rate > 0.2, rate
+    assert logged[-1] > logged[0]
+
+
+@pytest.mark.parametrize(
+    "call,error,match",
+    [
+        (
+            lambda: rk.layers.ConcreteDropout(keras.layers.Dropout(0.1)),
+            TypeError,
+            r"`layer`.*Dense, Conv1D, Conv2D or Conv3D",
+        ),
+        (
+            lambda: rk.layers.ConcreteDropout(
+                keras.layers.Dense(1), init_rate=0.0
+            ),
+            ValueError,
+            r"`init_rate`.*\(0, 1\).*init_rate=0.0",
+        ),
+        (
+            lambda: rk.layers.ConcreteDropout(
+                keras.layers.Dense(1), temperature=0
+            ),
+            ValueError,
+            r"`temperature`.*> 0.*temperature=0",
+        ),
+        (
+            lambda: rk.layers.ConcreteDropout(
+                keras.layers.Dense(1), weight_regularizer=-1
+            ),
+            ValueError,
+            r"`weight_regularizer`.*weight_regularizer=-1",
+        ),
+        (
+            lambda: rk.layers.ConcreteDropout(
+                keras.layers.Dense(1), dropout_regularizer="a"
+            ),
+            TypeError,
+            r"`dropout_regularizer`",
+        ),
+        (
+            lambda: rk.layers.ConcreteDropout(keras.layers.Conv2D(1, 1))(
+                np.ones((2, 3, 4), "float32")
+            ),
+            ValueError,
+            r"`input_shape`.*rank-4.*\(2, 3, 4\)",
+        ),
+        (
+            lambda: rk.layers.ConcreteDropout(keras.layers.Dense(1))(
+                np.ones((2, 3), "int32")
+            ),
+            TypeError,
+            r"`inputs`.*float tensor",
+        ),
+    ],
+)
+def test_bad_arguments(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_fit_save_load_same_predictions_and_rate(tmp_path):
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(16, 6, 5, 2)).astype("float32")
+    y = rng.normal(size=(16, 1)).astype("float32")
+    model = keras.Sequential(
+        [
+            keras.Input((6, 5, 2)),
+            rk.layers.ConcreteDropout(keras.layers.Conv2D(3, 3), seed=1),
+            keras.layers.Flatten(),
+            rk.layers.ConcreteDropout(
+                keras.layers.Dense(1), init_rate=0.2, seed=2
+            ),
+        ]
+    )
+    model.compile(keras.optimizers.Adam(0.05), "mse")
+    history = model.fit(x, y, epochs=2, batch_size=4, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+    assert model.layers[-1].rate != pytest.approx(0.2, abs=1e-4)
+    path = str(tmp_path / "model.keras")
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    assert loaded.layers[-1].rate == pytest.approx(model.layers[-1].rate)
+    np.testing.assert_allclose(
+        loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-5
+    )
+    assert model.layers[0].compute_output_shape((None, 6, 5, 2)) == (
+        None,
+        4,
+        3,
+        3,
+    )
+
+
+def test_functional_jit_compile_and_mixed_precision():
+    keras.config.set_dtype_policy("mixed_float16")
+    try:
+        inputs = keras.Input((4,))
+        h = rk.layers.ConcreteDropout(keras.layers.Dense(3))(inputs)
+        model = keras.Model(inputs, keras.layers.Dense(1)(h))
+        model.compile("adam", "mse", jit_compile=True)
+        history = model.fit(
+            np.ones((8, 4)), np.ones((8, 1)), batch_size=4, verbose=0
+        )
+        assert np.isfinite(history.history["loss"]).all()
+        assert 0.0 < model.layers[1].rate < 1.0
+        y = model.layers[1](np.ones((2, 4), "float32"), training=True)
+        assert keras.backend.standardize_dtype(y.dtype) == "float16"
+    finally:
+        keras.config.set_dtype_policy("float32")
+
+
+def test_config_round_trip():
+    kwargs = config_examples.CONFIG_EXAMPLES["ConcreteDropout"]
+    layer = rk.layers.ConcreteDropout(**kwargs)
+    config = layer.get_config()
+    for key in kwargs:
+        assert key in config
+    assert config["layer"]["class_name"] == "Dense"
+    rebuilt = rk.layers.ConcreteDropout.from_config(config)
+    assert rebuilt.get_config() == config == layer.get_config()
+    restored = keras.saving.deserialize_keras_object(
+        keras.saving.serialize_keras_object(layer)
+    )
+    assert type(restored) is rk.layers.ConcreteDropout
+    assert restored.get_config() == config

@@ -1,0 +1,294 @@
+"""Tests of DropConnectDense, DropConnectConv2D and drop_connect_mask."""
+
+import importlib.util
+import pathlib
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import keras_regkit as rk
+from keras_regkit.layers import drop_connect as dc
+
+_spec = importlib.util.spec_from_file_location(
+    "config_examples", pathlib.Path(__file__).with_name("config_examples.py")
+)
+config_examples = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(config_examples)
+
+
+def reference_mask(shape, rate, seed):
+    """The mask a fresh layer with ``seed`` draws first, in numpy."""
+    noise = keras.random.uniform(shape, seed=keras.random.SeedGenerator(seed))
+    noise = keras.ops.convert_to_numpy(noise)
+    return (noise < 1 - rate) / (1 - rate)
+
+
+def test_mask_values_and_statistics():
+    rate = 0.3
+    mask = dc.drop_connect_mask((300, 200), rate, seed=1)
+    mask = keras.ops.convert_to_numpy(mask)
+    np.testing.assert_allclose(np.unique(mask), [0.0, 1 / (1 - rate)])
+    # 60,000 Bernoulli(0.3): std of the fraction 0.0019.
+    assert abs((mask == 0).mean() - rate) < 0.01
+    assert abs(mask.mean() - 1.0) < 0.015
+
+
+@pytest.mark.parametrize("per_example", [False, True])
+def test_dense_matches_numpy_reference(per_example):
+    rate = 0.4
+    x = np.random.default_rng(0).normal(size=(5, 3, 7)).astype("float32")
+    layer = rk.layers.DropConnectDense(
+        4, rate, per_example=per_example, seed=9, activation="relu"
+    )
+    layer.build(x.shape)
+    layer.bias.assign(np.arange(4, dtype="float32") / 10)
+    y = layer(x, training=True).numpy()
+    kernel, bias = layer.kernel.numpy(), layer.bias.numpy()
+    if per_example:
+        mask = reference_mask((5, 7, 4), rate, 9)
+        expected = np.einsum("bti,bij->btj", x, kernel * mask) + bias
+    else:
+        mask = reference_mask((7, 4), rate, 9)
+        expected = x @ (kernel * mask) + bias
+    np.testing.assert_allclose(y, np.maximum(expected, 0), rtol=1e-5)
+    # Inference uses the expected weights: the plain Dense.
+    plain = np.maximum(x @ kernel + bias, 0)
+    np.testing.assert_allclose(layer(x).numpy(), plain, rtol=1e-5)
+    np.testing.assert_allclose(
+        layer(x, training=False).numpy(), plain, rtol=1e-5
+    )
+
+
+def test_dense_expected_output_is_inference_output():
+    layer = rk.layers.DropConnectDense(3, 0.5, per_example=True, seed=2)
+    x = np.tile(np.random.default_rng(1).normal(size=(1, 6)), (4000, 1))
+    x = x.astype("float32")
+    sampled = layer(x, training=True).numpy()
+    np.testing.assert_allclose(
+        sampled.mean(axis=0), layer(x[:1]).numpy()[0], atol=0.08
+    )
+    # Per-example masks: the rows differ although the inputs are equal.
+    assert len({tuple(row) for row in sampled[:50].round(5)}) > 40
+
+
+def test_rate_zero_is_plain_dense():
+    x = np.random.default_rng(2).normal(size=(3, 5)).astype("float32")
+    layer = rk.layers.DropConnectDense(2, 0.0)
+    np.testing.assert_allclose(
+        layer(x, training=True).numpy(), layer(x).numpy(), rtol=1e-6
+    )
+
+
+def test_dropped_weights_get_zero_gradient():
+    rate = 0.5
+    x = np.random.default_rng(3).normal(size=(6, 5)).astype("float32")
+    layer = rk.layers.DropConnectDense(4, rate, seed=5, use_bias=False)
+    layer.build(x.shape)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(layer(x, training=True))
+    grad = tape.gradient(loss, layer.kernel.value).numpy()
+    mask = reference_mask((5, 4), rate, 5)
+    assert (mask == 0).any()
+    np.testing.assert_array_equal(grad[mask == 0], 0.0)
+    expected = x.T @ np.ones((6, 4)) * mask
+    np.testing.assert_allclose(grad, expected, rtol=1e-5)
+
+
+def test_conv2d_matches_masked_convolution():
+    rate = 0.3
+    x = np.random.default_rng(4).normal(size=(2, 6, 9, 3)).astype("float32")
+    layer = rk.layers.DropConnectConv2D(5, (3, 2), rate, seed=3, padding="same")
+    layer.build(x.shape)
+    layer.bias.assign(np.ones(5, "float32"))
+    kernel = layer.kernel.numpy()
+    mask = reference_mask(kernel.shape, rate, 3).astype("float32")
+    y = layer(x, training=True).numpy()
+    expected = keras.ops.conv(x, kernel * mask, padding="same") + 1.0
+    np.testing.assert_allclose(y, expected, rtol=1e-5, atol=1e-5)
+    plain = keras.ops.conv(x, kernel, padding="same") + 1.0
+    np.testing.assert_allclose(layer(x).numpy(), plain, rtol=1e-5, atol=1e-5)
+
+
+def test_seeds_reproducible_distinct_and_fresh_each_step():
+    x = np.ones((2, 8), "float32")
+
+    def first_two(seed):
+        layer = rk.layers.DropConnectDense(
+            8, 0.5, seed=seed, kernel_initializer="ones"
+        )
+        return layer(x, training=True).numpy(), layer(x, training=True).numpy()
+
+    a1, a2 = first_two(1)
+    b1, b2 = first_two(1)
+    c1, _ = first_two(2)
+    np.testing.assert_array_equal(a1, b1)
+    np.testing.assert_array_equal(a2, b2)
+    assert not np.array_equal(a1, a2)
+    assert not np.array_equal(a1, c1)
+
+
+@pytest.mark.parametrize(
+    "call,error,match",
+    [
+        (
+            lambda: rk.layers.DropConnectDense(2, 1.0),
+            ValueError,
+            r"`rate`.*\[0, 1\).*rate=1.0",
+        ),
+        (
+            lambda: rk.layers.DropConnectDense(2, "x"),
+            TypeError,
+            r"rate='x'",
+        ),
+        (
+            lambda: rk.layers.DropConnectDense(2, 0.1, per_example=None),
+            TypeError,
+            r"`per_example`.*per_example=None",
+        ),
+        (
+            lambda: rk.layers.DropConnectConv2D(2, 3, rate=-0.5),
+            ValueError,
+            r"rate=-0.5",
+        ),
+        (
+            lambda: rk.layers.DropConnectConv2D(2, 3, 0.1, seed="s"),
+            TypeError,
+            r"`seed`.*seed='s'",
+        ),
+        (
+            lambda: rk.layers.DropConnectDense(2, 0.1)(
+                np.ones((2, 3), "int32"), training=True
+            ),
+            TypeError,
+            r"`inputs`.*float tensor",
+        ),
+    ],
+)
+def test_bad_arguments(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_wrong_input_rank():
+    with pytest.raises(ValueError):
+        rk.layers.DropConnectConv2D(2, 3, 0.1)(np.ones((2, 5, 3), "float32"))
+
+
+def test_fit_jit_compile():
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(12, 5)).astype("float32")
+    model = keras.Sequential(
+        [
+            keras.Input((5,)),
+            rk.layers.DropConnectDense(4, 0.3, per_example=True, seed=2),
+            rk.layers.DropConnectDense(1, 0.2, seed=3),
+        ]
+    )
+    model.compile("adam", "mse", jit_compile=True)
+    history = model.fit(x, x[:, :1], epochs=2, batch_size=4, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+
+
+def test_fit_save_load_same_predictions(tmp_path):
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(16, 6, 8, 2)).astype("float32")
+    y = rng.normal(size=(16, 1)).astype("float32")
+    model = keras.Sequential(
+        [
+            keras.Input((6, 8, 2)),
+            rk.layers.DropConnectConv2D(3, 3, 0.2, seed=1),
+            keras.layers.Flatten(),
+            rk.layers.DropConnectDense(4, 0.3, per_example=True, seed=2),
+            rk.layers.DropConnectDense(1, 0.2, seed=3),
+        ]
+    )
+    model.compile("adam", "mse")
+    history = model.fit(x, y, epochs=2, batch_size=5, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+    path = str(tmp_path / "model.keras")
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    assert [type(layer) for layer in loaded.layers] == [
+        type(layer) for layer in model.layers
+    ]
+    np.testing.assert_allclose(
+        loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-5
+    )
+    assert model.layers[0].compute_output_shape((None, 6, 8, 2)) == (
+        None,
+        4,
+        6,
+        3,
+    )
+
+
+def test_mixed_float16_policy():
+    keras.config.set_dtype_policy("mixed_float16")
+    try:
+        for layer, shape in [
+            (rk.layers.DropConnectDense(3, 0.3, per_example=True), (4, 5)),
+            (rk.layers.DropConnectConv2D(2, 3, 0.3), (2, 5, 6, 3)),
+        ]:
+            y = layer(np.ones(shape, "float32"), training=True)
+            assert keras.backend.standardize_dtype(y.dtype) == "float16"
+            assert np.isfinite(keras.ops.convert_to_numpy(y)).all()
+    finally:
+        keras.config.set_dtype_policy("float32")
+
+
+class TraceCounter(keras.layers.Layer):
+    traces = 0
+
+    def call(self, inputs):
+        TraceCounter.traces += 1
+        return inputs
+
+
+def test_scheduled_rate_changes_without_retracing():
+    TraceCounter.traces = 0
+    layer = rk.layers.DropConnectDense(
+        1,
+        rk.schedules.Linear(0.0, 0.5, duration=2),
+        kernel_initializer="ones",
+        use_bias=False,
+    )
+    model = keras.Sequential([keras.Input((400,)), TraceCounter(), layer])
+    model.compile("sgd", "mse")
+    seen = []
+
+    class Record(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            seen.append((TraceCounter.traces, layer.rate))
+
+    model.fit(
+        np.zeros((4, 400)),
+        np.zeros((4, 1)),
+        epochs=3,
+        verbose=0,
+        callbacks=[rk.callbacks.ScheduleCallback(), Record()],
+    )
+    assert [t for t, _ in seen] == [2, 2, 2]
+    assert [r for _, r in seen] == pytest.approx([0.0, 0.25, 0.5])
+    # With the kernel's 400 ones and rate 0.5: about half the weights
+    # survive, each scaled by 2, so x = ones gives about 400 (never
+    # exactly 400 unless nothing was dropped).
+    layer.kernel.assign(np.ones((400, 1), "float32"))
+    y = float(layer(np.ones((1, 400), "float32"), training=True)[0, 0])
+    assert y != 400.0 and abs(y - 400.0) < 80.0
+
+
+@pytest.mark.parametrize("name", ["DropConnectDense", "DropConnectConv2D"])
+def test_config_round_trip(name):
+    cls = getattr(rk.layers, name)
+    kwargs = config_examples.CONFIG_EXAMPLES[name]
+    layer = cls(**kwargs)
+    config = layer.get_config()
+    for key in kwargs:
+        assert key in config
+    assert cls.from_config(config).get_config() == config
+    restored = keras.saving.deserialize_keras_object(
+        keras.saving.serialize_keras_object(layer)
+    )
+    assert type(restored) is cls and restored.get_config() == config

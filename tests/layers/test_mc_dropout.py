@@ -1,0 +1,280 @@
+"""Tests of MCDropout, dropout and mc_predict."""
+
+import importlib.util
+import pathlib
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import keras_regkit as rk
+from keras_regkit.layers import mc_dropout as mc
+
+_spec = importlib.util.spec_from_file_location(
+    "config_examples", pathlib.Path(__file__).with_name("config_examples.py")
+)
+config_examples = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(config_examples)
+
+
+def test_dropout_matches_numpy_reference():
+    x = np.random.default_rng(0).normal(size=(4, 3, 5)).astype("float32")
+    rate = 0.3
+    out = mc.dropout(x, rate, (None, 1, None), keras.random.SeedGenerator(2))
+    noise = keras.random.uniform((4, 1, 5), seed=keras.random.SeedGenerator(2))
+    keep = keras.ops.convert_to_numpy(noise) < 1 - rate
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(out), x * keep / (1 - rate), rtol=1e-6
+    )
+
+
+@pytest.mark.parametrize("training", [None, False, True])
+def test_always_drops_with_right_statistics(training):
+    rate = 0.25
+    layer = rk.layers.MCDropout(rate, seed=1)
+    x = np.random.default_rng(1).uniform(1, 2, (200, 100)).astype("float32")
+    y = layer(x, training=training).numpy()
+    # 20,000 Bernoulli(0.25): std of the fraction 0.003.
+    assert abs((y == 0).mean() - rate) < 0.015
+    np.testing.assert_allclose(y[y != 0] / x[y != 0], 1 / 0.75, rtol=1e-6)
+    assert abs(y.mean() / x.mean() - 1) < 0.02
+
+
+def test_zero_rate_is_identity_and_noise_shape_broadcasts():
+    x = np.random.default_rng(2).normal(size=(3, 4)).astype("float32")
+    np.testing.assert_array_equal(rk.layers.MCDropout(0.0)(x).numpy(), x)
+    layer = rk.layers.MCDropout(0.5, noise_shape=(None, 1), seed=3)
+    y = layer(np.ones((64, 6), "float32")).numpy()
+    assert all(len(set(row)) == 1 for row in y)
+    assert 0 < (y[:, 0] == 0).mean() < 1
+
+
+def test_seeds_reproducible_distinct_and_fresh_each_call():
+    x = np.ones((4, 16), "float32")
+
+    def first_two(seed):
+        layer = rk.layers.MCDropout(0.5, seed=seed)
+        return layer(x).numpy(), layer(x).numpy()
+
+    a1, a2 = first_two(1)
+    b1, b2 = first_two(1)
+    c1, _ = first_two(2)
+    np.testing.assert_array_equal(a1, b1)
+    np.testing.assert_array_equal(a2, b2)
+    assert not np.array_equal(a1, a2)
+    assert not np.array_equal(a1, c1)
+
+
+def test_dropped_units_get_zero_gradient():
+    x = tf.constant(np.ones((8, 10)), tf.float32)
+    layer = rk.layers.MCDropout(0.5, seed=4)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = layer(x)
+        loss = tf.reduce_sum(y)
+    grad = tape.gradient(loss, x).numpy()
+    dropped = y.numpy() == 0
+    assert dropped.any()
+    np.testing.assert_array_equal(grad[dropped], 0.0)
+    np.testing.assert_allclose(grad[~dropped], 2.0)
+
+
+@pytest.mark.parametrize(
+    "call,error,match",
+    [
+        (lambda: rk.layers.MCDropout(1.0), ValueError, r"`rate`.*rate=1.0"),
+        (lambda: rk.layers.MCDropout([0.1]), TypeError, r"rate=\[0.1\]"),
+        (
+            lambda: rk.layers.MCDropout(0.1, noise_shape="x"),
+            TypeError,
+            r"`noise_shape`.*noise_shape='x'",
+        ),
+        (
+            lambda: rk.layers.MCDropout(0.1, noise_shape=(None, 0)),
+            ValueError,
+            r"`noise_shape`.*noise_shape=0",
+        ),
+        (
+            lambda: rk.layers.MCDropout(0.1, noise_shape=(None, 1))(
+                np.ones((2, 3, 4), "float32")
+            ),
+            ValueError,
+            r"3 entries.*noise_shape=\(None, 1\)",
+        ),
+        (
+            lambda: rk.layers.MCDropout(0.1)(np.ones((2, 3), "int64")),
+            TypeError,
+            r"`inputs`.*float tensor",
+        ),
+        (
+            lambda: rk.layers.mc_predict("model", np.ones((1, 2))),
+            TypeError,
+            r"`model`.*keras.Model",
+        ),
+    ],
+)
+def test_bad_arguments(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def _mc_model(seed=0):
+    keras.utils.set_random_seed(0)
+    return keras.Sequential(
+        [
+            keras.Input((5,)),
+            keras.layers.Dense(8, activation="relu"),
+            rk.layers.MCDropout(0.3, seed=seed),
+            keras.layers.Dense(2),
+        ]
+    )
+
+
+def test_mc_predict_equals_one_pass_over_repeated_chunks():
+    x = np.random.default_rng(3).normal(size=(5, 5)).astype("float32")
+    samples = 4
+    mean, std = rk.layers.mc_predict(_mc_model(), x, samples, batch_size=2)
+    reference = _mc_model()
+    outs = []
+    for start in range(0, 5, 2):
+        chunk = np.repeat(x[start : start + 2], samples, axis=0)
+        outs.append(reference(chunk).numpy().reshape(-1, samples, 2))
+    outs = np.concatenate(outs)
+    np.testing.assert_allclose(mean, outs.mean(axis=1), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(std, outs.std(axis=1), rtol=1e-5, atol=1e-6)
+    assert mean.shape == std.shape == (5, 2) and mean.dtype == np.float32
+
+
+def test_mc_predict_statistics_of_a_linear_model():
+    rate = 0.2
+    w = np.array([[1.0], [-2.0], [0.5]], "float32")
+    dense = keras.layers.Dense(1, use_bias=False)
+    model = keras.Sequential(
+        [keras.Input((3,)), rk.layers.MCDropout(rate, seed=1), dense]
+    )
+    dense.kernel.assign(w)
+    x = np.array([[1.0, 1.0, 2.0], [0.5, -1.0, 0.0]], "float32")
+    mean, std = rk.layers.mc_predict(model, x, samples=3000, max_rows=2000)
+    # y = sum_i w_i x_i m_i / (1 - rate), m_i ~ Bernoulli(1 - rate).
+    expected_mean = x @ w
+    expected_std = np.sqrt((w[:, 0] ** 2 * x**2).sum(1) * rate / (1 - rate))
+    np.testing.assert_allclose(mean[:, 0], expected_mean[:, 0], atol=0.1)
+    np.testing.assert_allclose(std[:, 0], expected_std, rtol=0.06)
+
+
+def test_mc_predict_keeps_keras_dropout_off_and_handles_dicts():
+    inputs = {
+        "a": keras.Input((3,), name="a"),
+        "b": keras.Input((2,), name="b"),
+    }
+    h = keras.layers.Concatenate()([inputs["a"], inputs["b"]])
+    outputs = {
+        "plain": keras.layers.Dense(1)(keras.layers.Dropout(0.5)(h)),
+        "mc": keras.layers.Dense(1)(rk.layers.MCDropout(0.5, seed=1)(h)),
+    }
+    model = keras.Model(inputs, outputs)
+    x = {"a": np.ones((7, 3), "float32"), "b": np.ones((7, 2), "float32")}
+    mean, std = rk.layers.mc_predict(model, x, samples=8, batch_size=3)
+    assert mean["plain"].shape == std["mc"].shape == (7, 1)
+    np.testing.assert_allclose(std["plain"], 0.0, atol=1e-6)
+    assert (std["mc"] > 0).all()
+
+
+@pytest.mark.parametrize(
+    "kwargs,error,match",
+    [
+        ({"samples": 0}, ValueError, r"`samples`.*samples=0"),
+        ({"batch_size": 0}, ValueError, r"`batch_size`.*batch_size=0"),
+        ({"max_rows": 1.5}, TypeError, r"`max_rows`.*max_rows=1.5"),
+    ],
+)
+def test_mc_predict_bad_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        rk.layers.mc_predict(_mc_model(), np.ones((2, 5)), **kwargs)
+
+
+def test_fit_save_load_same_predictions(tmp_path):
+    model = _mc_model(seed=5)
+    layer = model.layers[1]
+    initial_state = layer.seed_generator.state.numpy().copy()
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(16, 5)).astype("float32")
+    model.compile("adam", "mse")
+    model.fit(x, x[:, :2], epochs=2, batch_size=4, verbose=0)
+    path = str(tmp_path / "model.keras")
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    assert type(loaded.layers[1]) is rk.layers.MCDropout
+    # The generator's state is not a weight: both start over from the seed.
+    layer.seed_generator.state.assign(initial_state)
+    np.testing.assert_allclose(
+        loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-5
+    )
+
+
+def test_jit_compile_mixed_precision_and_output_shape():
+    assert rk.layers.MCDropout(0.1).compute_output_shape((None, 4)) == (
+        None,
+        4,
+    )
+    keras.config.set_dtype_policy("mixed_float16")
+    try:
+        model = _mc_model()
+        model.compile("adam", "mse", jit_compile=True)
+        history = model.fit(
+            np.ones((8, 5)), np.ones((8, 2)), batch_size=4, verbose=0
+        )
+        assert np.isfinite(history.history["loss"]).all()
+        y = model.layers[1](np.ones((4, 8), "float16"))
+        assert keras.backend.standardize_dtype(y.dtype) == "float16"
+    finally:
+        keras.config.set_dtype_policy("float32")
+
+
+class TraceCounter(keras.layers.Layer):
+    traces = 0
+
+    def call(self, inputs):
+        TraceCounter.traces += 1
+        return inputs
+
+
+def test_scheduled_rate_changes_without_retracing():
+    TraceCounter.traces = 0
+    layer = rk.layers.MCDropout(rk.schedules.Linear(0.5, 0.0, duration=2))
+    model = keras.Sequential(
+        [keras.Input((3,)), TraceCounter(), layer, keras.layers.Dense(1)]
+    )
+    model.compile("sgd", "mse")
+    seen = []
+
+    class Record(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            seen.append((TraceCounter.traces, layer.rate))
+
+    model.fit(
+        np.ones((8, 3)),
+        np.ones((8, 1)),
+        epochs=3,
+        verbose=0,
+        callbacks=[rk.callbacks.ScheduleCallback(), Record()],
+    )
+    assert [t for t, _ in seen] == [2, 2, 2]
+    assert [r for _, r in seen] == pytest.approx([0.5, 0.25, 0.0])
+    x = np.ones((50, 3), "float32")
+    np.testing.assert_allclose(layer(x).numpy(), x)
+
+
+def test_config_round_trip():
+    kwargs = config_examples.CONFIG_EXAMPLES["MCDropout"]
+    layer = rk.layers.MCDropout(**kwargs)
+    config = layer.get_config()
+    for key in kwargs:
+        assert config[key] == kwargs[key]
+    assert rk.layers.MCDropout.from_config(config).get_config() == config
+    restored = keras.saving.deserialize_keras_object(
+        keras.saving.serialize_keras_object(layer)
+    )
+    assert type(restored) is rk.layers.MCDropout
+    assert restored.get_config() == config
