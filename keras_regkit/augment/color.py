@@ -1,0 +1,644 @@
+"""Photometric augmentations: each a pure function plus a thin random op.
+
+The functions take float32 images in [0, 1], shaped ``(batch, height,
+width, channels)``, and per-example parameters shaped ``(batch,)``; the
+ops draw those parameters (one per example) and call them. Results are
+clipped to [0, 1]. The ops cover what RandAugment and TrivialAugment
+need.
+
+A factor given as a float ``f`` draws the op's offset from its identity
+uniformly from ``[-f, f]``; a pair ``(low, high)`` draws it from
+``[low, high]``.
+
+Reference:
+    Cubuk et al., "RandAugment: Practical automated data augmentation
+    with a reduced search space", 2020 (the op set).
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from keras_regkit import _validation
+from keras_regkit.augment import _base
+
+_LUMA = (0.299, 0.587, 0.114)
+
+
+def _per_example(values):
+    return tf.reshape(tf.cast(values, tf.float32), [-1, 1, 1, 1])
+
+
+def _clip(images):
+    return tf.clip_by_value(images, 0.0, 1.0)
+
+
+def grayscale(images):
+    """Luma (ITU-R 601) of RGB images, kept as 3 channels.
+
+    Args:
+        images: float32 ``(batch, h, w, 3)``.
+
+    Returns:
+        float32 ``(batch, h, w, 3)`` with equal channels.
+
+    Example:
+    >>> import tensorflow as tf
+    >>> grayscale(tf.constant([[[[1.0, 0.0, 0.0]]]])).numpy().ravel()
+    array([0.299, 0.299, 0.299], dtype=float32)
+    """
+    gray = tf.reduce_sum(images * tf.constant(_LUMA), axis=-1, keepdims=True)
+    return tf.broadcast_to(gray, tf.shape(images))
+
+
+def adjust_brightness(images, delta):
+    """Adds ``delta`` (per example) to every pixel, clipped to [0, 1].
+
+    Example:
+    >>> import tensorflow as tf
+    >>> adjust_brightness(tf.fill([1, 1, 2, 1], 0.5), [0.7]).numpy().ravel()
+    array([1., 1.], dtype=float32)
+    """
+    return _clip(images + _per_example(delta))
+
+
+def adjust_contrast(images, factor):
+    """Scales each channel's deviation from its per-image mean by ``factor``.
+
+    Example:
+    >>> import tensorflow as tf
+    >>> x = tf.reshape(tf.constant([0.4, 0.6]), [1, 1, 2, 1])
+    >>> adjust_contrast(x, [2.0]).numpy().ravel().round(4)
+    array([0.3, 0.7], dtype=float32)
+    """
+    mean = tf.reduce_mean(images, axis=[1, 2], keepdims=True)
+    return _clip(mean + _per_example(factor) * (images - mean))
+
+
+def adjust_saturation(images, factor):
+    """Blends RGB images with their grayscale: 0 is gray, 1 unchanged.
+
+    Example:
+    >>> import tensorflow as tf
+    >>> x = tf.constant([[[[0.2, 0.4, 0.6]]]])
+    >>> adjust_saturation(x, [0.0]).numpy().ravel().round(4)
+    array([0.363, 0.363, 0.363], dtype=float32)
+    """
+    gray = grayscale(images)
+    return _clip(gray + _per_example(factor) * (images - gray))
+
+
+def adjust_hue(images, delta):
+    """Rotates the hue of RGB images by ``delta`` turns of the colour wheel.
+
+    Example:
+    >>> import tensorflow as tf
+    >>> x = tf.constant([[[[1.0, 0.0, 0.0]]]])
+    >>> adjust_hue(x, [1.0 / 3.0]).numpy().ravel().round(4)
+    array([0., 1., 0.], dtype=float32)
+    """
+    hsv = tf.image.rgb_to_hsv(images)
+    hue = tf.math.floormod(hsv[..., :1] + _per_example(delta), 1.0)
+    return _clip(tf.image.hsv_to_rgb(tf.concat([hue, hsv[..., 1:]], -1)))
+
+
+def adjust_gamma(images, gamma):
+    """Raises every pixel to the power ``gamma`` (per example).
+
+    Example:
+    >>> import tensorflow as tf
+    >>> adjust_gamma(tf.fill([1, 1, 1, 1], 0.25), [0.5]).numpy().ravel()
+    array([0.5], dtype=float32)
+    """
+    return tf.pow(images, _per_example(gamma))
+
+
+def solarize(images, threshold):
+    """Inverts (``1 - x``) every pixel at or above ``threshold``.
+
+    Example:
+    >>> import tensorflow as tf
+    >>> x = tf.reshape(tf.constant([0.2, 0.8]), [1, 1, 2, 1])
+    >>> solarize(x, [0.5]).numpy().ravel().round(4)
+    array([0.2, 0.2], dtype=float32)
+    """
+    above = tf.cast(images >= _per_example(threshold), tf.float32)
+    return images + above * (1.0 - 2.0 * images)
+
+
+def posterize(images, bits):
+    """Keeps the ``bits`` most significant bits of each 8-bit value.
+
+    Example:
+    >>> import tensorflow as tf
+    >>> x = tf.fill([1, 1, 1, 1], 200.0 / 255.0)
+    >>> (posterize(x, [2]).numpy().ravel() * 255).round()
+    array([192.], dtype=float32)
+    """
+    step = tf.pow(2.0, 8.0 - _per_example(bits))
+    values = tf.floor(images * 255.0 + 0.5)
+    return tf.floor(values / step) * step / 255.0
+
+
+def autocontrast(images):
+    """Stretches each channel of each image to span [0, 1].
+
+    Channels of one value are left unchanged.
+
+    Example:
+    >>> import tensorflow as tf
+    >>> x = tf.reshape(tf.constant([0.2, 0.4, 0.6]), [1, 1, 3, 1])
+    >>> autocontrast(x).numpy().ravel().round(4)
+    array([0. , 0.5, 1. ], dtype=float32)
+    """
+    low = tf.reduce_min(images, axis=[1, 2], keepdims=True)
+    high = tf.reduce_max(images, axis=[1, 2], keepdims=True)
+    spread = high - low
+    flat = tf.cast(spread <= 0.0, tf.float32)
+    stretched = (images - low) / (spread + flat)
+    return stretched + flat * (images - stretched)
+
+
+def equalize(images):
+    """Histogram equalization of each channel of each image (as PIL does).
+
+    Example:
+    >>> import tensorflow as tf
+    >>> x = tf.reshape(tf.constant([0.0, 0.0, 0.5, 1.0]), [1, 2, 2, 1])
+    >>> equalize(x).numpy().ravel().round(4)
+    array([0.   , 0.   , 0.502, 1.   ], dtype=float32)
+    """
+    shape = tf.shape(images)
+    batch, channels = shape[0], shape[3]
+    values = tf.cast(tf.floor(images * 255.0 + 0.5), tf.int32)
+    # (batch * channels, pixels): one row per channel of each image.
+    rows = tf.reshape(
+        tf.transpose(values, [0, 3, 1, 2]), [batch * channels, -1]
+    )
+    num_rows = batch * channels
+    ids = rows + 256 * tf.range(num_rows)[:, None]
+    hist = tf.math.unsorted_segment_sum(
+        tf.ones_like(ids, tf.float32), ids, num_rows * 256
+    )
+    hist = tf.reshape(hist, [num_rows, 256])
+    top = tf.reduce_max(rows, axis=1)
+    last = tf.gather(hist, top, batch_dims=1)
+    total = tf.cast(tf.shape(rows)[1], tf.float32)
+    step = tf.floor((total - last) / 255.0)[:, None]
+    before = tf.cumsum(hist, axis=1, exclusive=True)
+    safe = tf.maximum(step, 1.0)
+    lut = tf.minimum(tf.floor((before + tf.floor(step / 2.0)) / safe), 255.0)
+    identity = tf.range(256, dtype=tf.float32)[None, :]
+    lut = tf.where(step > 0.0, lut, identity)
+    mapped = tf.gather(lut, rows, batch_dims=1) / 255.0
+    mapped = tf.reshape(mapped, [batch, channels, shape[1], shape[2]])
+    return tf.transpose(mapped, [0, 2, 3, 1])
+
+
+def sharpen(images, factor):
+    """Blends with a smoothed copy as PIL's ``ImageEnhance.Sharpness``.
+
+    ``factor`` 1 leaves the image unchanged, 0 smooths it, above 1
+    sharpens; the border pixels are kept.
+
+    Example:
+    >>> import tensorflow as tf
+    >>> x = tf.fill([1, 3, 4, 1], 0.5)
+    >>> float(tf.reduce_max(tf.abs(sharpen(x, [2.0]) - x)))
+    0.0
+    """
+    height, width = tf.shape(images)[1], tf.shape(images)[2]
+    interior = images[:, 1:-1, 1:-1]
+    total = 4.0 * interior
+    for dy in range(3):
+        for dx in range(3):
+            total += images[:, dy : height - 2 + dy, dx : width - 2 + dx]
+    smooth = total / 13.0
+    degenerate = images + tf.pad(
+        smooth - interior, [[0, 0], [1, 1], [1, 1], [0, 0]]
+    )
+    return _clip(degenerate + _per_example(factor) * (images - degenerate))
+
+
+def gaussian_blur(images, sigma, kernel_size):
+    """Separable Gaussian blur with a per-example ``sigma``.
+
+    Args:
+        images: float32 ``(batch, h, w, c)``.
+        sigma: ``(batch,)`` standard deviations in pixels, > 0.
+        kernel_size: The odd kernel width (a Python int); edges reflect.
+
+    Returns:
+        The blurred images.
+
+    Example:
+    >>> import tensorflow as tf
+    >>> x = tf.fill([1, 5, 4, 2], 0.25)
+    >>> float(tf.reduce_max(tf.abs(gaussian_blur(x, [1.0], 3) - x)))
+    0.0
+    """
+    radius = kernel_size // 2
+    offsets = tf.range(-radius, radius + 1, dtype=tf.float32)
+    sigma = tf.reshape(tf.cast(sigma, tf.float32), [-1, 1])
+    weights = tf.exp(-0.5 * tf.square(offsets[None, :] / sigma))
+    weights = weights / tf.reduce_sum(weights, axis=1, keepdims=True)
+    height, width = tf.shape(images)[1], tf.shape(images)[2]
+    padded = tf.pad(
+        images, [[0, 0], [radius, radius], [0, 0], [0, 0]], mode="REFLECT"
+    )
+    rows = 0.0
+    for k in range(kernel_size):
+        rows += _per_example(weights[:, k]) * padded[:, k : k + height]
+    padded = tf.pad(
+        rows, [[0, 0], [0, 0], [radius, radius], [0, 0]], mode="REFLECT"
+    )
+    out = 0.0
+    for k in range(kernel_size):
+        out += _per_example(weights[:, k]) * padded[:, :, k : k + width]
+    return out
+
+
+class _Factor(_base.Augmentation):
+    """An op whose parameter is ``neutral + U(range)`` per example."""
+
+    neutral = 0.0
+    low = -1.0
+    high = 1.0
+
+    def __init__(self, factor, probability=1.0):
+        super().__init__(probability)
+        self.factor = _base.plain(factor)
+        self.range = _base.check_range(
+            self, "factor", factor, low=self.low, high=self.high
+        )
+
+    def _sample(self, seed, batch_size, image_shape):
+        draw = _base.uniform(seed, [batch_size], *self.range)
+        return {"value": self.neutral + draw}
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}
+
+
+@keras.saving.register_keras_serializable(package="keras_regkit")
+class RandomBrightness(_Factor):
+    """Adds a random offset to each image's pixels.
+
+    Args:
+        factor: A float ``f`` or a pair: the offset, in [-1, 1], drawn
+            from ``[-f, f]`` (or ``[low, high]``).
+        probability: Chance, per example, that the op applies.
+
+    Example:
+    >>> RandomBrightness(0.2).get_config()
+    {'probability': 1.0, 'factor': 0.2}
+    """
+
+    def apply(self, images, params):
+        return adjust_brightness(images, params["value"])
+
+
+@keras.saving.register_keras_serializable(package="keras_regkit")
+class RandomContrast(_Factor):
+    """Scales each image's contrast by ``1 + U(-factor, factor)``.
+
+    The per-image, per-channel mean is kept (up to clipping at 0 and 1).
+
+    Args:
+        factor: A float ``f`` in [0, 1] or a pair in [-1, 1].
+        probability: Chance, per example, that the op applies.
+
+    Example:
+    >>> RandomContrast(0.2).range
+    (-0.2, 0.2)
+    """
+
+    neutral = 1.0
+
+    def apply(self, images, params):
+        return adjust_contrast(images, params["value"])
+
+
+@keras.saving.register_keras_serializable(package="keras_regkit")
+class RandomSaturation(_Factor):
+    """Scales each RGB image's saturation by ``1 + U(-factor, factor)``.
+
+    Args:
+        factor: A float ``f`` in [0, 1] or a pair in [-1, 1]
+            (``-1`` is grayscale).
+        probability: Chance, per example, that the op applies.
+
+    Example:
+    >>> RandomSaturation(0.5).get_config()["factor"]
+    0.5
+    """
+
+    neutral = 1.0
+    _channels = (3,)
+
+    def apply(self, images, params):
+        return adjust_saturation(images, params["value"])
+
+
+@keras.saving.register_keras_serializable(package="keras_regkit")
+class RandomHue(_Factor):
+    """Rotates each RGB image's hue by ``U(-factor, factor)`` turns.
+
+    Args:
+        factor: A float ``f`` in [0, 0.5] or a pair in [-0.5, 0.5], in
+            turns of the colour wheel.
+        probability: Chance, per example, that the op applies.
+
+    Example:
+    >>> RandomHue(0.1).range
+    (-0.1, 0.1)
+    """
+
+    low = -0.5
+    high = 0.5
+    _channels = (3,)
+
+    def apply(self, images, params):
+        return adjust_hue(images, params["value"])
+
+
+@keras.saving.register_keras_serializable(package="keras_regkit")
+class RandomGamma(_Factor):
+    """Raises each image to the power ``1 + U(-factor, factor)``.
+
+    Args:
+        factor: A float ``f`` in [0, 1) or a pair with ``low > -1``.
+        probability: Chance, per example, that the op applies.
+
+    Example:
+    >>> RandomGamma((-0.5, 0.5)).get_config()["factor"]
+    [-0.5, 0.5]
+    """
+
+    neutral = 1.0
+    low = -0.999
+    high = None
+
+    def apply(self, images, params):
+        return adjust_gamma(images, params["value"])
+
+
+@keras.saving.register_keras_serializable(package="keras_regkit")
+class RandomSharpness(_Factor):
+    """Sharpens (or smooths) each image by ``1 + U(-factor, factor)``.
+
+    As PIL's ``ImageEnhance.Sharpness``: 0 smooths, 1 keeps, 2 sharpens.
+
+    Args:
+        factor: A float ``f`` or a pair with ``low >= -1``.
+        probability: Chance, per example, that the op applies.
+
+    Example:
+    >>> RandomSharpness(0.5).range
+    (-0.5, 0.5)
+    """
+
+    neutral = 1.0
+    high = None
+
+    def apply(self, images, params):
+        return sharpen(images, params["value"])
+
+
+@keras.saving.register_keras_serializable(package="keras_regkit")
+class RandomGrayscale(_base.Augmentation):
+    """Turns RGB images to grayscale (3 equal channels) with a probability.
+
+    Args:
+        probability: Chance, per example, that the image turns gray.
+
+    Example:
+    >>> RandomGrayscale(0.2).get_config()
+    {'probability': 0.2}
+    """
+
+    _channels = (3,)
+
+    def __init__(self, probability=0.5):
+        super().__init__(probability)
+
+    def apply(self, images, params):
+        return grayscale(images)
+
+
+@keras.saving.register_keras_serializable(package="keras_regkit")
+class RandomEqualize(_base.Augmentation):
+    """Histogram-equalizes each channel of each image, with a probability.
+
+    Args:
+        probability: Chance, per example, that the op applies.
+
+    Example:
+    >>> RandomEqualize().get_config()
+    {'probability': 1.0}
+    """
+
+    def apply(self, images, params):
+        return equalize(images)
+
+
+@keras.saving.register_keras_serializable(package="keras_regkit")
+class RandomAutoContrast(_base.Augmentation):
+    """Stretches each channel of each image to [0, 1], with a probability.
+
+    Args:
+        probability: Chance, per example, that the op applies.
+
+    Example:
+    >>> RandomAutoContrast(0.5).get_config()
+    {'probability': 0.5}
+    """
+
+    def apply(self, images, params):
+        return autocontrast(images)
+
+
+@keras.saving.register_keras_serializable(package="keras_regkit")
+class RandomSolarize(_base.Augmentation):
+    """Inverts pixels above a per-example random threshold.
+
+    Args:
+        threshold: A float in [0, 1] (fixed) or a pair ``(low, high)``
+            to draw from.
+        probability: Chance, per example, that the op applies.
+
+    Example:
+    >>> RandomSolarize((0.4, 0.6)).get_config()
+    {'probability': 1.0, 'threshold': [0.4, 0.6]}
+    """
+
+    def __init__(self, threshold=0.5, probability=1.0):
+        super().__init__(probability)
+        self.threshold = _base.plain(threshold)
+        self.range = _base.check_range(
+            self, "threshold", threshold, low=0.0, high=1.0, symmetric=False
+        )
+
+    def _sample(self, seed, batch_size, image_shape):
+        return {"threshold": _base.uniform(seed, [batch_size], *self.range)}
+
+    def apply(self, images, params):
+        return solarize(images, params["threshold"])
+
+    def get_config(self):
+        return {**super().get_config(), "threshold": self.threshold}
+
+
+@keras.saving.register_keras_serializable(package="keras_regkit")
+class RandomPosterize(_base.Augmentation):
+    """Keeps a per-example random number of bits of each 8-bit value.
+
+    Args:
+        bits: An integer in [1, 8] or a pair ``(low, high)`` drawn from
+            uniformly (both included).
+        probability: Chance, per example, that the op applies.
+
+    Example:
+    >>> RandomPosterize((4, 6)).get_config()
+    {'probability': 1.0, 'bits': [4, 6]}
+    """
+
+    def __init__(self, bits=4, probability=1.0):
+        super().__init__(probability)
+        self.bits = _base.plain(bits)
+        pair = bits if isinstance(bits, (list, tuple)) else (bits, bits)
+        if len(pair) != 2:
+            raise _base.prefixed(
+                self,
+                ValueError(
+                    _validation.error_message(
+                        "bits", "an integer or a pair (low, high)", bits
+                    )
+                ),
+            )
+        low, high = (
+            _base.check(self, _validation.check_int, "bits", b, low=1, high=8)
+            for b in pair
+        )
+        if low > high:
+            raise _base.prefixed(
+                self,
+                ValueError(
+                    _validation.error_message(
+                        "bits", "a pair (low, high) with low <= high", bits
+                    )
+                ),
+            )
+        self.range = (low, high)
+
+    def _sample(self, seed, batch_size, image_shape):
+        bits = tf.random.stateless_uniform(
+            [batch_size],
+            seed=seed,
+            minval=self.range[0],
+            maxval=self.range[1] + 1,
+            dtype=tf.int32,
+        )
+        return {"bits": tf.cast(bits, tf.float32)}
+
+    def apply(self, images, params):
+        return posterize(images, params["bits"])
+
+    def get_config(self):
+        return {**super().get_config(), "bits": self.bits}
+
+
+@keras.saving.register_keras_serializable(package="keras_regkit")
+class RandomGaussianNoise(_base.Augmentation):
+    """Adds Gaussian noise of a given standard deviation, clipped to [0, 1].
+
+    Args:
+        stddev: The noise's standard deviation (in [0, 1] pixel units).
+        probability: Chance, per example, that the op applies.
+
+    Example:
+    >>> RandomGaussianNoise(0.05).get_config()
+    {'probability': 1.0, 'stddev': 0.05}
+    """
+
+    def __init__(self, stddev=0.05, probability=1.0):
+        super().__init__(probability)
+        self.stddev = _base.check(
+            self, _validation.check_float, "stddev", stddev, low=0.0
+        )
+
+    def _sample(self, seed, batch_size, image_shape):
+        shape = [batch_size, *image_shape]
+        noise = tf.random.stateless_normal(shape, seed=seed) * self.stddev
+        return {"noise": noise}
+
+    def apply(self, images, params):
+        return _clip(images + params["noise"])
+
+    def get_config(self):
+        return {**super().get_config(), "stddev": self.stddev}
+
+
+@keras.saving.register_keras_serializable(package="keras_regkit")
+class RandomGaussianBlur(_base.Augmentation):
+    """Blurs each image with its own random Gaussian width.
+
+    Args:
+        kernel_size: The odd kernel width in pixels.
+        sigma: A float (fixed) or a pair ``(low, high)``: the standard
+            deviation in pixels, > 0.
+        probability: Chance, per example, that the op applies.
+
+    Example:
+    >>> RandomGaussianBlur(5, (0.1, 2.0)).get_config()
+    {'probability': 1.0, 'kernel_size': 5, 'sigma': [0.1, 2.0]}
+    """
+
+    def __init__(self, kernel_size=3, sigma=(0.1, 2.0), probability=1.0):
+        super().__init__(probability)
+        self.kernel_size = _base.check(
+            self, _validation.check_int, "kernel_size", kernel_size, low=1
+        )
+        if self.kernel_size % 2 == 0:
+            raise _base.prefixed(
+                self,
+                ValueError(
+                    _validation.error_message(
+                        "kernel_size", "an odd integer >= 1", kernel_size
+                    )
+                ),
+            )
+        self.sigma = _base.plain(sigma)
+        self.range = _base.check_range(
+            self, "sigma", sigma, low=1e-3, symmetric=False
+        )
+
+    def validate(self, image_shape, has_labels=False, labels_spec=None):
+        super().validate(image_shape, has_labels, labels_spec)
+        radius = self.kernel_size // 2
+        sizes = [s for s in image_shape[1:3] if s is not None]
+        if any(s <= radius for s in sizes):
+            raise _base.prefixed(
+                self,
+                ValueError(
+                    _validation.error_message(
+                        "kernel_size",
+                        "a kernel narrower than twice the image",
+                        self.kernel_size,
+                    )
+                ),
+            )
+
+    def _sample(self, seed, batch_size, image_shape):
+        return {"sigma": _base.uniform(seed, [batch_size], *self.range)}
+
+    def apply(self, images, params):
+        return gaussian_blur(images, params["sigma"], self.kernel_size)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "kernel_size": self.kernel_size,
+            "sigma": self.sigma,
+        }

@@ -1,0 +1,493 @@
+"""Geometric augmentations, fused: one 3x3 matrix per image, one resampling.
+
+Every op here is a random affine matrix (see `keras_regkit.augment
+._resample`): a `Pipeline` multiplies the matrices of consecutive
+geometric ops and resamples each image once, so a flip, a rotation and a
+translation blur the image no more than one of them would. Fill mode,
+fill value and interpolation are the pipeline's, since there is one
+resampling.
+
+Conventions: angles are counter-clockwise; translations move the content
+right / down for positive values; a zoom factor ``z > 0`` zooms out
+(``1 + z`` times more of the input in view), ``z < 0`` zooms in, as in
+Keras's ``RandomZoom``.
+
+Reference:
+    Szegedy et al., "Going deeper with convolutions", 2015 (random
+    resized crop).
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import tensorflow as tf
+
+from keras_regkit import _validation
+from keras_regkit.augment import _base
+from keras_regkit.augment._resample import build
+
+
+def flip_matrix(horizontal, vertical):
+    """Matrices mirroring the images whose flag is 1.
+
+    Args:
+        horizontal: ``(batch,)`` 0/1 float32: mirror left-right.
+        vertical: ``(batch,)`` 0/1 float32: mirror top-bottom.
+
+    Returns:
+        float32 ``(batch, 3, 3)`` centred matrices.
+
+    Example:
+    >>> import tensorflow as tf
+    >>> flip_matrix(tf.constant([1.0]), tf.constant([0.0]))[0, :2].numpy()
+    array([[-1.,  0.,  0.],
+           [ 0.,  1.,  0.]], dtype=float32)
+    """
+    return build(
+        [[1.0 - 2.0 * horizontal, 0.0, 0.0], [0.0, 1.0 - 2.0 * vertical, 0.0]]
+    )
+
+
+def rotation_matrix(angles):
+    """Matrices rotating the images counter-clockwise by ``angles`` radians.
+
+    Args:
+        angles: ``(batch,)`` float32 angles in radians.
+
+    Returns:
+        float32 ``(batch, 3, 3)`` centred output-to-input matrices.
+
+    Example:
+    >>> import math, tensorflow as tf
+    >>> m = rotation_matrix(tf.constant([math.pi / 2]))[0, :2, :2]
+    >>> m.numpy().round(6) + 0.0
+    array([[ 0., -1.],
+           [ 1.,  0.]], dtype=float32)
+    """
+    c, s = tf.cos(angles), tf.sin(angles)
+    return build([[c, -s, 0.0], [s, c, 0.0]])
+
+
+def translation_matrix(dx, dy):
+    """Matrices shifting the content by ``(dx, dy)`` pixels (right, down).
+
+    Args:
+        dx: ``(batch,)`` float32 shifts along the width, in pixels.
+        dy: ``(batch,)`` float32 shifts along the height, in pixels.
+
+    Returns:
+        float32 ``(batch, 3, 3)`` centred matrices.
+
+    Example:
+    >>> import tensorflow as tf
+    >>> translation_matrix(tf.constant([2.0]), tf.constant([-1.0]))[0, :2]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    <tf.Tensor: shape=(2, 3), dtype=float32, numpy=
+    array([[ 1.,  0., -2.], [ 0.,  1.,  1.]], dtype=float32)>
+    """
+    return build([[1.0, 0.0, -dx], [0.0, 1.0, -dy]])
+
+
+def scale_matrix(sx, sy):
+    """Matrices reading ``sx`` (``sy``) times farther from the centre.
+
+    Args:
+        sx: ``(batch,)`` float32 factors along the width (``> 1`` zooms
+            out).
+        sy: ``(batch,)`` float32 factors along the height.
+
+    Returns:
+        float32 ``(batch, 3, 3)`` centred matrices.
+
+    Example:
+    >>> import tensorflow as tf
+    >>> scale_matrix(tf.constant([2.0]), tf.constant([0.5]))[0, 0].numpy()
+    array([2., 0., 0.], dtype=float32)
+    """
+    return build([[sx, 0.0, 0.0], [0.0, sy, 0.0]])
+
+
+def shear_matrix(shx, shy):
+    """Shear matrices: input ``x += shx * y``, ``y += shy * x``.
+
+    Args:
+        shx: ``(batch,)`` float32 shear along the width.
+        shy: ``(batch,)`` float32 shear along the height.
+
+    Returns:
+        float32 ``(batch, 3, 3)`` centred matrices.
+
+    Example:
+    >>> import tensorflow as tf
+    >>> shear_matrix(tf.constant([0.5]), tf.constant([0.0]))[0, 0].numpy()
+    array([1. , 0.5, 0. ], dtype=float32)
+    """
+    return build([[1.0, shx, 0.0], [shy, 1.0, 0.0]])
+
+
+def _size(value):
+    return tf.cast(value, tf.float32)
+
+
+class _Geometric(_base.Augmentation):
+    kind = _base.GEOMETRY
+
+
+@keras.saving.register_keras_serializable(package="keras_regkit")
+class RandomFlip(_Geometric):
+    """Mirrors each image with some probability, per example and per axis.
+
+    Args:
+        mode: ``"horizontal"``, ``"vertical"`` or
+            ``"horizontal_and_vertical"`` (each axis drawn independently).
+        probability: Chance, per example and axis, of a flip.
+
+    Example:
+    >>> import numpy as np
+    >>> from keras_regkit.augment import Pipeline
+    >>> x = np.arange(6, dtype="uint8").reshape(1, 2, 3, 1)
+    >>> out = Pipeline([RandomFlip(probability=1.0)]).augment(x, seed=0)
+    >>> (out[0, :, :, 0].numpy() * 255).round().astype(int).tolist()
+    [[2, 1, 0], [5, 4, 3]]
+    """
+
+    _gated = False
+    MODES = ("horizontal", "vertical", "horizontal_and_vertical")
+
+    def __init__(self, mode="horizontal", probability=0.5):
+        super().__init__(probability)
+        self.mode = _base.check(
+            self, _validation.check_choice, "mode", mode, choices=self.MODES
+        )
+
+    def _sample(self, seed, batch_size, image_shape):
+        h_seed, v_seed = _base.split_seed(seed, 2)
+        zeros = tf.zeros([batch_size])
+        horizontal = vertical = zeros
+        if self.mode != "vertical":
+            horizontal = _base.bernoulli(h_seed, [batch_size], self.probability)
+        if self.mode != "horizontal":
+            vertical = _base.bernoulli(v_seed, [batch_size], self.probability)
+        return {"matrix": flip_matrix(horizontal, vertical)}
+
+    def get_config(self):
+        return {**super().get_config(), "mode": self.mode}
+
+
+@keras.saving.register_keras_serializable(package="keras_regkit")
+class RandomRotation(_Geometric):
+    """Rotates each image by its own random angle.
+
+    Args:
+        factor: A float ``f`` (angles in ``[-f, f]``) or a pair
+            ``(low, high)``, as fractions of a full turn (``0.25`` is
+            90°), as in Keras's ``RandomRotation``. Positive angles turn
+            counter-clockwise.
+        probability: Chance, per example, that the image is rotated.
+
+    Example:
+    >>> op = RandomRotation(15 / 360)
+    >>> op.get_config()["factor"]
+    0.041666666666666664
+    """
+
+    def __init__(self, factor, probability=1.0):
+        super().__init__(probability)
+        self.factor = _base.plain(factor)
+        self.range = _base.check_range(self, "factor", factor, low=-1, high=1)
+
+    def _sample(self, seed, batch_size, image_shape):
+        turns = _base.uniform(seed, [batch_size], *self.range)
+        return {"matrix": rotation_matrix(turns * (2.0 * math.pi))}
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}
+
+
+@keras.saving.register_keras_serializable(package="keras_regkit")
+class RandomTranslation(_Geometric):
+    """Shifts each image by its own random offset.
+
+    Args:
+        height_factor: A float ``f`` or a pair ``(low, high)``: the
+            vertical shift as a fraction of the height, drawn from
+            ``[-f, f]`` (or ``[low, high]``); positive moves down.
+        width_factor: The same for the horizontal shift; positive moves
+            right.
+        probability: Chance, per example, that the image is shifted.
+
+    Example:
+    >>> RandomTranslation(0.125, 0.125).get_config()["width_factor"]
+    0.125
+    """
+
+    def __init__(self, height_factor, width_factor, probability=1.0):
+        super().__init__(probability)
+        self.height_factor = _base.plain(height_factor)
+        self.width_factor = _base.plain(width_factor)
+        self.height_range = _base.check_range(
+            self, "height_factor", height_factor, low=-1, high=1
+        )
+        self.width_range = _base.check_range(
+            self, "width_factor", width_factor, low=-1, high=1
+        )
+
+    def _sample(self, seed, batch_size, image_shape):
+        y_seed, x_seed = _base.split_seed(seed, 2)
+        height, width = _size(image_shape[0]), _size(image_shape[1])
+        dy = _base.uniform(y_seed, [batch_size], *self.height_range)
+        dx = _base.uniform(x_seed, [batch_size], *self.width_range)
+        return {"matrix": translation_matrix(dx * width, dy * height)}
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "height_factor": self.height_factor,
+            "width_factor": self.width_factor,
+        }
+
+
+@keras.saving.register_keras_serializable(package="keras_regkit")
+class RandomZoom(_Geometric):
+    """Zooms each image in or out by its own random factor.
+
+    Args:
+        height_factor: A float ``f`` or a pair ``(low, high)``: the
+            vertical zoom ``z`` is drawn from ``[-f, f]`` (or
+            ``[low, high]``); ``z > 0`` zooms out (``1 + z`` times more of
+            the image in view), ``z < 0`` zooms in. Bounds in (-1, 1].
+        width_factor: The same for the width; None keeps the aspect ratio
+            (the same draw as the height).
+        probability: Chance, per example, that the image is zoomed.
+
+    Example:
+    >>> RandomZoom(0.2).get_config()
+    {'probability': 1.0, 'height_factor': 0.2, 'width_factor': None}
+    """
+
+    def __init__(self, height_factor, width_factor=None, probability=1.0):
+        super().__init__(probability)
+        self.height_factor = _base.plain(height_factor)
+        self.width_factor = _base.plain(width_factor)
+        self.height_range = self._zoom_range("height_factor", height_factor)
+        self.width_range = None
+        if width_factor is not None:
+            self.width_range = self._zoom_range("width_factor", width_factor)
+
+    def _zoom_range(self, name, value):
+        low, high = _base.check_range(self, name, value, high=1.0)
+        if low <= -1.0:
+            raise _base.prefixed(
+                self,
+                ValueError(
+                    _validation.error_message(
+                        name, "zoom factors in (-1, 1]", value
+                    )
+                ),
+            )
+        return low, high
+
+    def _sample(self, seed, batch_size, image_shape):
+        y_seed, x_seed = _base.split_seed(seed, 2)
+        zy = _base.uniform(y_seed, [batch_size], *self.height_range)
+        zx = zy
+        if self.width_range is not None:
+            zx = _base.uniform(x_seed, [batch_size], *self.width_range)
+        return {"matrix": scale_matrix(1.0 + zx, 1.0 + zy)}
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "height_factor": self.height_factor,
+            "width_factor": self.width_factor,
+        }
+
+
+@keras.saving.register_keras_serializable(package="keras_regkit")
+class RandomShear(_Geometric):
+    """Shears each image by its own random amounts.
+
+    Args:
+        x_factor: A float ``f`` or a pair: the horizontal shear (input
+            ``x`` moves by ``shear * y``) drawn from ``[-f, f]``.
+        y_factor: The same for the vertical shear.
+        probability: Chance, per example, that the image is sheared.
+
+    Example:
+    >>> RandomShear(0.1).get_config()["y_factor"]
+    0.0
+    """
+
+    def __init__(self, x_factor=0.0, y_factor=0.0, probability=1.0):
+        super().__init__(probability)
+        self.x_factor = _base.plain(x_factor)
+        self.y_factor = _base.plain(y_factor)
+        self.x_range = _base.check_range(self, "x_factor", x_factor)
+        self.y_range = _base.check_range(self, "y_factor", y_factor)
+
+    def _sample(self, seed, batch_size, image_shape):
+        x_seed, y_seed = _base.split_seed(seed, 2)
+        shx = _base.uniform(x_seed, [batch_size], *self.x_range)
+        shy = _base.uniform(y_seed, [batch_size], *self.y_range)
+        return {"matrix": shear_matrix(shx, shy)}
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "x_factor": self.x_factor,
+            "y_factor": self.y_factor,
+        }
+
+
+@keras.saving.register_keras_serializable(package="keras_regkit")
+class RandomPadCrop(_Geometric):
+    """Pads by ``padding`` pixels and crops back at a random offset.
+
+    The classic CIFAR augmentation, as a whole-pixel translation in
+    ``[-padding, padding]`` on each axis (the padding is the pipeline's
+    fill mode: zeros by default, or ``"reflect"``).
+
+    Args:
+        padding: Pixels of padding on each side, an integer >= 0.
+        probability: Chance, per example, of a random crop.
+
+    Example:
+    >>> RandomPadCrop(4).get_config()
+    {'probability': 1.0, 'padding': 4}
+    """
+
+    def __init__(self, padding=4, probability=1.0):
+        super().__init__(probability)
+        self.padding = _base.check(
+            self, _validation.check_int, "padding", padding, low=0
+        )
+
+    def _sample(self, seed, batch_size, image_shape):
+        shifts = tf.random.stateless_uniform(
+            [2, batch_size],
+            seed=seed,
+            minval=-self.padding,
+            maxval=self.padding + 1,
+            dtype=tf.int32,
+        )
+        shifts = tf.cast(shifts, tf.float32)
+        return {"matrix": translation_matrix(shifts[0], shifts[1])}
+
+    def get_config(self):
+        return {**super().get_config(), "padding": self.padding}
+
+
+@keras.saving.register_keras_serializable(package="keras_regkit")
+class RandomResizedCrop(_Geometric):
+    """Crops a random area and aspect ratio, resized to ``(height, width)``.
+
+    As in Inception and torchvision: the crop's area is a fraction of the
+    image drawn from ``scale``, its aspect ratio (width / height) drawn
+    log-uniformly from ``ratio``; up to ten draws per example, the first
+    that fits is used, else the whole image is. Geometric ops listed after
+    it act on the crop (stretched over the input's size), and the result
+    is resampled at ``(height, width)``; outside training the image is
+    only resized.
+
+    Args:
+        height: Output height in pixels.
+        width: Output width in pixels.
+        scale: ``(low, high)`` fraction of the image area, in (0, 1].
+        ratio: ``(low, high)`` aspect ratios, > 0.
+        probability: Chance, per example, of a random crop (else the whole
+            image is resized).
+
+    Example:
+    >>> import numpy as np
+    >>> from keras_regkit.augment import Pipeline
+    >>> x = np.zeros((2, 40, 30, 3), "uint8")
+    >>> Pipeline([RandomResizedCrop(24, 16)]).augment(x, seed=1).shape
+    TensorShape([2, 24, 16, 3])
+    """
+
+    ATTEMPTS = 10
+
+    def __init__(
+        self,
+        height,
+        width,
+        scale=(0.08, 1.0),
+        ratio=(3.0 / 4.0, 4.0 / 3.0),
+        probability=1.0,
+    ):
+        super().__init__(probability)
+        self.height = _base.check(
+            self, _validation.check_int, "height", height, low=1
+        )
+        self.width = _base.check(
+            self, _validation.check_int, "width", width, low=1
+        )
+        self.scale = _base.plain(tuple(scale))
+        self.ratio = _base.plain(tuple(ratio))
+        low, _ = _base.check_range(self, "scale", self.scale, high=1.0)
+        if low <= 0:
+            raise _base.prefixed(
+                self,
+                ValueError(
+                    _validation.error_message(
+                        "scale", "a pair (low, high) in (0, 1]", scale
+                    )
+                ),
+            )
+        low, _ = _base.check_range(self, "ratio", self.ratio)
+        if low <= 0:
+            raise _base.prefixed(
+                self,
+                ValueError(
+                    _validation.error_message(
+                        "ratio", "a pair (low, high) of ratios > 0", ratio
+                    )
+                ),
+            )
+
+    def output_size(self, height, width):
+        return self.height, self.width
+
+    def _sample(self, seed, batch_size, image_shape):
+        area_seed, ratio_seed, x_seed, y_seed = _base.split_seed(seed, 4)
+        height, width = _size(image_shape[0]), _size(image_shape[1])
+        shape = [batch_size, self.ATTEMPTS]
+        area = _base.uniform(area_seed, shape, *self.scale) * height * width
+        log_ratio = _base.uniform(
+            ratio_seed, shape, math.log(self.ratio[0]), math.log(self.ratio[1])
+        )
+        aspect = tf.exp(log_ratio)
+        crop_w = tf.round(tf.sqrt(area * aspect))
+        crop_h = tf.round(tf.sqrt(area / aspect))
+        fits = (crop_w <= width) & (crop_h <= height) & (crop_w > 0)
+        fits = fits & (crop_h > 0)
+        first = tf.argmax(tf.cast(fits, tf.int32), axis=1, output_type=tf.int32)
+        any_fits = tf.reduce_any(fits, axis=1)
+        crop_w = tf.where(
+            any_fits, tf.gather(crop_w, first, batch_dims=1), width
+        )
+        crop_h = tf.where(
+            any_fits, tf.gather(crop_h, first, batch_dims=1), height
+        )
+        x0 = tf.floor(
+            _base.uniform(x_seed, [batch_size]) * (width - crop_w + 1.0)
+        )
+        y0 = tf.floor(
+            _base.uniform(y_seed, [batch_size]) * (height - crop_h + 1.0)
+        )
+        # Centred coordinates: the crop's centre relative to the image's.
+        cx = x0 + crop_w / 2.0 - width / 2.0
+        cy = y0 + crop_h / 2.0 - height / 2.0
+        matrix = build([[crop_w / width, 0.0, cx], [0.0, crop_h / height, cy]])
+        return {"matrix": matrix}
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "height": self.height,
+            "width": self.width,
+            "scale": self.scale,
+            "ratio": self.ratio,
+        }

@@ -1,0 +1,388 @@
+"""Label mixing: MixUp and CutMix, as in timm, with exact CutMix weights.
+
+Each example is mixed with its partner in the reversed batch (so any batch
+size works; with an odd size the middle example is paired with itself).
+λ is drawn from Beta(α, α) outside the compiled function (the Beta
+sampler has no XLA kernel). CutMix pastes a box of the partner whose
+area is about ``1 - λ`` of the image, clipped at the borders, and weights
+the labels by the fraction of pixels actually pasted, so the label weight
+equals the pasted pixel fraction exactly. Sparse integer labels become
+one-hot given ``num_classes``; label smoothing applies before mixing.
+
+References:
+    Zhang et al., "mixup: Beyond Empirical Risk Minimization", 2018.
+    Yun et al., "CutMix: Regularization Strategy to Train Strong
+    Classifiers with Localizable Features", 2019.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from keras_regkit import _validation
+from keras_regkit.augment import _base
+from keras_regkit.augment.occlusion import box_mask
+
+MODES = ("batch", "elem")
+
+
+def sample_beta(seed, shape, alpha):
+    """Stateless Beta(alpha, alpha) draws, as a ratio of two Gammas.
+
+    Example:
+    >>> import tensorflow as tf
+    >>> lam = sample_beta(tf.constant([1, 2], tf.int64), [1000], 1.0)
+    >>> bool(tf.reduce_all((lam >= 0) & (lam <= 1)))
+    True
+    """
+    first, second = _base.split_seed(seed, 2)
+    a = tf.random.stateless_gamma(shape, seed=first, alpha=alpha)
+    b = tf.random.stateless_gamma(shape, seed=second, alpha=alpha)
+    return a / tf.maximum(a + b, 1e-30)
+
+
+def mix(images, labels, lam, boxes):
+    """Mixes each example with its partner in the reversed batch.
+
+    Args:
+        images: float32 ``(batch, h, w, c)``.
+        labels: float32 ``(batch, classes)`` soft labels.
+        lam: ``(batch,)`` MixUp weights of each example itself (1 for no
+            blending).
+        boxes: ``(batch, 1, 4)`` CutMix boxes (empty for none) whose
+            pixels come from the partner, or None for MixUp alone.
+
+    Returns:
+        ``(images, labels)``; the partner's label weight is ``(1 - lam) +
+        lam * pasted_fraction``.
+
+    Example:
+    >>> import tensorflow as tf
+    >>> x = tf.reshape(tf.constant([0.0, 1.0]), [2, 1, 1, 1])
+    >>> y = tf.constant([[1.0, 0.0], [0.0, 1.0]])
+    >>> no_box = tf.zeros([2, 1, 4])
+    >>> images, labels = mix(x, y, tf.constant([0.75, 0.75]), no_box)
+    >>> images.numpy().ravel(), labels.numpy()[0]
+    (array([0.25, 0.75], dtype=float32), array([0.75, 0.25], dtype=float32))
+    """
+    partner = tf.reverse(images, axis=[0])
+    pasted, pasted_fraction = images, 0.0
+    if boxes is not None:
+        shape = tf.shape(images)
+        mask = box_mask(boxes, shape[1], shape[2])
+        pasted_fraction = tf.reduce_mean(mask, axis=[1, 2])
+        pasted = images + mask[..., None] * (partner - images)
+    lam_images = tf.reshape(lam, [-1, 1, 1, 1])
+    images = partner + lam_images * (pasted - partner)
+    weight = (lam * (1.0 - pasted_fraction))[:, None]
+    labels = weight * labels + (1.0 - weight) * tf.reverse(labels, axis=[0])
+    return images, labels
+
+
+@keras.saving.register_keras_serializable(package="keras_regkit")
+class MixUpCutMix(_base.Augmentation):
+    """MixUp or CutMix, switching between them, as timm's ``Mixup``.
+
+    Args:
+        mixup_alpha: α of MixUp's Beta(α, α); 0 disables MixUp.
+        cutmix_alpha: α of CutMix's Beta(α, α); 0 disables CutMix.
+        switch_probability: Chance of CutMix rather than MixUp when both
+            are enabled.
+        mode: ``"batch"`` (one λ, box and choice for the batch) or
+            ``"elem"`` (per example).
+        num_classes: Number of classes, required for sparse integer
+            labels; checked against one-hot labels.
+        label_smoothing: ε in [0, 1): labels become ``y (1 - ε) + ε / K``
+            before mixing.
+        probability: Chance (per batch or per example, following
+            ``mode``) of mixing.
+
+    Example:
+    >>> import numpy as np
+    >>> from keras_regkit.augment import Pipeline
+    >>> x = np.zeros((4, 8, 6, 3), "uint8")
+    >>> y = np.array([0, 1, 2, 1])
+    >>> _, soft = Pipeline([MixUpCutMix(num_classes=3)]).augment((x, y), 0)
+    >>> soft.shape, np.allclose(soft.numpy().sum(axis=1), 1.0)
+    (TensorShape([4, 3]), True)
+    """
+
+    kind = _base.MIX
+    _gated = False
+
+    def __init__(
+        self,
+        mixup_alpha=0.8,
+        cutmix_alpha=1.0,
+        switch_probability=0.5,
+        mode="batch",
+        num_classes=None,
+        label_smoothing=0.0,
+        probability=1.0,
+    ):
+        super().__init__(probability)
+        self.mixup_alpha = _base.check(
+            self, _validation.check_float, "mixup_alpha", mixup_alpha, low=0
+        )
+        self.cutmix_alpha = _base.check(
+            self, _validation.check_float, "cutmix_alpha", cutmix_alpha, low=0
+        )
+        if self.mixup_alpha == 0 and self.cutmix_alpha == 0:
+            raise _base.prefixed(
+                self,
+                ValueError(
+                    _validation.error_message(
+                        "mixup_alpha",
+                        "mixup_alpha > 0 or cutmix_alpha > 0",
+                        mixup_alpha,
+                    )
+                ),
+            )
+        self.switch_probability = _base.check(
+            self,
+            _validation.check_float,
+            "switch_probability",
+            switch_probability,
+            low=0.0,
+            high=1.0,
+        )
+        self.mode = _base.check(
+            self, _validation.check_choice, "mode", mode, choices=MODES
+        )
+        self.num_classes = num_classes
+        if num_classes is not None:
+            self.num_classes = _base.check(
+                self, _validation.check_int, "num_classes", num_classes, low=1
+            )
+        self.label_smoothing = _base.check(
+            self,
+            _validation.check_float,
+            "label_smoothing",
+            label_smoothing,
+            low=0.0,
+            high=1.0,
+            high_inclusive=False,
+        )
+
+    def validate(self, image_shape, has_labels=False, labels_spec=None):
+        if not has_labels:
+            raise _base.prefixed(
+                self,
+                ValueError(
+                    _validation.error_message(
+                        "labels",
+                        "(images, labels) or a dict with a 'labels' key: "
+                        "mixing needs labels",
+                        None,
+                    )
+                ),
+            )
+        dtype = tf.as_dtype(labels_spec.dtype)
+        shape = tuple(labels_spec.shape)
+        if dtype.is_integer:
+            if self.num_classes is None:
+                raise _base.prefixed(
+                    self,
+                    ValueError(
+                        _validation.error_message(
+                            "num_classes",
+                            "the number of classes, for sparse integer labels",
+                            None,
+                        )
+                    ),
+                )
+            if len(shape) not in (1, 2) or (len(shape) == 2 and shape[1] != 1):
+                raise _base.prefixed(
+                    self,
+                    ValueError(
+                        _validation.error_message(
+                            "labels", "sparse labels shaped (batch,)", shape
+                        )
+                    ),
+                )
+        elif len(shape) != 2 or (
+            self.num_classes is not None
+            and shape[1] is not None
+            and shape[1] != self.num_classes
+        ):
+            raise _base.prefixed(
+                self,
+                ValueError(
+                    _validation.error_message(
+                        "labels",
+                        "one-hot labels shaped (batch, num_classes)",
+                        shape,
+                    )
+                ),
+            )
+
+    def _sample(self, seed, batch_size, image_shape):
+        seeds = _base.split_seed(seed, 6)
+        n = 1 if self.mode == "batch" else batch_size
+        ones = tf.ones([n])
+        apply = ones
+        if self.probability < 1.0:
+            apply = _base.bernoulli(seeds[0], [n], self.probability)
+        if self.mixup_alpha > 0 and self.cutmix_alpha > 0:
+            use_cutmix = _base.bernoulli(seeds[1], [n], self.switch_probability)
+        elif self.cutmix_alpha > 0:
+            use_cutmix = ones
+        else:
+            use_cutmix = tf.zeros([n])
+        lam_mix = ones
+        if self.mixup_alpha > 0:
+            lam_mix = sample_beta(seeds[2], [n], self.mixup_alpha)
+        lam_cut = ones
+        if self.cutmix_alpha > 0:
+            lam_cut = sample_beta(seeds[3], [n], self.cutmix_alpha)
+        # MixUp only where applied and not CutMix; else 1 (no blending).
+        lam = 1.0 - apply * (1.0 - use_cutmix) * (1.0 - lam_mix)
+        height = tf.cast(image_shape[0], tf.float32)
+        width = tf.cast(image_shape[1], tf.float32)
+        cut = tf.sqrt(1.0 - lam_cut)
+        half_h = tf.floor(tf.floor(height * cut) / 2.0)
+        half_w = tf.floor(tf.floor(width * cut) / 2.0)
+        cy = tf.floor(_base.uniform(seeds[4], [n]) * height)
+        cx = tf.floor(_base.uniform(seeds[5], [n]) * width)
+        top = tf.clip_by_value(cy - half_h, 0.0, height)
+        bottom = tf.clip_by_value(cy + half_h, 0.0, height)
+        left = tf.clip_by_value(cx - half_w, 0.0, width)
+        right = tf.clip_by_value(cx + half_w, 0.0, width)
+        # An empty box unless CutMix is applied.
+        bottom = top + apply * use_cutmix * (bottom - top)
+        boxes = tf.stack([top, bottom, left, right], axis=-1)[:, None, :]
+        params = {"lam": tf.broadcast_to(lam, [batch_size])}
+        if self.cutmix_alpha > 0:
+            params["boxes"] = tf.broadcast_to(boxes, [batch_size, 1, 4])
+        return params
+
+    def soft_labels(self, labels):
+        """Float32 one-hot (smoothed) labels from sparse or dense labels."""
+        if labels.dtype.is_integer:
+            labels = tf.one_hot(tf.reshape(labels, [-1]), self.num_classes)
+        labels = tf.cast(labels, tf.float32)
+        if self.label_smoothing > 0:
+            classes = tf.cast(tf.shape(labels)[-1], tf.float32)
+            eps = self.label_smoothing
+            labels = labels * (1.0 - eps) + eps / classes
+        return labels
+
+    def mix(self, images, labels, params):
+        """Mixes a batch with drawn parameters; returns images and labels."""
+        boxes = params.get("boxes")
+        return mix(images, self.soft_labels(labels), params["lam"], boxes)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "mixup_alpha": self.mixup_alpha,
+            "cutmix_alpha": self.cutmix_alpha,
+            "switch_probability": self.switch_probability,
+            "mode": self.mode,
+            "num_classes": self.num_classes,
+            "label_smoothing": self.label_smoothing,
+        }
+
+
+@keras.saving.register_keras_serializable(package="keras_regkit")
+class MixUp(MixUpCutMix):
+    """MixUp: blends each example and its label with its partner's.
+
+    Args:
+        alpha: α of the Beta(α, α) mixing weight, > 0.
+        mode: ``"batch"`` (one λ per batch) or ``"elem"`` (per example).
+        num_classes: Number of classes, required for sparse labels.
+        label_smoothing: ε in [0, 1), applied before mixing.
+        probability: Chance of mixing (per batch or per example).
+
+    Example:
+    >>> MixUp(0.4, num_classes=10).get_config()["alpha"]
+    0.4
+    """
+
+    def __init__(
+        self,
+        alpha=0.2,
+        mode="batch",
+        num_classes=None,
+        label_smoothing=0.0,
+        probability=1.0,
+    ):
+        alpha = _base.check(self, _validation.check_float, "alpha", alpha)
+        if alpha <= 0:
+            raise _base.prefixed(
+                self,
+                ValueError(
+                    _validation.error_message("alpha", "a float > 0", alpha)
+                ),
+            )
+        super().__init__(
+            mixup_alpha=alpha,
+            cutmix_alpha=0.0,
+            switch_probability=0.0,
+            mode=mode,
+            num_classes=num_classes,
+            label_smoothing=label_smoothing,
+            probability=probability,
+        )
+        self.alpha = alpha
+
+    def get_config(self):
+        config = super().get_config()
+        for key in ("mixup_alpha", "cutmix_alpha", "switch_probability"):
+            del config[key]
+        return {**config, "alpha": self.alpha}
+
+
+@keras.saving.register_keras_serializable(package="keras_regkit")
+class CutMix(MixUpCutMix):
+    """CutMix: pastes a box of the partner, labels weighted by its area.
+
+    The partner's label weight is the fraction of pixels pasted, after
+    clipping the box at the image borders.
+
+    Args:
+        alpha: α of the Beta(α, α) draw of the box area, > 0.
+        mode: ``"batch"`` (one box per batch) or ``"elem"`` (per example).
+        num_classes: Number of classes, required for sparse labels.
+        label_smoothing: ε in [0, 1), applied before mixing.
+        probability: Chance of mixing (per batch or per example).
+
+    Example:
+    >>> CutMix(num_classes=10, mode="elem").get_config()["mode"]
+    'elem'
+    """
+
+    def __init__(
+        self,
+        alpha=1.0,
+        mode="batch",
+        num_classes=None,
+        label_smoothing=0.0,
+        probability=1.0,
+    ):
+        alpha = _base.check(self, _validation.check_float, "alpha", alpha)
+        if alpha <= 0:
+            raise _base.prefixed(
+                self,
+                ValueError(
+                    _validation.error_message("alpha", "a float > 0", alpha)
+                ),
+            )
+        super().__init__(
+            mixup_alpha=0.0,
+            cutmix_alpha=alpha,
+            switch_probability=1.0,
+            mode=mode,
+            num_classes=num_classes,
+            label_smoothing=label_smoothing,
+            probability=probability,
+        )
+        self.alpha = alpha
+
+    def get_config(self):
+        config = super().get_config()
+        for key in ("mixup_alpha", "cutmix_alpha", "switch_probability"):
+            del config[key]
+        return {**config, "alpha": self.alpha}

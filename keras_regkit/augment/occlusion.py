@@ -1,0 +1,303 @@
+"""Occlusion: random erasing and cutout, as multiplicative box masks.
+
+Boxes are drawn per example (``(batch, count, 4)`` corners: top, bottom,
+left, right, in pixels); the transform turns them into a separable mask
+(an outer product of a row and a column mask per box) and fills the
+masked pixels with a constant, one random colour per image
+(``"random"``) or random values per pixel (``"per_pixel"``), uniform in
+[0, 1].
+
+References:
+    Zhong et al., "Random Erasing Data Augmentation", 2017.
+    DeVries and Taylor, "Improved Regularization of Convolutional Neural
+    Networks with Cutout", 2017.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import keras
+import tensorflow as tf
+
+from keras_regkit import _validation
+from keras_regkit.augment import _base
+
+FILLS = ("random", "per_pixel")
+
+
+def box_mask(boxes, height, width):
+    """The union of each example's boxes, as a 0/1 float32 mask.
+
+    Args:
+        boxes: float32 ``(batch, count, 4)``: top, bottom, left, right in
+            pixels (rows ``top <= y < bottom``, columns ``left <= x <
+            right``).
+        height: Image height.
+        width: Image width.
+
+    Returns:
+        float32 ``(batch, height, width)``: 1 inside a box.
+
+    Example:
+    >>> import tensorflow as tf
+    >>> box_mask(tf.constant([[[0.0, 1.0, 1.0, 3.0]]]), 2, 3).numpy()
+    array([[[0., 1., 1.],
+            [0., 0., 0.]]], dtype=float32)
+    """
+    ys = tf.range(height, dtype=tf.float32)
+    xs = tf.range(width, dtype=tf.float32)
+    top, bottom = boxes[..., 0:1], boxes[..., 1:2]
+    left, right = boxes[..., 2:3], boxes[..., 3:4]
+    rows = tf.cast((ys >= top) & (ys < bottom), tf.float32)
+    cols = tf.cast((xs >= left) & (xs < right), tf.float32)
+    keep = tf.reduce_prod(1.0 - rows[..., :, None] * cols[..., None, :], 1)
+    return 1.0 - keep
+
+
+def erase(images, boxes, fill):
+    """Fills the boxes of each image with ``fill``.
+
+    Args:
+        images: float32 ``(batch, h, w, c)``.
+        boxes: ``(batch, count, 4)`` boxes, as for `box_mask`.
+        fill: A float, or a tensor broadcastable to ``images``.
+
+    Returns:
+        The images with the boxes filled.
+
+    Example:
+    >>> import tensorflow as tf
+    >>> x = tf.ones([1, 2, 2, 1])
+    >>> erase(x, tf.constant([[[0.0, 1.0, 0.0, 1.0]]]), 0.0)[0, ..., 0]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    <tf.Tensor: shape=(2, 2), dtype=float32, numpy=
+    array([[0., 1.], [1., 1.]], dtype=float32)>
+    """
+    shape = tf.shape(images)
+    mask = box_mask(boxes, shape[1], shape[2])[..., None]
+    return images + mask * (fill - images)
+
+
+class _Occlusion(_base.Augmentation):
+    """Shared fill handling; subclasses draw the boxes."""
+
+    _gated = False
+
+    def __init__(self, value, count, probability):
+        super().__init__(probability)
+        if isinstance(value, str):
+            self.value = _base.check(
+                self, _validation.check_choice, "value", value, choices=FILLS
+            )
+        elif isinstance(value, numbers.Real) and not isinstance(value, bool):
+            self.value = _base.check(
+                self, _validation.check_float, "value", value, low=0, high=1
+            )
+        else:
+            raise _base.prefixed(
+                self,
+                TypeError(
+                    _validation.error_message(
+                        "value",
+                        "a float in [0, 1], 'random' or 'per_pixel'",
+                        value,
+                    )
+                ),
+            )
+        self.count = _base.check(
+            self, _validation.check_int, "count", count, low=1
+        )
+
+    def _fill(self, seed, batch_size, image_shape):
+        if self.value == "random":
+            shape = [batch_size, 1, 1, image_shape[2]]
+            return {"fill": _base.uniform(seed, shape)}
+        if self.value == "per_pixel":
+            shape = [batch_size, *image_shape]
+            return {"fill": _base.uniform(seed, shape)}
+        return {}
+
+    def _sample(self, seed, batch_size, image_shape):
+        box_seed, fill_seed, gate_seed = _base.split_seed(seed, 3)
+        boxes = self._boxes(box_seed, batch_size, image_shape)
+        if self.probability < 1.0:
+            gate = _base.bernoulli(gate_seed, [batch_size], self.probability)
+            # An empty box (bottom = top) where the op is not applied.
+            gate = gate[:, None]
+            boxes = tf.stack(
+                [
+                    boxes[..., 0],
+                    boxes[..., 0] + gate * (boxes[..., 1] - boxes[..., 0]),
+                    boxes[..., 2],
+                    boxes[..., 3],
+                ],
+                axis=-1,
+            )
+        return {
+            "boxes": boxes,
+            **self._fill(fill_seed, batch_size, image_shape),
+        }
+
+    def apply(self, images, params):
+        fill = params.get("fill", self.value)
+        return erase(images, params["boxes"], fill)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "value": self.value,
+            "count": self.count,
+        }
+
+
+@keras.saving.register_keras_serializable(package="keras_regkit")
+class RandomErasing(_Occlusion):
+    """Erases random rectangles of random area and aspect ratio.
+
+    As Zhong et al.: each box's area is a fraction of the image drawn from
+    ``scale``, its aspect ratio (height / width) log-uniformly from
+    ``ratio``; of ten draws per box the first that fits inside the image
+    is used (none: no box). Sides are rounded to whole pixels.
+
+    Args:
+        probability: Chance, per example, that the image is erased.
+        scale: ``(low, high)`` area fractions, in (0, 1].
+        ratio: ``(low, high)`` aspect ratios, > 0.
+        value: A float in [0, 1], ``"random"`` (one uniform colour per
+            image) or ``"per_pixel"`` (uniform noise).
+        count: Boxes per image.
+
+    Example:
+    >>> RandomErasing(scale=(0.1, 0.2)).get_config()["scale"]
+    [0.1, 0.2]
+    """
+
+    ATTEMPTS = 10
+
+    def __init__(
+        self,
+        probability=0.5,
+        scale=(0.02, 0.33),
+        ratio=(0.3, 3.3),
+        value=0.0,
+        count=1,
+    ):
+        super().__init__(value, count, probability)
+        self.scale = _base.plain(scale)
+        self.ratio = _base.plain(ratio)
+        for name, pair, high in (("scale", scale, 1.0), ("ratio", ratio, None)):
+            if not isinstance(pair, (list, tuple)):
+                raise _base.prefixed(
+                    self,
+                    TypeError(
+                        _validation.error_message(
+                            name, "a pair (low, high)", pair
+                        )
+                    ),
+                )
+            low, _ = _base.check_range(self, name, pair, high=high)
+            if low <= 0:
+                raise _base.prefixed(
+                    self,
+                    ValueError(
+                        _validation.error_message(
+                            name, "a pair (low, high) of values > 0", pair
+                        )
+                    ),
+                )
+
+    def _boxes(self, seed, batch_size, image_shape):
+        area_seed, ratio_seed, y_seed, x_seed = _base.split_seed(seed, 4)
+        height = tf.cast(image_shape[0], tf.float32)
+        width = tf.cast(image_shape[1], tf.float32)
+        shape = [batch_size, self.count, self.ATTEMPTS]
+        area = _base.uniform(area_seed, shape, *self.scale) * height * width
+        aspect = tf.exp(
+            _base.uniform(
+                ratio_seed,
+                shape,
+                math.log(self.ratio[0]),
+                math.log(self.ratio[1]),
+            )
+        )
+        box_h = tf.round(tf.sqrt(area * aspect))
+        box_w = tf.round(tf.sqrt(area / aspect))
+        fits = (box_h < height) & (box_w < width) & (box_h > 0) & (box_w > 0)
+        first = tf.argmax(
+            tf.cast(fits, tf.int32), axis=-1, output_type=tf.int32
+        )
+        found = tf.cast(tf.reduce_any(fits, axis=-1), tf.float32)
+        box_h = tf.gather(box_h, first, batch_dims=2) * found
+        box_w = tf.gather(box_w, first, batch_dims=2) * found
+        shape = [batch_size, self.count]
+        top = tf.floor(_base.uniform(y_seed, shape) * (height - box_h + 1.0))
+        left = tf.floor(_base.uniform(x_seed, shape) * (width - box_w + 1.0))
+        return tf.stack([top, top + box_h, left, left + box_w], axis=-1)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "scale": self.scale,
+            "ratio": self.ratio,
+        }
+
+
+@keras.saving.register_keras_serializable(package="keras_regkit")
+class RandomCutout(_Occlusion):
+    """Erases fixed-size boxes centred anywhere in the image (clipped).
+
+    As DeVries and Taylor: the centre is uniform over the image, so boxes
+    near an edge are cut by it.
+
+    Args:
+        height: Box height in pixels.
+        width: Box width in pixels; None for ``height``.
+        count: Boxes per image.
+        value: A float in [0, 1], ``"random"`` or ``"per_pixel"``.
+        probability: Chance, per example, that the image is cut out.
+
+    Example:
+    >>> import numpy as np
+    >>> from keras_regkit.augment import Pipeline
+    >>> x = np.ones((4, 32, 32, 3), "float32")
+    >>> out = Pipeline([RandomCutout(16)]).augment(x, seed=0).numpy()
+    >>> bool((out == 0).any()), bool((out == 0).mean() <= 0.25)
+    (True, True)
+    """
+
+    def __init__(
+        self, height=16, width=None, count=1, value=0.0, probability=1.0
+    ):
+        super().__init__(value, count, probability)
+        self.height = _base.check(
+            self, _validation.check_int, "height", height, low=1
+        )
+        self.width = width
+        if width is not None:
+            self.width = _base.check(
+                self, _validation.check_int, "width", width, low=1
+            )
+
+    def _boxes(self, seed, batch_size, image_shape):
+        y_seed, x_seed = _base.split_seed(seed, 2)
+        height = tf.cast(image_shape[0], tf.float32)
+        width = tf.cast(image_shape[1], tf.float32)
+        box_h = float(self.height)
+        box_w = float(self.width if self.width is not None else self.height)
+        shape = [batch_size, self.count]
+        cy = tf.floor(_base.uniform(y_seed, shape) * height)
+        cx = tf.floor(_base.uniform(x_seed, shape) * width)
+        top = tf.clip_by_value(cy - box_h // 2, 0.0, height)
+        left = tf.clip_by_value(cx - box_w // 2, 0.0, width)
+        bottom = tf.clip_by_value(cy - box_h // 2 + box_h, 0.0, height)
+        right = tf.clip_by_value(cx - box_w // 2 + box_w, 0.0, width)
+        return tf.stack([top, bottom, left, right], axis=-1)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "height": self.height,
+            "width": self.width,
+        }

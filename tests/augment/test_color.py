@@ -1,0 +1,187 @@
+"""Photometric ops against numpy (and PIL where available) references."""
+
+import colorsys
+import importlib
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_regkit import augment as rka
+from keras_regkit.augment import color
+
+
+def images(batch=3, height=5, width=7, channels=3, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.random((batch, height, width, channels), dtype=np.float32)
+
+
+def uint8_images(batch=3, height=9, width=7, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 256, (batch, height, width, 3), dtype=np.uint8)
+
+
+def test_brightness_adds_and_clips():
+    x = images()
+    out = color.adjust_brightness(x, [0.1, -0.2, 0.0]).numpy()
+    delta = np.array([0.1, -0.2, 0.0], np.float32)[:, None, None, None]
+    np.testing.assert_allclose(out, np.clip(x + delta, 0, 1), atol=1e-6)
+
+
+def test_contrast_preserves_the_per_image_mean():
+    x = 0.4 + 0.2 * images()  # in [0.4, 0.6]: no clipping at factor 1.5
+    factor = np.array([0.5, 1.0, 1.5], np.float32)
+    out = color.adjust_contrast(x, factor).numpy()
+    mean = x.mean(axis=(1, 2), keepdims=True)
+    np.testing.assert_allclose(out.mean(axis=(1, 2)), mean[:, 0, 0], atol=1e-6)
+    expected = mean + factor[:, None, None, None] * (x - mean)
+    np.testing.assert_allclose(out, expected, atol=1e-6)
+
+
+def test_saturation_and_grayscale():
+    x = images()
+    gray = (x @ np.array([0.299, 0.587, 0.114], np.float32))[..., None]
+    np.testing.assert_allclose(
+        color.grayscale(x).numpy(), np.repeat(gray, 3, -1), atol=1e-6
+    )
+    out = color.adjust_saturation(x, [0.0, 1.0, 0.5]).numpy()
+    np.testing.assert_allclose(out[0], np.repeat(gray[0], 3, -1), atol=1e-6)
+    np.testing.assert_allclose(out[1], x[1], atol=1e-6)
+    np.testing.assert_allclose(out[2], (gray[2] + x[2]) / 2, atol=1e-6)
+
+
+def test_hue_matches_colorsys():
+    x = images(batch=2, height=3, width=4)
+    deltas = [0.1, -0.3]
+    out = color.adjust_hue(x, deltas).numpy()
+    for image, result, delta in zip(x, out, deltas, strict=True):
+        for pixel, got in zip(
+            image.reshape(-1, 3), result.reshape(-1, 3), strict=True
+        ):
+            h, s, v = colorsys.rgb_to_hsv(*pixel)
+            expected = colorsys.hsv_to_rgb((h + delta) % 1.0, s, v)
+            np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+def test_gamma_solarize_posterize_autocontrast():
+    x = images()
+    np.testing.assert_allclose(
+        color.adjust_gamma(x, [0.5, 1.0, 2.0]).numpy(),
+        x ** np.array([0.5, 1.0, 2.0], np.float32)[:, None, None, None],
+        rtol=1e-5,
+    )
+    np.testing.assert_allclose(
+        color.solarize(x, [0.5] * 3).numpy(),
+        np.where(x >= 0.5, 1 - x, x),
+        atol=1e-6,
+    )
+    q = uint8_images()
+    out = color.posterize(q.astype(np.float32) / 255, [2, 4, 8]).numpy()
+    shifts = np.array([6, 4, 0])[:, None, None, None]
+    expected = (q >> shifts) << shifts
+    np.testing.assert_array_equal(
+        np.round(out * 255).astype(np.uint8), expected
+    )
+    stretched = color.autocontrast(0.2 + 0.5 * x).numpy()
+    np.testing.assert_allclose(stretched.min(axis=(1, 2)), 0.0, atol=1e-6)
+    np.testing.assert_allclose(stretched.max(axis=(1, 2)), 1.0, atol=1e-6)
+
+
+def test_equalize_and_sharpness_match_pil():
+    pil = importlib.import_module("PIL.Image")
+    ops = importlib.import_module("PIL.ImageOps")
+    enhance = importlib.import_module("PIL.ImageEnhance")
+    q = uint8_images(height=11, width=8)
+    q[0, :, :, 0] //= 4  # a narrow histogram in one channel
+    x = q.astype(np.float32) / 255
+    eq = np.round(color.equalize(x).numpy() * 255)
+    sharp = np.round(color.sharpen(x, [1.8, 0.3, 1.0]).numpy() * 255)
+    for i, image in enumerate(q):
+        reference = np.asarray(ops.equalize(pil.fromarray(image)))
+        np.testing.assert_array_equal(eq[i], reference)
+    for i, factor in enumerate([1.8, 0.3, 1.0]):
+        image = pil.fromarray(q[i])
+        reference = np.asarray(enhance.Sharpness(image).enhance(factor))
+        # PIL rounds the smoothed image to uint8 first: off by one at most.
+        assert np.abs(sharp[i] - reference).max() <= 1
+
+
+def test_gaussian_blur_matches_numpy():
+    x = images(batch=2, height=6, width=9)
+    sigma = [0.8, 1.5]
+    out = color.gaussian_blur(x, sigma, 5).numpy()
+    for image, result, s in zip(x, out, sigma, strict=True):
+        k = np.exp(-0.5 * (np.arange(-2, 3) / s) ** 2)
+        k /= k.sum()
+        padded = np.pad(image, [(2, 2), (0, 0), (0, 0)], mode="reflect")
+        rows = sum(k[j] * padded[j : j + 6] for j in range(5))
+        padded = np.pad(rows, [(0, 0), (2, 2), (0, 0)], mode="reflect")
+        expected = sum(k[j] * padded[:, j : j + 9] for j in range(5))
+        np.testing.assert_allclose(result, expected, atol=1e-5)
+
+
+ALL_OPS = [
+    rka.RandomBrightness(0.2),
+    rka.RandomContrast(0.3),
+    rka.RandomSaturation(0.5),
+    rka.RandomHue(0.2),
+    rka.RandomGamma(0.5),
+    rka.RandomGrayscale(),
+    rka.RandomGaussianNoise(0.1),
+    rka.RandomGaussianBlur(3),
+    rka.RandomSolarize((0.3, 0.7)),
+    rka.RandomPosterize((2, 6)),
+    rka.RandomEqualize(),
+    rka.RandomAutoContrast(),
+    rka.RandomSharpness(0.9),
+]
+
+
+def test_every_op_keeps_range_and_compiles_with_xla():
+    x = uint8_images(batch=6)
+    plain = rka.Pipeline(ALL_OPS, jit_compile=False).augment(x, seed=5)
+    compiled = rka.Pipeline(ALL_OPS, jit_compile=True).augment(x, seed=5)
+    assert plain.dtype == tf.float32 and plain.shape == x.shape
+    assert 0.0 <= float(tf.reduce_min(plain)) <= float(tf.reduce_max(plain))
+    assert float(tf.reduce_max(plain)) <= 1.0
+    np.testing.assert_allclose(plain, compiled, atol=1e-4)
+
+
+@pytest.mark.parametrize("op", ALL_OPS, ids=lambda op: type(op).__name__)
+def test_probability_zero_is_identity_and_draws_differ(op):
+    x = np.repeat(uint8_images(batch=1, height=20, width=16), 12, axis=0)
+    config = {**op.get_config(), "probability": 0.0}
+    identity = rka.Pipeline([type(op)(**config)], jit_compile=False)
+    np.testing.assert_allclose(identity.augment(x, seed=1), x / 255, atol=1e-6)
+    half = rka.Pipeline([type(op)(**{**config, "probability": 0.5})])
+    out = half.augment(x, seed=3).numpy().reshape(12, -1)
+    unchanged = np.all(np.abs(out - x.reshape(12, -1) / 255) < 1e-6, axis=1)
+    assert 0 < unchanged.sum() < 12, unchanged
+
+
+@pytest.mark.parametrize(
+    "op", [rka.RandomSaturation(0.2), rka.RandomHue(0.1), rka.RandomGrayscale()]
+)
+def test_rgb_ops_reject_other_channel_counts(op):
+    x = np.zeros((2, 4, 4, 1), np.float32)
+    name = type(op).__name__
+    with pytest.raises(ValueError, match=f"{name}.*`images`.*3 channels"):
+        rka.Pipeline([op]).augment(x, seed=0)
+
+
+@pytest.mark.parametrize(
+    "build, match",
+    [
+        (lambda: rka.RandomContrast(1.5), "RandomContrast.*`factor`"),
+        (lambda: rka.RandomHue(0.7), "RandomHue.*`factor`"),
+        (lambda: rka.RandomPosterize(9), "RandomPosterize.*`bits`"),
+        (lambda: rka.RandomPosterize((6, 2)), "low <= high"),
+        (lambda: rka.RandomGaussianBlur(4), "RandomGaussianBlur.*odd"),
+        (lambda: rka.RandomSolarize(1.5), "`threshold`"),
+        (lambda: rka.RandomGrayscale(-0.1), "`probability`"),
+        (lambda: rka.RandomGaussianNoise(-1.0), "`stddev`"),
+    ],
+)
+def test_bad_arguments(build, match):
+    with pytest.raises(ValueError, match=match):
+        build()
