@@ -1,5 +1,9 @@
 """Training callbacks."""
 
+from keras_regkit.callbacks.early_stopping import EarlyStopping
 from keras_regkit.callbacks.schedule_callback import ScheduleCallback
 
-__all__ = ["ScheduleCallback"]
+__all__ = [
+    "EarlyStopping",
+    "ScheduleCallback",
+]

@@ -93,3 +93,7 @@ class ScheduleCallback(keras.callbacks.Callback):
 
     def get_config(self):
         return {"log": self.log, "warn_if_unused": self.warn_if_unused}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)

@@ -1,0 +1,257 @@
+"""Benchmark: rk.callbacks.EarlyStopping against Keras's, side by side.
+
+Both keep the best weights (``restore_best_weights=True``) on a
+10.5-million-parameter MLP trained with Adam, with short epochs (one step)
+in which the monitored value improves every epoch, so that every epoch
+takes a snapshot. Measured in one process, interleaved, after warm-up;
+ratios are ours / Keras:
+
+- snapshot: Keras's ``model.get_weights()`` against our compiled
+  variable-to-variable copy, and each callback's ``on_epoch_end`` on an
+  improving epoch;
+- per-epoch overhead in ``fit``: within one ``fit`` per round, epochs end
+  in turn with no early stopping, Keras's or ours (a gate callback forwards
+  ``on_epoch_end`` to one of them); each is timed from its epoch end to the
+  end of the next training step, so the copy-on-write that a snapshot
+  pushes into the next optimizer step counts. Overhead is that time minus
+  the same without a callback, in wall-clock and in process CPU time (the
+  steadier of the two on a shared machine). The final restore, done once
+  per ``fit``, is left out.
+
+Targets (issue 4): snapshot at least 10x faster, per-epoch overhead at most
+a third of Keras's.
+
+Run: python bench/bench_early_stopping.py [--rounds 7] [--epochs 20]
+"""
+
+import argparse
+import os
+import statistics
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+import keras_regkit as rk  # noqa: E402
+
+
+def build_model():
+    """1024 -> 2048 -> 2048 -> 2048 -> 10: 10,512,394 parameters."""
+    model = keras.Sequential(
+        [
+            keras.Input((1024,)),
+            keras.layers.Dense(2048, activation="relu"),
+            keras.layers.Dense(2048, activation="relu"),
+            keras.layers.Dense(2048, activation="relu"),
+            keras.layers.Dense(10),
+        ]
+    )
+    model.compile(optimizer="adam", loss="mse")
+    return model
+
+
+class ImprovingScore(keras.callbacks.Callback):
+    """Logs a `score` that improves every epoch (run in every variant)."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.calls += 1
+        logs["score"] = 1.0 / self.calls
+
+
+def median_ratio(numerators, denominators):
+    return statistics.median(
+        n / d for n, d in zip(numerators, denominators, strict=True)
+    )
+
+
+def time_call(function, repeats):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def bench_snapshots(model, rounds, repeats=10):
+    """Median seconds per snapshot, per round, for both ways."""
+    ours = rk.callbacks.EarlyStopping(
+        monitor="score", mode="min", restore_best_weights=True
+    )
+    theirs = keras.callbacks.EarlyStopping(
+        monitor="score", mode="min", restore_best_weights=True
+    )
+    for callback in (ours, theirs):
+        callback.set_model(model)
+        callback.on_train_begin()
+    epoch = [0]
+
+    def epoch_end(callback):
+        def run():
+            epoch[0] += 1
+            callback.on_epoch_end(epoch[0], {"score": 1.0 / epoch[0]})
+
+        return run
+
+    epoch_end(ours)()  # builds and traces the snapshot
+    results = {
+        "get_weights": [],
+        "capture": [],
+        "keras_end": [],
+        "ours_end": [],
+    }
+    for _ in range(rounds):
+        results["get_weights"].append(time_call(model.get_weights, repeats))
+        results["capture"].append(time_call(ours._snapshot.capture, repeats))
+        results["keras_end"].append(time_call(epoch_end(theirs), repeats))
+        results["ours_end"].append(time_call(epoch_end(ours), repeats))
+    return results, ours._snapshot.nbytes
+
+
+class Interleaved(keras.callbacks.Callback):
+    """Runs one of several callbacks per epoch, in turn, and times it.
+
+    Epoch e ends with the variant ``e % n`` (none, Keras's, ours) seeing an
+    improved value. Its cost is timed from the start of that epoch end to
+    the end of the next training step, so that it includes the
+    copy-on-write a snapshot pushes into the next optimizer step. Variants
+    alternate every epoch, so a slow spell of the shared machine hits all
+    of them alike.
+    """
+
+    def __init__(self, variants):
+        super().__init__()
+        self.variants = variants
+        self.names = list(variants)
+        self.samples = {name: [] for name in variants}
+        self.pending = None
+
+    def on_train_begin(self, logs=None):
+        for callback in self.variants.values():
+            if callback is not None:
+                callback.set_model(self.model)
+                callback.on_train_begin()
+
+    def on_epoch_end(self, epoch, logs=None):
+        start = (time.perf_counter(), time.process_time())
+        name = self.names[epoch % len(self.names)]
+        callback = self.variants[name]
+        if callback is not None:
+            callback.on_epoch_end(epoch, {"score": 1.0 / (epoch + 1)})
+        self.pending = name, start
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.pending is not None:
+            name, (wall, cpu) = self.pending
+            self.samples[name].append(
+                (time.perf_counter() - wall, time.process_time() - cpu)
+            )
+            self.pending = None
+
+
+def bench_fit(model, rounds, epochs):
+    """Per round: median (wall, CPU) seconds per epoch end + next step."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(8, 1024)).astype("float32")
+    y = rng.normal(size=(8, 10)).astype("float32")
+    variants = {
+        "none": None,
+        "keras": keras.callbacks.EarlyStopping(
+            monitor="score", mode="min", restore_best_weights=True
+        ),
+        "ours": rk.callbacks.EarlyStopping(
+            monitor="score", mode="min", restore_best_weights=True
+        ),
+    }
+    per_round = {name: [] for name in variants}
+    for index in range(rounds + 1):
+        gate = Interleaved(variants)
+        model.fit(
+            x, y, batch_size=8, epochs=3 * epochs, verbose=0, callbacks=[gate]
+        )
+        if index == 0:
+            continue  # warm-up: tracing, the snapshot's variables
+        for name, samples in gate.samples.items():
+            per_round[name].append(np.median(np.array(samples), axis=0))
+    return per_round
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--epochs", type=int, default=20)
+    args = parser.parse_args()
+
+    keras.utils.set_random_seed(0)
+    model = build_model()
+    model.fit(
+        np.zeros((8, 1024), "float32"),
+        np.zeros((8, 10), "float32"),
+        epochs=1,
+        verbose=0,
+    )
+    print(
+        f"keras {keras.__version__}, backend {keras.backend.backend()}, "
+        f"MLP with {model.count_params():,} parameters, "
+        f"{args.rounds} rounds"
+    )
+
+    snaps, nbytes = bench_snapshots(model, args.rounds)
+    ms = {k: statistics.median(v) * 1e3 for k, v in snaps.items()}
+    snap_ratio = median_ratio(snaps["capture"], snaps["get_weights"])
+    end_ratio = median_ratio(snaps["ours_end"], snaps["keras_end"])
+    print(f"snapshot memory (one extra copy): {nbytes / 2**20:.1f} MiB")
+    print("snapshot, per improvement (median ms):")
+    print(
+        f"  Keras model.get_weights()      {ms['get_weights']:8.3f}\n"
+        f"  ours, compiled copy            {ms['capture']:8.3f}"
+        f"   ours/Keras {snap_ratio:.3f} ({1 / snap_ratio:.1f}x faster)"
+    )
+    print(
+        f"  Keras on_epoch_end (improving) {ms['keras_end']:8.3f}\n"
+        f"  ours on_epoch_end (improving)  {ms['ours_end']:8.3f}"
+        f"   ours/Keras {end_ratio:.3f} ({1 / end_ratio:.1f}x faster)"
+    )
+
+    per_epoch = bench_fit(model, args.rounds, args.epochs)
+    print(
+        f"in fit, {args.epochs} epochs per variant per round, interleaved, "
+        "metric improving every epoch; ms from an epoch's end to the end of "
+        "the next (one-step, batch 8) epoch; overhead = median over rounds "
+        "of (time - time without a callback):"
+    )
+    ratios = {}
+    for column, clock in enumerate(("wall clock", "process CPU time")):
+        base = [times[column] for times in per_epoch["none"]]
+        print(f"  {clock}: no callback {statistics.median(base) * 1e3:8.3f}")
+        overhead = {}
+        for name in ("keras", "ours"):
+            times = [t[column] for t in per_epoch[name]]
+            overhead[name] = statistics.median(
+                t - b for t, b in zip(times, base, strict=True)
+            )
+            print(
+                f"    {name:<5} epoch {statistics.median(times) * 1e3:8.3f}"
+                f"   overhead {overhead[name] * 1e3:7.3f}"
+            )
+        ratios[clock] = overhead["ours"] / overhead["keras"]
+        print(f"    overhead ours/Keras {ratios[clock]:.3f}")
+    print(
+        "targets: snapshot >= 10x faster: "
+        f"{'met' if snap_ratio <= 0.1 else 'NOT met'}; per-epoch overhead "
+        "<= 1/3 of Keras's: "
+        + ", ".join(
+            f"{'met' if 0 <= ratio <= 1 / 3 else 'NOT met'} ({clock})"
+            for clock, ratio in ratios.items()
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,133 @@
+"""On-device weight snapshots: one extra copy of a list of variables.
+
+`keras.callbacks.EarlyStopping` keeps the best weights with
+``model.get_weights()``: every improvement copies every variable to host
+numpy arrays (and ``set_weights`` copies them back). A snapshot here is a
+second set of non-trainable variables, created beside the originals (on the
+same devices, under the same distribution strategy), and refreshed by
+assigning variable to variable inside one compiled function: no host round
+trip, no per-variable Python dispatch after the first call.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import re
+
+import keras
+
+
+def _compile(function):
+    """Compiles a no-argument assign loop for the current backend.
+
+    On TensorFlow the loop becomes one `tf.function` (one graph call for all
+    variables). Other backends run the plain loop: on JAX an assign swaps an
+    immutable array reference, which is already cheap.
+    """
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        return tf.function(function, autograph=False)
+    return function
+
+
+def _creation_scope(variables):
+    """Returns the context in which copies of ``variables`` are created.
+
+    Under a `tf.distribute` strategy the copies are created in its scope,
+    so that a mirrored variable gets a mirrored copy on each replica.
+    """
+    if keras.backend.backend() == "tensorflow":
+        for variable in variables:
+            strategy = getattr(variable.value, "distribute_strategy", None)
+            if strategy is not None:
+                return strategy.scope()
+    return contextlib.nullcontext()
+
+
+class WeightSnapshot:
+    """A copy of some variables, kept on device, captured and put back.
+
+    Memory: exactly one extra copy of the given variables, on the devices
+    that hold them (for a 10.5M-parameter float32 model, 40 MiB more).
+
+    Args:
+        variables: The Keras variables to copy, e.g. ``model.weights``
+            (plus ``model.optimizer.variables`` to include the optimizer's
+            state).
+
+    Example:
+    >>> import keras, numpy as np
+    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    >>> snapshot = WeightSnapshot(model.weights)
+    >>> snapshot.capture()
+    >>> before = model.get_weights()
+    >>> _ = model.layers[0].kernel.assign(np.zeros((2, 1)))
+    >>> snapshot.restore()
+    >>> all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+    True
+    """
+
+    def __init__(self, variables):
+        self.variables = list(variables)
+        with _creation_scope(self.variables):
+            self.copies = [
+                keras.Variable(
+                    initializer=keras.initializers.Zeros(),
+                    shape=variable.shape,
+                    dtype=variable.dtype,
+                    trainable=False,
+                    name=f"snapshot_{index}",
+                )
+                for index, variable in enumerate(self.variables)
+            ]
+
+        def capture():
+            for copy, variable in zip(self.copies, self.variables, strict=True):
+                copy.assign(variable.value)
+
+        def restore():
+            for copy, variable in zip(self.copies, self.variables, strict=True):
+                variable.assign(copy.value)
+
+        self._capture = _compile(capture)
+        self._restore = _compile(restore)
+        self.captured = False
+
+    def matches(self, variables) -> bool:
+        """Whether this snapshot copies exactly ``variables`` (by identity)."""
+        variables = list(variables)
+        return len(variables) == len(self.variables) and all(
+            a is b for a, b in zip(variables, self.variables, strict=True)
+        )
+
+    @property
+    def nbytes(self) -> int:
+        """The memory the copies take, in bytes."""
+        total = 0
+        for copy in self.copies:
+            dtype = keras.backend.standardize_dtype(copy.dtype)
+            # "float32" -> 32 bits; "bool" and the float8 types -> 8.
+            bits = re.search(r"(\d+)$", dtype)
+            nbytes = int(bits.group(1)) // 8 if bits else 1
+            total += math.prod(copy.shape) * nbytes
+        return total
+
+    def capture(self) -> None:
+        """Copies the variables' current values into the snapshot."""
+        self._capture()
+        self.captured = True
+
+    def restore(self) -> None:
+        """Assigns the captured values back to the variables.
+
+        Raises:
+            RuntimeError: If nothing was captured yet.
+        """
+        if not self.captured:
+            raise RuntimeError(
+                "WeightSnapshot.restore() called before capture(): there "
+                "is nothing to restore."
+            )
+        self._restore()

@@ -1,0 +1,1040 @@
+"""Tests for rk.callbacks.EarlyStopping.
+
+Most tests drive the callback hooks with synthetic curves (as Keras's own
+`early_stopping_test.py` does); a few run `fit` on a tiny model, with a
+scripted callback that writes the monitored value into the epoch logs.
+"""
+
+import importlib.util
+import inspect
+import json
+import math
+import os
+import pathlib
+import subprocess
+import sys
+import textwrap
+
+import keras
+import numpy as np
+import pytest
+
+import keras_regkit as rk
+from keras_regkit.callbacks import early_stopping as es_module
+
+EarlyStopping = rk.callbacks.EarlyStopping
+
+
+def _config_examples():
+    path = pathlib.Path(__file__).with_name("config_examples.py")
+    spec = importlib.util.spec_from_file_location("config_examples", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.CONFIG_EXAMPLES
+
+
+class DummyModel:
+    """Not a Keras model: weights are the epoch number (as in Keras's test)."""
+
+    def __init__(self):
+        self.stop_training = False
+        self.weights = -1
+
+    def get_weights(self):
+        return self.weights
+
+    def set_weights(self, weights):
+        self.weights = weights
+
+
+def drive(stopper, curve, model=None, key="val_loss", set_epoch=None):
+    """Runs the hooks over a curve; returns the number of epochs run.
+
+    ``curve`` is a list of values for ``key`` or a list of logs dicts.
+    """
+    model = DummyModel() if model is None else model
+    stopper.set_model(model)
+    stopper.on_train_begin()
+    epochs = 0
+    for epoch, entry in enumerate(curve):
+        epochs += 1
+        if set_epoch is not None:
+            set_epoch(model, epoch)
+        elif isinstance(model, DummyModel):
+            model.weights = epoch
+        logs = dict(entry) if isinstance(entry, dict) else {key: entry}
+        stopper.on_epoch_end(epoch, logs=logs)
+        if model.stop_training:
+            break
+    stopper.on_train_end()
+    return epochs
+
+
+def tiny_model(units=2):
+    model = keras.Sequential(
+        [keras.Input((3,)), keras.layers.Dense(units, name="dense")]
+    )
+    model.compile(optimizer="adam", loss="mse")
+    return model
+
+
+def tiny_data(n=16):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(n, 3)).astype("float32")
+    return x, (x @ np.ones((3, 2), "float32")) * 0.5
+
+
+class ScriptedLogs(keras.callbacks.Callback):
+    """Writes a scripted value into the epoch logs; records the weights."""
+
+    def __init__(self, key, values, fail_at=None, exception=None):
+        super().__init__()
+        self.key = key
+        self.values = values
+        self.fail_at = fail_at
+        self.exception = exception
+        self.weights = []
+        self.optimizer_values = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.fail_at:
+            raise self.exception
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.values is not None:
+            logs[self.key] = self.values[epoch]
+        self.weights.append(self.model.get_weights())
+        self.optimizer_values.append(
+            [v.numpy() for v in self.model.optimizer.variables]
+        )
+
+
+def assert_weights_equal(actual, expected):
+    assert len(actual) == len(expected)
+    for a, b in zip(actual, expected, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+# Keras's cases, with the exact numbers of its test suite.
+
+
+@pytest.mark.slow
+def test_mode_inference_matches_keras():
+    x, y = tiny_data(10)
+    model = keras.Sequential(
+        [
+            keras.Input((3,)),
+            keras.layers.Dense(1, activation="relu"),
+            keras.layers.Dense(1, activation="relu"),
+        ]
+    )
+    model.compile(
+        loss="mae",
+        optimizer="adam",
+        metrics=[
+            "mse",
+            "acc",
+            "accuracy",
+            "hinge",
+            keras.metrics.F1Score(name="f1_score"),
+            keras.metrics.AUC(name="auc"),
+        ],
+    )
+    cases = [
+        ("max", "val_mse", "max"),
+        ("min", "val_loss", "min"),
+        ("auto", "val_mse", "min"),
+        ("auto", "loss", "min"),
+        ("auto", "acc", "max"),
+        ("auto", "val_accuracy", "max"),
+        ("auto", "hinge", "min"),
+        ("auto", "f1_score", "max"),
+        ("auto", "val_auc", "max"),
+    ]
+    for mode, monitor, expected in cases:
+        stopper = EarlyStopping(patience=0, monitor=monitor, mode=mode)
+        model.fit(
+            x,
+            y[:, :1],
+            batch_size=5,
+            validation_data=(x, y[:, :1]),
+            callbacks=[stopper],
+            epochs=2,
+            verbose=0,
+        )
+        assert stopper.directions == {monitor: expected}, monitor
+        expected_op = keras.ops.greater if expected == "max" else keras.ops.less
+        assert stopper.monitor_op is expected_op
+    with pytest.raises(ValueError, match="cannot determine whether"):
+        model.fit(
+            x,
+            y[:, :1],
+            batch_size=5,
+            callbacks=[EarlyStopping(monitor="unknown")],
+            epochs=2,
+            verbose=0,
+        )
+
+
+@pytest.mark.parametrize("patience", [0, 1, 2, 3])
+def test_patience_matches_keras(patience):
+    losses = [10.0, 9.0, 8.0, 9.0, 8.9, 8.8, 8.7, 8.6, 8.5]
+    stopper = EarlyStopping(monitor="loss", patience=patience)
+    model = keras.Sequential()
+    model.compile(loss="mse", optimizer="sgd")
+    drive(stopper, losses, model=model, key="loss")
+    assert stopper.stopped_epoch == max(patience, 1) + 2
+    assert stopper.best_epoch == 2
+    assert stopper.best_value == 8.0
+
+
+def test_restores_best_weights_of_dummy_model():
+    stopper = EarlyStopping(
+        monitor="val_loss", patience=2, restore_best_weights=True
+    )
+    drive(stopper, [0.2, 0.15, 0.1, 0.11, 0.12])
+    assert stopper.model.get_weights() == 2
+    assert stopper.best_weights == 2
+
+
+def test_baseline_never_beaten_trains_patience_epochs_and_restores():
+    stopper = EarlyStopping(
+        monitor="val_loss", patience=5, baseline=0.5, restore_best_weights=True
+    )
+    epochs = drive(stopper, [0.9, 0.8, 0.7, 0.71, 0.72, 0.73])
+    assert epochs == 5
+    assert stopper.model.get_weights() == 2
+    assert stopper.stop_reason == (
+        "val_loss did not beat the baseline 0.5 for 5 epochs"
+    )
+
+
+def test_baseline_beaten_restarts_the_count():
+    stopper = EarlyStopping(monitor="val_loss", patience=2, baseline=0.5)
+    epochs = drive(stopper, [0.9, 0.4, 0.45, 0.46, 0.47])
+    # Epoch 1 beats the baseline and the best: the count restarts there.
+    assert epochs == 4
+    assert stopper.stop_reason == "val_loss did not improve for 2 epochs"
+
+
+def test_restores_when_another_callback_stops_training():
+    stopper = EarlyStopping(
+        monitor="val_loss", patience=5, baseline=0.5, restore_best_weights=True
+    )
+    model = DummyModel()
+    stopper.set_model(model)
+    stopper.on_train_begin()
+    losses = [0.9, 0.8, 0.7, 0.71, 0.72, 0.73]
+    epochs = 0
+    for epoch, loss in enumerate(losses):
+        epochs += 1
+        model.weights = epoch
+        stopper.on_epoch_end(epoch, logs={"val_loss": loss})
+        if epoch == 3:
+            model.stop_training = True
+        if model.stop_training:
+            break
+    stopper.on_train_end()
+    assert epochs == 4
+    assert model.get_weights() == 2
+    assert stopper.stop_reason is None
+    assert stopper.stopped_epoch == 0
+
+
+@pytest.mark.parametrize(
+    "patience, expected_stop", [(3, 5), (0, 3)], ids=["patience3", "patience0"]
+)
+def test_start_from_epoch_ignores_warm_up(patience, expected_stop):
+    stopper = EarlyStopping(
+        monitor="loss", patience=patience, start_from_epoch=2
+    )
+    drive(stopper, [5.0, 6.0] + [1.0] * 10, key="loss")
+    assert stopper.stopped_epoch == expected_stop
+    assert stopper.monitor_history["epoch"][0] == 2
+    assert stopper.best_epoch == 2
+
+
+def test_reuse_resets_state_between_runs():
+    stopper = EarlyStopping(monitor="loss", patience=2)
+    drive(stopper, [1.0, 0.1, 0.2, 0.3], key="loss")
+    assert stopper.stopped_epoch == 3
+    # A second run (another model) must not compare with the stale 0.1.
+    epochs = drive(stopper, [0.9, 0.8, 0.7, 0.6, 0.5], key="loss")
+    assert epochs == 5
+    assert stopper.stopped_epoch == 0
+    assert stopper.stop_reason is None
+    assert stopper.best_value == 0.5
+    assert stopper.monitor_history["loss"] == [0.9, 0.8, 0.7, 0.6, 0.5]
+
+
+@pytest.mark.slow
+def test_keras_fit_cases_reuse_baseline_start_from_epoch():
+    rng = np.random.default_rng(0)
+    data = rng.random((40, 1)).astype("float32")
+    labels = (data > 0.5).astype("float32")
+    model = keras.Sequential(
+        [
+            keras.Input((1,)),
+            keras.layers.Dense(1, activation="relu"),
+            keras.layers.Dense(1, activation="relu"),
+        ]
+    )
+    model.compile(optimizer="sgd", loss="mae", metrics=["mse"])
+    fit = dict(batch_size=40, verbose=0, epochs=20)
+    stopper = EarlyStopping(monitor="mse", patience=3)
+    for _ in range(2):
+        history = model.fit(data, labels, callbacks=[stopper], **fit)
+        assert len(history.epoch) >= 3
+    stopper = EarlyStopping(monitor="mse", patience=3, baseline=0.6)
+    history = model.fit(data, labels, callbacks=[stopper], **fit)
+    assert len(history.epoch) >= 3
+    for patience, minimum in [(3, 5), (0, 2)]:
+        stopper = EarlyStopping(
+            monitor="mse", patience=patience, start_from_epoch=2
+        )
+        history = model.fit(data, labels, callbacks=[stopper], **fit)
+        assert len(history.epoch) >= minimum
+
+
+def test_verbose_prints_summary_and_keras_restore_message(capsys):
+    stopper = EarlyStopping(
+        monitor="val_loss", patience=2, verbose=1, restore_best_weights=True
+    )
+    drive(stopper, [0.3, 0.1, 0.2, 0.3])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
+        "Epoch 4: early stopping: val_loss did not improve for 2 epochs; "
+        "best val_loss: 0.1 at epoch 2.",
+        "Restoring model weights from the end of the best epoch: 2.",
+    ]
+
+
+def test_verbose_summary_without_stop_or_without_best(capsys):
+    drive(EarlyStopping(patience=5, verbose=1), [0.3, 0.1, 0.2])
+    drive(EarlyStopping(verbose=1, check_finite=True), [math.nan])
+    assert capsys.readouterr().out.splitlines() == [
+        "Early stopping did not stop training; best val_loss: 0.1 at epoch 2.",
+        "Epoch 1: early stopping: val_loss is nan, not a finite number.",
+    ]
+
+
+def test_verbose_zero_prints_nothing(capsys):
+    drive(EarlyStopping(restore_best_weights=True), [0.3, 0.1, 0.2])
+    assert capsys.readouterr().out == ""
+
+
+# Unlike Keras: validation, missing keys, config.
+
+
+# One test over the whole table: each case costs a session teardown when
+# parametrized.
+BAD_ARGUMENTS = [
+    ({"mode": "maximum"}, ValueError, "argument `mode`.*'auto'"),
+    ({"mode": ["min"] * 2}, ValueError, "argument `mode`"),
+    ({"patience": -1}, ValueError, "argument `patience`.*>= 0"),
+    ({"patience": 1.5}, TypeError, "argument `patience`"),
+    ({"min_delta": "0.1"}, TypeError, "argument `min_delta`"),
+    ({"monitor": 3}, TypeError, "argument `monitor`"),
+    ({"monitor": ["a", "a"]}, ValueError, "argument `monitor`"),
+    ({"monitor": []}, TypeError, "argument `monitor`"),
+    ({"verbose": -1}, ValueError, "argument `verbose`"),
+    ({"baseline": math.nan}, ValueError, "argument `baseline`"),
+    ({"restore_best_weights": 1}, TypeError, "restore_best_weights"),
+    ({"start_from_epoch": -2}, ValueError, "argument `start_from_epoch`"),
+    ({"min_delta_mode": "percent"}, ValueError, "min_delta_mode"),
+    ({"smoothing": "median"}, ValueError, "argument `smoothing`"),
+    ({"smoothing_window": 0}, ValueError, "argument `smoothing_window`"),
+    ({"check_finite": "yes"}, TypeError, "argument `check_finite`"),
+    ({"stopping_threshold": "a"}, TypeError, "stopping_threshold"),
+    ({"divergence_threshold": math.inf}, ValueError, "divergence"),
+    ({"criterion": "GL2"}, ValueError, "argument `criterion`"),
+    ({"criterion": "GL"}, ValueError, "criterion_threshold.*a number"),
+    ({"criterion_threshold": 2.0}, ValueError, "None when criterion"),
+    (
+        {"criterion": "GL", "criterion_threshold": 0.0},
+        ValueError,
+        "criterion_threshold.*> 0",
+    ),
+    (
+        {"criterion": "UP", "criterion_threshold": 1.5},
+        TypeError,
+        "criterion_threshold.*an integer",
+    ),
+    (
+        {"criterion": "GL", "criterion_threshold": 5, "mode": "max"},
+        ValueError,
+        "argument `mode`.*minimise",
+    ),
+    ({"strip_length": 0}, ValueError, "argument `strip_length`"),
+    ({"combine": "both"}, ValueError, "argument `combine`"),
+    ({"save_best_to": "best.h5"}, ValueError, "save_best_to.*weights.h5"),
+    ({"save_best_to": 5}, TypeError, "argument `save_best_to`"),
+    ({"include_optimizer": None}, TypeError, "include_optimizer"),
+    ({"strict": "no"}, TypeError, "argument `strict`"),
+]
+
+
+def test_bad_arguments_raise():
+    for kwargs, error, match in BAD_ARGUMENTS:
+        with pytest.raises(
+            error, match=f"Invalid value received for .*{match}"
+        ) as info:
+            EarlyStopping(**kwargs)
+        assert info.type is error, kwargs
+
+
+class _Metric:
+    def __init__(self, name, direction):
+        self.name = name
+        self._direction = direction
+
+
+def test_criterion_on_maximised_metric_raises_at_first_epoch():
+    stopper = EarlyStopping(
+        monitor="val_accuracy", criterion="GL", criterion_threshold=5
+    )
+    model = DummyModel()
+    model.metrics = [_Metric("accuracy", "up")]
+    stopper.set_model(model)
+    stopper.on_train_begin()
+    with pytest.raises(ValueError, match="needs a quantity to minimise"):
+        stopper.on_epoch_end(0, {"val_accuracy": 0.5})
+
+
+def test_monitored_value_must_be_a_single_number():
+    stopper = EarlyStopping(monitor="f1", mode="max")
+    stopper.set_model(DummyModel())
+    stopper.on_train_begin()
+    stopper.on_epoch_end(0, {"f1": np.array([0.5], "float32")})
+    assert stopper.best_value == 0.5
+    with pytest.raises(ValueError, match=r"`f1`, whose value has shape \(2,\)"):
+        stopper.on_epoch_end(1, {"f1": np.array([0.5, 0.6])})
+
+
+def test_verbose_accepts_bool():
+    assert EarlyStopping(verbose=True).verbose == 1
+
+
+def test_missing_key_warns_naming_available_keys():
+    stopper = EarlyStopping(monitor="val_loss")
+    stopper.set_model(DummyModel())
+    stopper.on_train_begin()
+    with pytest.warns(UserWarning, match="`val_loss`.*are: loss,accuracy"):
+        stopper.on_epoch_end(0, {"loss": 1.0, "accuracy": 0.5})
+    assert stopper.monitor_history["epoch"] == []
+    assert not stopper.model.stop_training
+
+
+def test_missing_key_raises_when_strict():
+    stopper = EarlyStopping(monitor="val_loss", strict=True)
+    stopper.set_model(DummyModel())
+    stopper.on_train_begin()
+    with pytest.raises(ValueError, match="`val_loss`.*Available.*: loss"):
+        stopper.on_epoch_end(0, {"loss": 1.0})
+
+
+def test_config_round_trip_with_every_argument():
+    kwargs = _config_examples()["EarlyStopping"]
+    names = set(inspect.signature(EarlyStopping.__init__).parameters)
+    assert names - {"self"} == set(kwargs)
+    stopper = EarlyStopping(**kwargs)
+    config = stopper.get_config()
+    assert config == kwargs
+    assert json.loads(json.dumps(config)) == config
+    clone = EarlyStopping.from_config(config)
+    assert clone.get_config() == config
+    restored = keras.saving.deserialize_keras_object(
+        keras.saving.serialize_keras_object(stopper)
+    )
+    assert isinstance(restored, EarlyStopping)
+    assert restored.get_config() == config
+
+
+def test_default_config_is_keras_defaults():
+    keras_defaults = {
+        name: parameter.default
+        for name, parameter in inspect.signature(
+            keras.callbacks.EarlyStopping.__init__
+        ).parameters.items()
+        if name != "self"
+    }
+    config = EarlyStopping().get_config()
+    assert {name: config[name] for name in keras_defaults} == keras_defaults
+    # Every rule beyond Keras's is off by default.
+    assert {k: v for k, v in config.items() if k not in keras_defaults} == {
+        "min_delta_mode": "absolute",
+        "smoothing": None,
+        "smoothing_window": 5,
+        "check_finite": False,
+        "stopping_threshold": None,
+        "divergence_threshold": None,
+        "criterion": None,
+        "criterion_threshold": None,
+        "strip_length": 5,
+        "combine": "all",
+        "save_best_to": None,
+        "include_optimizer": False,
+        "strict": False,
+    }
+
+
+# More stopping rules.
+
+
+def test_min_delta_absolute_and_relative():
+    curve = [10.0, 9.5, 8.9, 8.5]
+    absolute = EarlyStopping(patience=5, min_delta=0.1)
+    drive(absolute, curve)
+    assert absolute.best_epoch == 3
+    relative = EarlyStopping(
+        patience=5, min_delta=0.1, min_delta_mode="relative"
+    )
+    drive(relative, curve)
+    # 9.5 is not below 10 - 1.0; 8.9 is; 8.5 is not below 8.9 - 0.89.
+    assert relative.best_epoch == 2
+    assert relative.waits == {"val_loss": 1}
+    up = EarlyStopping(
+        "acc", patience=5, min_delta=0.1, min_delta_mode="relative", mode="max"
+    )
+    drive(up, [0.5, 0.54, 0.56], key="acc")
+    assert up.best_epoch == 2
+
+
+def test_relative_min_delta_in_stop_reason():
+    stopper = EarlyStopping(
+        patience=1, min_delta=0.01, min_delta_mode="relative"
+    )
+    drive(stopper, [1.0, 0.999])
+    assert stopper.stop_reason == (
+        "val_loss did not improve by more than 0.01 of its best for 1 epochs"
+    )
+    stopper = EarlyStopping(patience=1, min_delta=0.001)
+    drive(stopper, [1.0, 0.9995])
+    assert stopper.stop_reason == (
+        "val_loss did not improve by more than 0.001 for 1 epochs"
+    )
+
+
+def test_moving_average_smoothing_changes_the_decision():
+    curve = [1.0, 0.6, 0.9, 0.7, 0.8, 0.75, 0.85, 0.9]
+    raw = EarlyStopping(patience=2)
+    drive(raw, curve)
+    assert raw.stopped_epoch == 3
+    smoothed = EarlyStopping(
+        patience=2, smoothing="moving_average", smoothing_window=3
+    )
+    drive(smoothed, curve)
+    values = np.array(curve)
+    expected = [values[max(0, t - 2) : t + 1].mean() for t in range(6)]
+    np.testing.assert_allclose(
+        smoothed.monitor_history["val_loss_smoothed"], expected
+    )
+    assert smoothed.monitor_history["val_loss"] == curve[:6]
+    assert smoothed.stopped_epoch == 5
+    assert smoothed.best_epoch == 3
+    assert smoothed.best_value == pytest.approx(np.mean(curve[1:4]))
+
+
+def test_exponential_smoothing_matches_formula():
+    curve = [1.0, 0.2, 0.8, 0.4, 0.7, 0.5]
+    stopper = EarlyStopping(
+        patience=None, smoothing="exponential", smoothing_window=3
+    )
+    drive(stopper, curve)
+    alpha = 2 / (3 + 1)
+    expected = [curve[0]]
+    for value in curve[1:]:
+        expected.append(alpha * value + (1 - alpha) * expected[-1])
+    np.testing.assert_allclose(
+        stopper.monitor_history["val_loss_smoothed"], expected
+    )
+    assert stopper.stop_reason is None
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_check_finite_stops_at_once_and_restores(bad):
+    stopper = EarlyStopping(
+        patience=10, check_finite=True, restore_best_weights=True
+    )
+    epochs = drive(stopper, [1.0, 0.5, bad, 0.1])
+    assert epochs == 3
+    assert stopper.stopped_epoch == 2
+    assert stopper.stop_reason == f"val_loss is {bad}, not a finite number"
+    assert stopper.model.get_weights() == 1
+
+
+def test_non_finite_is_never_an_improvement():
+    stopper = EarlyStopping(patience=10)
+    drive(stopper, [math.nan, -math.inf, 0.9, math.nan, 0.8])
+    assert stopper.best_epoch == 4
+    assert stopper.best_value == 0.8
+
+
+THRESHOLD_CASES = [
+    # mode, curve, thresholds, epoch stopped, words in the reason
+    ("min", [1.0, 0.5, 0.4], {"stopping_threshold": 0.45}, 2, "reached"),
+    ("min", [1.0, 0.45, 0.4], {"stopping_threshold": 0.45}, 2, "reached"),
+    ("min", [1.0, 1.5, 2.5], {"divergence_threshold": 2.0}, 2, "diverged"),
+    ("max", [0.5, 0.95], {"stopping_threshold": 0.9}, 1, "reached"),
+    ("max", [0.5, 0.1], {"divergence_threshold": 0.2}, 1, "diverged"),
+    ("min", [0.1, 0.2], {"stopping_threshold": 0.2}, 0, "reached"),
+]
+
+
+def test_stopping_and_divergence_thresholds():
+    for mode, curve, kwargs, stop, reason in THRESHOLD_CASES:
+        stopper = EarlyStopping(patience=None, mode=mode, **kwargs)
+        drive(stopper, curve + [curve[-1]] * 3)
+        assert stopper.model.stop_training, (mode, curve, kwargs)
+        assert stopper.stopped_epoch == stop, (mode, curve, kwargs)
+        assert reason in stopper.stop_reason
+
+
+def test_thresholds_off_run_to_the_end():
+    stopper = EarlyStopping(
+        patience=None, stopping_threshold=0.0, divergence_threshold=9.0
+    )
+    assert drive(stopper, [1.0, 5.0, 0.5, 8.9]) == 4
+    assert stopper.stop_reason is None
+
+
+def _first_stop(values, alpha, rule, k=None, train=None):
+    """The first epoch at which a Prechelt rule fires, in numpy."""
+    values = np.asarray(values)
+    gl = 100 * (values / np.minimum.accumulate(values) - 1)
+    for t in range(len(values)):
+        if rule == "GL" and gl[t] > alpha:
+            return t
+        if rule != "GL" and (t + 1) % k == 0:
+            strip = np.asarray(train[t + 1 - k : t + 1])
+            progress = 1000 * (strip.sum() / (k * strip.min()) - 1)
+            if gl[t] / progress > alpha:
+                return t
+    return None
+
+
+def test_prechelt_gl():
+    curve = [1.0, 0.8, 0.85, 0.9, 0.7]
+    expected = _first_stop(curve, 10.0, "GL")
+    assert expected == 3
+    stopper = EarlyStopping(
+        patience=None, criterion="GL", criterion_threshold=10
+    )
+    model = DummyModel()
+    drive(stopper, curve, model=model)
+    assert model.stop_training
+    assert stopper.stopped_epoch == expected
+    assert "GL = 12.5% exceeded 10%" in stopper.stop_reason
+
+
+def test_prechelt_pq_uses_training_progress():
+    val = [1.0, 0.9, 0.85, 0.86, 0.88, 0.9, 0.95, 1.0]
+    train = [1.0, 0.8, 0.7, 0.65, 0.62, 0.61, 0.605, 0.603]
+    expected = _first_stop(val, 0.5, "PQ", k=2, train=train)
+    assert expected == 5
+    # GL alone (> 0.5%) would have stopped earlier, at epoch 3.
+    assert _first_stop(val, 0.5, "GL") == 3
+    stopper = EarlyStopping(
+        patience=None, criterion="PQ", criterion_threshold=0.5, strip_length=2
+    )
+    logs = [{"val_loss": v, "loss": t} for v, t in zip(val, train, strict=True)]
+    drive(stopper, logs)
+    assert stopper.stopped_epoch == expected
+    assert stopper.monitor_history["loss"] == train[: expected + 1]
+    assert "Prechelt's PQ criterion" in stopper.stop_reason
+
+
+def test_prechelt_pq_needs_the_training_loss():
+    stopper = EarlyStopping(criterion="PQ", criterion_threshold=1.0)
+    stopper.set_model(DummyModel())
+    stopper.on_train_begin()
+    with pytest.warns(UserWarning, match="`loss` which is not available"):
+        stopper.on_epoch_end(0, {"val_loss": 1.0})
+
+
+def test_prechelt_up():
+    # Strip ends (k=2): 0.9, 0.7, 0.72, 0.78, 0.9 -> rises at epochs 5, 7.
+    curve = [1.0, 0.9, 0.8, 0.7, 0.75, 0.72, 0.74, 0.78, 0.8, 0.9]
+    stopper = EarlyStopping(
+        patience=None, criterion="UP", criterion_threshold=2, strip_length=2
+    )
+    drive(stopper, curve)
+    assert stopper.stopped_epoch == 7
+    assert stopper.stop_reason == (
+        "val_loss rose in 2 successive strips of 2 epochs "
+        "(Prechelt's UP criterion)"
+    )
+
+
+def test_prechelt_functions_against_numpy():
+    strip = [0.9, 0.7, 0.8]
+    assert es_module.training_progress(strip) == pytest.approx(
+        1000 * (np.sum(strip) / (3 * np.min(strip)) - 1)
+    )
+    assert es_module.generalization_loss(1.2, 1.0) == pytest.approx(20.0)
+    assert es_module.generalization_loss(0.0, 0.0) == 0.0
+    assert es_module.generalization_loss(0.1, 0.0) == math.inf
+    assert es_module.training_progress([0.0, 1.0]) == math.inf
+    assert es_module.rising_strips([1.0, 2.0, 1.0]) == 0
+    assert es_module.rising_strips([1.0]) == 0
+
+
+@pytest.mark.parametrize("combine, stop", [("any", 3), ("all", 5)])
+def test_several_monitors_combined(combine, stop):
+    logs = [
+        {"val_loss": loss, "val_acc": acc}
+        for loss, acc in zip(
+            [1.0, 0.9, 0.95, 0.96, 0.97, 0.98, 0.99],
+            [0.5, 0.6, 0.7, 0.71, 0.705, 0.70, 0.69],
+            strict=True,
+        )
+    ]
+    stopper = EarlyStopping(
+        monitor=["val_loss", "val_acc"],
+        mode=["min", "max"],
+        patience=2,
+        combine=combine,
+        restore_best_weights=True,
+    )
+    drive(stopper, logs)
+    assert stopper.stopped_epoch == stop
+    assert stopper.best_epochs == {"val_loss": 1, "val_acc": 3}
+    # The first monitored quantity decides the weights restored.
+    assert stopper.best_epoch == 1
+    assert stopper.model.get_weights() == 1
+    assert stopper.stop_reason.startswith("val_loss did not improve")
+    if combine == "all":
+        assert stopper.stop_reason.endswith(
+            "and val_acc did not improve for 2 epochs"
+        )
+
+
+def test_several_monitors_skip_an_epoch_with_a_key_missing():
+    stopper = EarlyStopping(monitor=["val_loss", "val_acc"], mode="min")
+    stopper.set_model(DummyModel())
+    stopper.on_train_begin()
+    with pytest.warns(UserWarning, match="`val_acc`"):
+        stopper.on_epoch_end(0, {"val_loss": 1.0})
+    assert stopper.best_values == {"val_loss": None, "val_acc": None}
+
+
+def test_state_resumes_like_an_uninterrupted_run():
+    curve = [1.0, 0.7, 0.8, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9, 1.0]
+
+    def make():
+        return EarlyStopping(
+            patience=3, smoothing="exponential", smoothing_window=2
+        )
+
+    whole = make()
+    drive(whole, curve)
+    assert whole.stop_reason is not None
+
+    first = make()
+    first.set_model(DummyModel())
+    first.on_train_begin()
+    for epoch in range(4):
+        first.on_epoch_end(epoch, {"val_loss": curve[epoch]})
+    state = json.loads(json.dumps(first.get_state()))
+
+    resumed = make()
+    resumed.set_state(state)
+    resumed.set_model(DummyModel())
+    resumed.on_train_begin()
+    for epoch in range(4, len(curve)):
+        resumed.on_epoch_end(epoch, {"val_loss": curve[epoch]})
+        if resumed.model.stop_training:
+            break
+    assert resumed.get_state() == whole.get_state()
+
+    with pytest.raises(ValueError, match="expects a dict from get_state"):
+        EarlyStopping(monitor="loss").set_state(state)
+
+
+# Never losing the best weights: real Keras models.
+
+
+def _set_kernel_to_epoch(model, epoch):
+    kernel = model.get_layer("dense").kernel
+    kernel.assign(np.full(kernel.shape, float(epoch), "float32"))
+
+
+def test_device_snapshot_restores_a_keras_model():
+    model = tiny_model()
+    stopper = EarlyStopping(patience=2, restore_best_weights=True)
+    drive(
+        stopper,
+        [0.5, 0.3, 0.4, 0.45],
+        model=model,
+        set_epoch=_set_kernel_to_epoch,
+    )
+    assert stopper._best_weights_source == "device"
+    np.testing.assert_array_equal(model.get_layer("dense").kernel.numpy(), 1.0)
+    np.testing.assert_array_equal(stopper.best_weights[0], 1.0)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("include_optimizer", [False, True])
+def test_fit_restores_after_running_out_of_epochs(include_optimizer):
+    model = tiny_model()
+    x, y = tiny_data()
+    script = ScriptedLogs("val_loss", [0.5, 0.3, 0.4, 0.45])
+    stopper = EarlyStopping(
+        patience=10,
+        restore_best_weights=True,
+        include_optimizer=include_optimizer,
+    )
+    history = model.fit(
+        x, y, epochs=4, batch_size=4, verbose=0, callbacks=[script, stopper]
+    )
+    assert len(history.epoch) == 4
+    assert stopper.stop_reason is None
+    assert_weights_equal(model.get_weights(), script.weights[1])
+    optimizer_values = [v.numpy() for v in model.optimizer.variables]
+    if include_optimizer:
+        assert_weights_equal(optimizer_values, script.optimizer_values[1])
+    else:
+        assert_weights_equal(optimizer_values, script.optimizer_values[3])
+
+
+@pytest.mark.slow
+def test_fit_restores_after_early_stop():
+    model = tiny_model()
+    x, y = tiny_data()
+    script = ScriptedLogs("val_loss", [0.5, 0.3, 0.4, 0.45, 0.5, 0.6])
+    stopper = EarlyStopping(patience=2, restore_best_weights=True)
+    history = model.fit(
+        x, y, epochs=6, batch_size=4, verbose=0, callbacks=[script, stopper]
+    )
+    assert len(history.epoch) == 4
+    assert stopper.stopped_epoch == 3
+    assert_weights_equal(model.get_weights(), script.weights[1])
+    # The same instance serves a second fit with fresh state.
+    script2 = ScriptedLogs("val_loss", [0.9, 0.2, 0.8, 0.85, 0.9, 0.95])
+    model.fit(
+        x, y, epochs=6, batch_size=4, verbose=0, callbacks=[script2, stopper]
+    )
+    assert stopper.best_value == 0.2
+    assert_weights_equal(model.get_weights(), script2.weights[1])
+
+
+class _NaNAtEpoch(keras.callbacks.Callback):
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch:
+            kernel = self.model.get_layer("dense").kernel
+            kernel.assign(np.full(kernel.shape, np.nan, "float32"))
+
+
+@pytest.mark.slow
+def test_fit_stops_on_nan_loss_and_restores():
+    model = tiny_model()
+    x, y = tiny_data()
+    script = ScriptedLogs("loss", None)
+    stopper = EarlyStopping(
+        monitor="loss",
+        patience=10,
+        check_finite=True,
+        restore_best_weights=True,
+    )
+    history = model.fit(
+        x,
+        y,
+        epochs=8,
+        batch_size=4,
+        verbose=0,
+        callbacks=[_NaNAtEpoch(3), script, stopper],
+    )
+    assert math.isnan(history.history["loss"][3])
+    assert len(history.epoch) == 4
+    assert stopper.stop_reason == "loss is nan, not a finite number"
+    assert stopper.best_epoch == int(np.argmin(history.history["loss"][:3]))
+    assert_weights_equal(
+        model.get_weights(), script.weights[stopper.best_epoch]
+    )
+    assert all(np.isfinite(w).all() for w in model.get_weights())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "exception", [RuntimeError("boom"), KeyboardInterrupt()]
+)
+def test_restore_after_fit_ended_by_an_exception(exception, tmp_path):
+    model = tiny_model()
+    x, y = tiny_data()
+    path = tmp_path / "best.weights.h5"
+    script = ScriptedLogs(
+        "val_loss", [0.5, 0.3, 0.4, 0.45], fail_at=3, exception=exception
+    )
+    stopper = EarlyStopping(
+        patience=5, restore_best_weights=True, save_best_to=path
+    )
+    with pytest.raises(type(exception)):
+        model.fit(
+            x, y, epochs=4, batch_size=4, verbose=0, callbacks=[script, stopper]
+        )
+    # on_train_end never ran: the model holds epoch 2's weights.
+    assert_weights_equal(model.get_weights(), script.weights[2])
+    assert stopper.restore() is True
+    assert_weights_equal(model.get_weights(), script.weights[1])
+    # The file holds the best epoch too.
+    fresh = keras.Sequential(
+        [keras.Input((3,)), keras.layers.Dense(2, name="dense")]
+    )
+    fresh.load_weights(path)
+    assert_weights_equal(fresh.get_weights(), script.weights[1])
+    np.testing.assert_array_equal(
+        fresh.predict(x, verbose=0), model.predict(x, verbose=0)
+    )
+
+
+def test_restore_without_best_weights_returns_false():
+    stopper = EarlyStopping()
+    stopper.set_model(DummyModel())
+    stopper.on_train_begin()
+    assert stopper.restore() is False
+    drive(stopper, [1.0, 0.5])
+    assert stopper.restore() is False
+
+
+def test_save_best_to_is_written_at_each_improvement(tmp_path):
+    model = tiny_model()
+    path = tmp_path / "best.weights.h5"
+    stopper = EarlyStopping(patience=5, save_best_to=str(path))
+    saved = []
+    original = model.save_weights
+
+    def recording_save(filepath, **kwargs):
+        saved.append(os.path.basename(filepath))
+        original(filepath, **kwargs)
+
+    model.save_weights = recording_save
+    drive(
+        stopper,
+        [0.5, 0.3, 0.4, 0.2, 0.6],
+        model=model,
+        set_epoch=_set_kernel_to_epoch,
+    )
+    # Three improvements, each through a temporary file then renamed.
+    assert len(saved) == 3
+    assert all(name.endswith(".tmp.weights.h5") for name in saved)
+    assert os.listdir(tmp_path) == ["best.weights.h5"]
+    fresh = tiny_model()
+    fresh.load_weights(path)
+    np.testing.assert_array_equal(fresh.get_layer("dense").kernel.numpy(), 3.0)
+    # Without restore_best_weights, restore() reads the file.
+    assert stopper.restore() is True
+    np.testing.assert_array_equal(model.get_layer("dense").kernel.numpy(), 3.0)
+
+
+def test_interrupted_write_leaves_the_previous_file_intact(tmp_path):
+    model = tiny_model()
+    path = tmp_path / "best.weights.h5"
+    stopper = EarlyStopping(patience=5, save_best_to=path)
+    stopper.set_model(model)
+    stopper.on_train_begin()
+    _set_kernel_to_epoch(model, 0)
+    stopper.on_epoch_end(0, {"val_loss": 0.5})
+    original = model.save_weights
+
+    def interrupted_save(filepath, **kwargs):
+        original(filepath, **kwargs)
+        with open(filepath, "r+b") as handle:
+            handle.truncate(100)  # a half-written file
+        raise KeyboardInterrupt
+
+    model.save_weights = interrupted_save
+    _set_kernel_to_epoch(model, 1)
+    with pytest.raises(KeyboardInterrupt):
+        stopper.on_epoch_end(1, {"val_loss": 0.3})
+    assert os.listdir(tmp_path) == ["best.weights.h5"]
+    fresh = tiny_model()
+    fresh.load_weights(path)
+    np.testing.assert_array_equal(fresh.get_layer("dense").kernel.numpy(), 0.0)
+
+
+def test_resumed_run_restores_from_the_file(tmp_path):
+    path = tmp_path / "best.weights.h5"
+    model = tiny_model()
+    first = EarlyStopping(
+        patience=5, restore_best_weights=True, save_best_to=path
+    )
+    first.set_model(model)
+    first.on_train_begin()
+    for epoch, loss in enumerate([0.5, 0.3, 0.4]):
+        _set_kernel_to_epoch(model, epoch)
+        first.on_epoch_end(epoch, {"val_loss": loss})
+    state = first.get_state()
+
+    resumed = EarlyStopping(
+        patience=5, restore_best_weights=True, save_best_to=path
+    )
+    resumed.set_state(state)
+    resumed.set_model(model)
+    resumed.on_train_begin()
+    _set_kernel_to_epoch(model, 3)
+    resumed.on_epoch_end(3, {"val_loss": 0.35})
+    resumed.on_train_end()
+    assert resumed.best_epoch == 1
+    np.testing.assert_array_equal(model.get_layer("dense").kernel.numpy(), 1.0)
+
+
+_MIRRORED_SCRIPT = textwrap.dedent(
+    """
+    import os
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    import tensorflow as tf
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(
+        cpu, [tf.config.LogicalDeviceConfiguration()] * 2
+    )
+    import keras
+    import numpy as np
+    import keras_regkit as rk
+
+    class Script(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.weights = []
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs["val_loss"] = [0.5, 0.3, 0.4, 0.45][epoch]
+            self.weights.append(self.model.get_weights())
+
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    with strategy.scope():
+        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+        model.compile("adam", "mse")
+    x = np.random.default_rng(0).normal(size=(16, 3)).astype("float32")
+    script = Script()
+    stopper = rk.callbacks.EarlyStopping(
+        patience=2, restore_best_weights=True, include_optimizer=True
+    )
+    model.fit(x, x[:, :2], epochs=4, batch_size=8, verbose=0,
+              callbacks=[script, stopper])
+    assert stopper.stopped_epoch == 3
+    copy = stopper._snapshot.copies[0].value
+    assert type(copy).__name__ == "MirroredVariable", type(copy)
+    for variable, expected in zip(model.weights, script.weights[1]):
+        replicas = variable.value.values
+        assert len(replicas) == 2
+        for replica in replicas:
+            np.testing.assert_array_equal(replica.numpy(), expected)
+    print("mirrored ok")
+    """
+)
+
+
+@pytest.mark.slow
+def test_restores_mirrored_variables_under_mirrored_strategy():
+    result = subprocess.run(
+        [sys.executable, "-c", _MIRRORED_SCRIPT],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "mirrored ok" in result.stdout

@@ -1,0 +1,102 @@
+"""Tests for the on-device weight snapshot behind EarlyStopping."""
+
+import keras
+import numpy as np
+import pytest
+
+from keras_regkit.callbacks.weight_snapshot import WeightSnapshot
+
+
+def _trained_model():
+    model = keras.Sequential(
+        [
+            keras.Input((3,)),
+            keras.layers.Dense(4),
+            keras.layers.BatchNormalization(),
+            keras.layers.Dense(1),
+        ]
+    )
+    model.compile("adam", "mse")
+    x = np.random.default_rng(0).normal(size=(8, 3)).astype("float32")
+    model.fit(x, x[:, :1], epochs=1, batch_size=4, verbose=0)
+    return model, x
+
+
+def _values(variables):
+    return [keras.ops.convert_to_numpy(v) for v in variables]
+
+
+def test_capture_then_training_then_restore_gives_captured_values():
+    model, x = _trained_model()
+    variables = model.weights + model.optimizer.variables
+    snapshot = WeightSnapshot(variables)
+    snapshot.capture()
+    captured = _values(variables)
+    # Training updates the variables in place; the copies must not follow.
+    model.fit(x, x[:, :1], epochs=2, batch_size=4, verbose=0)
+    after = _values(variables)
+    assert any(
+        not np.array_equal(a, b) for a, b in zip(after, captured, strict=True)
+    )
+    for copy, value in zip(snapshot.copies, captured, strict=True):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(copy), value)
+    snapshot.restore()
+    for actual, value in zip(_values(variables), captured, strict=True):
+        np.testing.assert_array_equal(actual, value)
+    # The optimizer's int64 iteration count is restored too.
+    assert int(model.optimizer.iterations.numpy()) == 2
+
+
+def test_copies_are_non_trainable_and_outside_the_model():
+    model, _ = _trained_model()
+    snapshot = WeightSnapshot(model.weights)
+    assert all(not copy.trainable for copy in snapshot.copies)
+    assert len(model.weights) == len(snapshot.copies)
+    assert not any(
+        copy is weight for copy in snapshot.copies for weight in model.weights
+    )
+
+
+def test_restore_before_capture_raises():
+    model, _ = _trained_model()
+    with pytest.raises(RuntimeError, match="before capture"):
+        WeightSnapshot(model.weights).restore()
+
+
+def test_matches_by_identity():
+    model, _ = _trained_model()
+    snapshot = WeightSnapshot(model.weights)
+    assert snapshot.matches(model.weights)
+    assert not snapshot.matches(model.weights[:-1])
+    assert not snapshot.matches(list(reversed(model.weights)))
+
+
+def test_nbytes_counts_one_copy():
+    model, _ = _trained_model()
+    variables = model.weights + [model.optimizer.iterations]
+    expected = sum(int(np.prod(v.shape)) * 4 for v in model.weights) + 8
+    assert WeightSnapshot(variables).nbytes == expected
+
+
+def test_tensorflow_compiles_one_function():
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("TensorFlow backend only")
+    model, _ = _trained_model()
+    snapshot = WeightSnapshot(model.weights)
+    assert hasattr(snapshot._capture, "get_concrete_function")
+    assert hasattr(snapshot._restore, "get_concrete_function")
+
+
+def test_plain_assign_loop_on_other_backends(monkeypatch):
+    model, _ = _trained_model()
+    monkeypatch.setattr(keras.backend, "backend", lambda: "jax")
+    snapshot = WeightSnapshot(model.weights)
+    monkeypatch.undo()
+    assert not hasattr(snapshot._capture, "get_concrete_function")
+    snapshot.capture()
+    captured = model.get_weights()
+    for weight in model.weights:
+        weight.assign(np.zeros(weight.shape, weight.dtype))
+    snapshot.restore()
+    for actual, value in zip(model.get_weights(), captured, strict=True):
+        np.testing.assert_array_equal(actual, value)
