@@ -1,17 +1,19 @@
 """keras_regkit: the regularization toolkit for Keras 3.
 
+The subpackages are imported on first use (``rk.regularizers`` imports
+Keras and TensorFlow then), so ``import keras_regkit`` itself is instant.
+
 Example:
 >>> import keras_regkit as rk
 >>> rk.regularizers.L2(1e-4).get_config()
 {'l2': 0.0001, 'lam': None, 'num_examples': None}
 """
 
-from keras_regkit import augment
-from keras_regkit import callbacks
-from keras_regkit import layers
-from keras_regkit import regularizers
-from keras_regkit import schedules
+import importlib
+
 from keras_regkit.version import __version__
+
+_SUBPACKAGES = ("augment", "callbacks", "layers", "regularizers", "schedules")
 
 __all__ = [
     "__version__",
@@ -21,3 +23,13 @@ __all__ = [
     "regularizers",
     "schedules",
 ]
+
+
+def __getattr__(name):
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"keras_regkit.{name}")
+    raise AttributeError(f"module 'keras_regkit' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_SUBPACKAGES))
