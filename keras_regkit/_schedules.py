@@ -74,14 +74,13 @@ class ScheduledValue:
             value = keras.saving.deserialize_keras_object(value)
         if callable(value):
             self.schedule = value
-            self.current = self.value_at(0)
+            self._last = self.value_at(0)
             self.variable = keras.Variable(
-                self.current, dtype="float32", trainable=False, name=name
+                self._last, dtype="float32", trainable=False, name=name
             )
         else:
             self.schedule = None
             self.constant = check(name, value)
-            self.current = self.constant * self.scale
 
     @property
     def is_constant(self) -> bool:
@@ -91,6 +90,17 @@ class ScheduledValue:
     def unit(self) -> str:
         """``"epoch"`` or ``"step"``: what the schedule is indexed by."""
         return getattr(self.schedule, "unit", "epoch")
+
+    @property
+    def current(self) -> float:
+        """The value in use now, as the schedule gave it (a Python float).
+
+        For a scheduled value this is the last value assigned by `update`
+        (the variable holds it rounded to float32).
+        """
+        if self.is_constant:
+            return self.constant * self.scale
+        return self._last
 
     def value_at(self, index: int) -> float:
         """The validated, scaled value at epoch or step ``index``."""
@@ -102,13 +112,16 @@ class ScheduledValue:
         return self._check(self.name, raw) * self.scale
 
     def update(self, index: int) -> float:
-        """Moves a scheduled value to ``index``; returns the new value."""
+        """Moves a scheduled value to ``index``; returns the new value.
+
+        The variable is assigned every time (not only on a change): it may
+        have been set by loading saved weights.
+        """
+        value = self.value_at(index)
         if not self.is_constant:
-            value = self.value_at(index)
-            if value != self.current:
-                self.variable.assign(value)
-                self.current = value
-        return self.current
+            self.variable.assign(value)
+            self._last = value
+        return value
 
     def read(self, dtype: str | None = None):
         """The value for use in math: a float, or the variable's value.
@@ -127,7 +140,7 @@ class ScheduledValue:
 
     def is_zero(self) -> bool:
         """True for a constant zero (the term can be skipped entirely)."""
-        return self.is_constant and self.current == 0.0
+        return self.is_constant and self.constant == 0.0
 
     def config_value(self):
         """The argument as the user gave it, for `get_config`."""

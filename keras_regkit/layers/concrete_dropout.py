@@ -31,6 +31,7 @@ import keras
 from keras import ops
 
 from keras_regkit import _validation
+from keras_regkit.layers import _common
 
 _EPS = 1e-7
 _CONVS = (keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Conv3D)
@@ -188,10 +189,7 @@ class ConcreteDropout(keras.layers.Wrapper):
         self.temperature = _validation.check_float(
             "temperature", temperature, low=0.0, low_inclusive=False
         )
-        self.seed = (
-            None if seed is None else _validation.check_int("seed", seed)
-        )
-        self.seed_generator = keras.random.SeedGenerator(self.seed)
+        self.seed, self.seed_generator = _common.make_seed(seed)
         self.rate_tracker = keras.metrics.Mean(name=f"{self.name}_rate")
 
     @property
@@ -245,12 +243,7 @@ class ConcreteDropout(keras.layers.Wrapper):
         )
 
     def call(self, inputs, training=None):
-        if not keras.backend.is_float_dtype(inputs.dtype):
-            raise TypeError(
-                _validation.error_message(
-                    "inputs", "a float tensor", f"<tensor of {inputs.dtype}>"
-                )
-            )
+        _common.check_float_inputs(inputs)
         rate = ops.sigmoid(ops.cast(self.p_logit, "float32"))
         self.add_loss(
             concrete_dropout_penalty(

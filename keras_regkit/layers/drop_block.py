@@ -26,20 +26,15 @@ everything is dropped).
 
 from __future__ import annotations
 
-from functools import partial
-
 import keras
 import numpy as np
 from keras import ops
 
-from keras_regkit import _schedules
 from keras_regkit import _validation
+from keras_regkit.layers import _common
 
 _DATA_FORMATS = ("channels_last", "channels_first")
 _NEWTON_STEPS = 8
-_check_rate = partial(
-    _validation.check_float, low=0.0, high=1.0, high_inclusive=False
-)
 
 
 def block_seed_counts(size: int, block: int) -> np.ndarray:
@@ -195,7 +190,7 @@ def drop_block(
     return inputs * ops.cast(factor, inputs.dtype)
 
 
-class _DropBlock(keras.layers.Layer):
+class _DropBlock(_common.DropRateMixin, keras.layers.Layer):
     """DropBlock over ``_rank`` spatial axes (see the public subclasses)."""
 
     _rank = 2
@@ -210,9 +205,7 @@ class _DropBlock(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self._rate = _schedules.ScheduledValue(
-            rate, name="rate", check=_check_rate
-        )
+        self._init_rate_and_seed(rate, seed)
         if isinstance(block_size, (list, tuple)):
             if len(block_size) != self._rank:
                 raise ValueError(
@@ -240,16 +233,7 @@ class _DropBlock(keras.layers.Layer):
         self.per_channel = _validation.check_type(
             "per_channel", per_channel, bool, "a bool"
         )
-        self.seed = (
-            None if seed is None else _validation.check_int("seed", seed)
-        )
-        self.seed_generator = keras.random.SeedGenerator(self.seed)
         self.supports_masking = True
-
-    @property
-    def rate(self) -> float:
-        """The current rate (a schedule's latest value)."""
-        return self._rate.current
 
     def build(self, input_shape):
         shape = tuple(input_shape)
@@ -284,12 +268,7 @@ class _DropBlock(keras.layers.Layer):
             )
 
     def call(self, inputs, training=False):
-        if not keras.backend.is_float_dtype(inputs.dtype):
-            raise TypeError(
-                _validation.error_message(
-                    "inputs", "a float tensor", f"<tensor of {inputs.dtype}>"
-                )
-            )
+        _common.check_float_inputs(inputs)
         if not training or self._rate.is_zero():
             return inputs
         return drop_block(
@@ -306,11 +285,10 @@ class _DropBlock(keras.layers.Layer):
 
     def get_config(self):
         config = {
-            "rate": self._rate.config_value(),
+            **self._rate_and_seed_config(),
             "block_size": self.block_size,
             "data_format": self.data_format,
             "per_channel": self.per_channel,
-            "seed": self.seed,
         }
         return {**super().get_config(), **config}
 

@@ -23,17 +23,11 @@ memory and compute of the kernel; use it for small layers.
 
 from __future__ import annotations
 
-from functools import partial
-
 import keras
 from keras import ops
 
-from keras_regkit import _schedules
 from keras_regkit import _validation
-
-_check_rate = partial(
-    _validation.check_float, low=0.0, high=1.0, high_inclusive=False
-)
+from keras_regkit.layers import _common
 
 
 def drop_connect_mask(shape, rate, seed=None, dtype="float32"):
@@ -62,23 +56,8 @@ def drop_connect_mask(shape, rate, seed=None, dtype="float32"):
     return ops.cast(mask, dtype)
 
 
-def _check_common(rate, seed):
-    rate = _schedules.ScheduledValue(rate, name="rate", check=_check_rate)
-    seed = None if seed is None else _validation.check_int("seed", seed)
-    return rate, seed
-
-
-def _check_float_inputs(inputs):
-    if not keras.backend.is_float_dtype(inputs.dtype):
-        raise TypeError(
-            _validation.error_message(
-                "inputs", "a float tensor", f"<tensor of {inputs.dtype}>"
-            )
-        )
-
-
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class DropConnectDense(keras.layers.Dense):
+class DropConnectDense(_common.DropRateMixin, keras.layers.Dense):
     """A `Dense` layer whose weights are dropped during training.
 
     Args:
@@ -120,19 +99,13 @@ class DropConnectDense(keras.layers.Dense):
 
     def __init__(self, units, rate, per_example=False, seed=None, **kwargs):
         super().__init__(units, **kwargs)
-        self._rate, self.seed = _check_common(rate, seed)
+        self._init_rate_and_seed(rate, seed, track=False)
         self.per_example = _validation.check_type(
             "per_example", per_example, bool, "a bool"
         )
-        self.seed_generator = keras.random.SeedGenerator(self.seed)
-
-    @property
-    def rate(self) -> float:
-        """The current rate (a schedule's latest value)."""
-        return self._rate.current
 
     def call(self, inputs, training=None):
-        _check_float_inputs(inputs)
+        _common.check_float_inputs(inputs)
         if (
             not training
             or self._rate.is_zero()
@@ -160,15 +133,14 @@ class DropConnectDense(keras.layers.Dense):
 
     def get_config(self):
         config = {
-            "rate": self._rate.config_value(),
+            **self._rate_and_seed_config(),
             "per_example": self.per_example,
-            "seed": self.seed,
         }
         return {**super().get_config(), **config}
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class DropConnectConv2D(keras.layers.Conv2D):
+class DropConnectConv2D(_common.DropRateMixin, keras.layers.Conv2D):
     """A `Conv2D` layer whose kernel weights are dropped during training.
 
     One kernel mask is drawn per batch (a per-example mask would need a
@@ -210,16 +182,10 @@ class DropConnectConv2D(keras.layers.Conv2D):
 
     def __init__(self, filters, kernel_size, rate, seed=None, **kwargs):
         super().__init__(filters, kernel_size, **kwargs)
-        self._rate, self.seed = _check_common(rate, seed)
-        self.seed_generator = keras.random.SeedGenerator(self.seed)
-
-    @property
-    def rate(self) -> float:
-        """The current rate (a schedule's latest value)."""
-        return self._rate.current
+        self._init_rate_and_seed(rate, seed, track=False)
 
     def call(self, inputs, training=None):
-        _check_float_inputs(inputs)
+        _common.check_float_inputs(inputs)
         if not training or self._rate.is_zero():
             return super().call(inputs)
         kernel = ops.cast(self.kernel, self.compute_dtype)
@@ -241,7 +207,7 @@ class DropConnectConv2D(keras.layers.Conv2D):
         return outputs
 
     def get_config(self):
-        config = {"rate": self._rate.config_value(), "seed": self.seed}
+        config = self._rate_and_seed_config()
         return {**super().get_config(), **config}
 
 

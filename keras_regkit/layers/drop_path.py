@@ -14,18 +14,13 @@ output is unchanged and inference needs no correction.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import partial
 
 import keras
 import numpy as np
 from keras import ops
 
-from keras_regkit import _schedules
 from keras_regkit import _validation
-
-_check_rate = partial(
-    _validation.check_float, low=0.0, high=1.0, high_inclusive=False
-)
+from keras_regkit.layers import _common
 
 
 def drop_path(inputs, rate, scale_by_keep: bool = True, seed=None):
@@ -79,7 +74,7 @@ def drop_path_rates(max_rate: float, depths: int | Sequence[int]):
     >>> drop_path_rates(0.3, [2, 2])
     [[0.0, 0.1], [0.2, 0.3]]
     """
-    max_rate = _check_rate("max_rate", max_rate)
+    max_rate = _common.check_rate("max_rate", max_rate)
     if isinstance(depths, Sequence) and not isinstance(depths, str):
         stages = [_validation.check_int("depths", d, low=0) for d in depths]
     else:
@@ -94,7 +89,7 @@ def drop_path_rates(max_rate: float, depths: int | Sequence[int]):
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class DropPath(keras.layers.Layer):
+class DropPath(_common.DropRateMixin, keras.layers.Layer):
     """Stochastic depth: drops a residual branch per example.
 
     Also exported as `StochasticDepth`. Use `drop_path_rates` for the
@@ -136,22 +131,11 @@ class DropPath(keras.layers.Layer):
 
     def __init__(self, rate, scale_by_keep=True, seed=None, **kwargs):
         super().__init__(**kwargs)
-        self._rate = _schedules.ScheduledValue(
-            rate, name="rate", check=_check_rate
-        )
+        self._init_rate_and_seed(rate, seed)
         self.scale_by_keep = _validation.check_type(
             "scale_by_keep", scale_by_keep, bool, "a bool"
         )
-        self.seed = (
-            None if seed is None else _validation.check_int("seed", seed)
-        )
-        self.seed_generator = keras.random.SeedGenerator(self.seed)
         self.supports_masking = True
-
-    @property
-    def rate(self) -> float:
-        """The current rate (a schedule's latest value)."""
-        return self._rate.current
 
     def build(self, input_shape):
         if len(input_shape) < 1:
@@ -164,12 +148,7 @@ class DropPath(keras.layers.Layer):
             )
 
     def call(self, inputs, training=False):
-        if not keras.backend.is_float_dtype(inputs.dtype):
-            raise TypeError(
-                _validation.error_message(
-                    "inputs", "a float tensor", f"<tensor of {inputs.dtype}>"
-                )
-            )
+        _common.check_float_inputs(inputs)
         if not training or self._rate.is_zero():
             return inputs
         return drop_path(
@@ -184,9 +163,8 @@ class DropPath(keras.layers.Layer):
 
     def get_config(self):
         config = {
-            "rate": self._rate.config_value(),
+            **self._rate_and_seed_config(),
             "scale_by_keep": self.scale_by_keep,
-            "seed": self.seed,
         }
         return {**super().get_config(), **config}
 

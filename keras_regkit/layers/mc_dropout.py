@@ -16,18 +16,12 @@ input ``samples`` times and runs one forward pass per chunk (the compiled
 
 from __future__ import annotations
 
-from functools import partial
-
 import keras
 import numpy as np
 from keras import ops
 
-from keras_regkit import _schedules
 from keras_regkit import _validation
-
-_check_rate = partial(
-    _validation.check_float, low=0.0, high=1.0, high_inclusive=False
-)
+from keras_regkit.layers import _common
 
 
 def dropout(inputs, rate, noise_shape=None, seed=None):
@@ -64,7 +58,7 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class MCDropout(keras.layers.Layer):
+class MCDropout(_common.DropRateMixin, keras.layers.Layer):
     """Dropout that stays on at inference, for Monte Carlo uncertainty.
 
     Like `keras.layers.Dropout` but active whatever ``training`` says, so
@@ -105,9 +99,7 @@ class MCDropout(keras.layers.Layer):
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
-        self._rate = _schedules.ScheduledValue(
-            rate, name="rate", check=_check_rate
-        )
+        self._init_rate_and_seed(rate, seed)
         if noise_shape is not None:
             if isinstance(noise_shape, str) or not hasattr(
                 noise_shape, "__iter__"
@@ -126,16 +118,7 @@ class MCDropout(keras.layers.Layer):
                 for dim in noise_shape
             )
         self.noise_shape = noise_shape
-        self.seed = (
-            None if seed is None else _validation.check_int("seed", seed)
-        )
-        self.seed_generator = keras.random.SeedGenerator(self.seed)
         self.supports_masking = True
-
-    @property
-    def rate(self) -> float:
-        """The current rate (a schedule's latest value)."""
-        return self._rate.current
 
     def build(self, input_shape):
         if self.noise_shape is not None and len(self.noise_shape) != len(
@@ -151,12 +134,7 @@ class MCDropout(keras.layers.Layer):
             )
 
     def call(self, inputs, training=None):
-        if not keras.backend.is_float_dtype(inputs.dtype):
-            raise TypeError(
-                _validation.error_message(
-                    "inputs", "a float tensor", f"<tensor of {inputs.dtype}>"
-                )
-            )
+        _common.check_float_inputs(inputs)
         if self._rate.is_zero():
             return inputs
         return dropout(
@@ -171,9 +149,8 @@ class MCDropout(keras.layers.Layer):
 
     def get_config(self):
         config = {
-            "rate": self._rate.config_value(),
+            **self._rate_and_seed_config(),
             "noise_shape": self.noise_shape,
-            "seed": self.seed,
         }
         return {**super().get_config(), **config}
 

@@ -1,0 +1,73 @@
+"""What the dropout-family layers share: a schedulable rate, a seed, checks."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import keras
+
+from keras_regkit import _schedules
+from keras_regkit import _validation
+
+check_rate = partial(
+    _validation.check_float, low=0.0, high=1.0, high_inclusive=False
+)
+
+
+def make_seed(seed):
+    """Validates ``seed``; returns it with the layer's `SeedGenerator`.
+
+    The plain integer (or None) goes into `get_config`; the generator is
+    what the layer samples with, so masks differ from step to step yet
+    repeat with the same seed.
+    """
+    seed = None if seed is None else _validation.check_int("seed", seed)
+    return seed, keras.random.SeedGenerator(seed)
+
+
+def check_float_inputs(inputs):
+    """Raises a `TypeError` for integer or boolean inputs."""
+    if not keras.backend.is_float_dtype(inputs.dtype):
+        raise TypeError(
+            _validation.error_message(
+                "inputs", "a float tensor", f"<tensor of {inputs.dtype}>"
+            )
+        )
+
+
+class DropRateMixin:
+    """A `keras.layers.Layer` mixin: the ``rate`` and ``seed`` arguments.
+
+    ``rate`` is a float in [0, 1) or a schedule (`keras_regkit.schedules`).
+    A scheduled rate's variable is tracked as a non-trainable weight of
+    the layer: it is saved with the model and handed to the compiled
+    training step as state on every backend, so
+    `keras_regkit.callbacks.ScheduleCallback` can move it without
+    retracing.
+    """
+
+    def _init_rate_and_seed(self, rate, seed, track=True):
+        """Sets ``_rate``, ``seed`` and ``seed_generator``.
+
+        Args:
+            rate: The ``rate`` argument.
+            seed: The ``seed`` argument.
+            track: Track a scheduled rate's variable as a weight. Layers
+                whose base class saves a fixed list of variables (Keras's
+                `Dense` and `Conv2D`) pass False; their rate then restarts
+                at the schedule's index 0 when a saved model is loaded.
+        """
+        self._rate = _schedules.ScheduledValue(
+            rate, name="rate", check=check_rate
+        )
+        if track and self._rate.variable is not None:
+            self._rate_variable = self._rate.variable  # tracked by Keras
+        self.seed, self.seed_generator = make_seed(seed)
+
+    @property
+    def rate(self) -> float:
+        """The current rate (a schedule's latest value)."""
+        return self._rate.current
+
+    def _rate_and_seed_config(self) -> dict:
+        return {"rate": self._rate.config_value(), "seed": self.seed}
