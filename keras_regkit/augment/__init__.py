@@ -1,5 +1,8 @@
 """tf.data augmentation pipelines: batched, fused, reproducible, label-aware.
 
+Images, plus spectrograms, time series and tabular rows (`.sequence`,
+`.tabular`) through the same `Pipeline`.
+
 Example:
 >>> from keras_regkit import augment as rka
 >>> pipeline = rka.Pipeline([rka.RandomFlip(), rka.RandomRotation(0.04)])
@@ -20,6 +23,8 @@ from keras_regkit.augment.color import RandomPosterize
 from keras_regkit.augment.color import RandomSaturation
 from keras_regkit.augment.color import RandomSharpness
 from keras_regkit.augment.color import RandomSolarize
+from keras_regkit.augment.control import RandomApply
+from keras_regkit.augment.control import RandomChoice
 from keras_regkit.augment.geometry import RandomFlip
 from keras_regkit.augment.geometry import RandomPadCrop
 from keras_regkit.augment.geometry import RandomResizedCrop
@@ -30,20 +35,41 @@ from keras_regkit.augment.geometry import RandomZoom
 from keras_regkit.augment.mixing import CutMix
 from keras_regkit.augment.mixing import MixUp
 from keras_regkit.augment.mixing import MixUpCutMix
+from keras_regkit.augment.occlusion import GridMask
 from keras_regkit.augment.occlusion import RandomCutout
 from keras_regkit.augment.occlusion import RandomErasing
 from keras_regkit.augment.pipeline import AugmentationLayer
 from keras_regkit.augment.pipeline import Pipeline
 from keras_regkit.augment.pipeline import tta_predict
+from keras_regkit.augment.policies import AugMix
+from keras_regkit.augment.policies import JensenShannonCrossEntropy
+from keras_regkit.augment.policies import RandAugment
+from keras_regkit.augment.policies import TrivialAugment
+from keras_regkit.augment.sequence import FrequencyMasking
+from keras_regkit.augment.sequence import RandomJitter
+from keras_regkit.augment.sequence import RandomMagnitudeWarp
+from keras_regkit.augment.sequence import RandomScaling
+from keras_regkit.augment.sequence import TimeMasking
+from keras_regkit.augment.tabular import FeatureDropout
+from keras_regkit.augment.tabular import FeatureNoise
 
 __all__ = [
+    "AugMix",
     "AugmentationLayer",
     "CutMix",
+    "FeatureDropout",
+    "FeatureNoise",
+    "FrequencyMasking",
+    "GridMask",
+    "JensenShannonCrossEntropy",
     "MixUp",
     "MixUpCutMix",
     "Pipeline",
+    "RandAugment",
+    "RandomApply",
     "RandomAutoContrast",
     "RandomBrightness",
+    "RandomChoice",
     "RandomContrast",
     "RandomCutout",
     "RandomEqualize",
@@ -54,15 +80,20 @@ __all__ = [
     "RandomGaussianNoise",
     "RandomGrayscale",
     "RandomHue",
+    "RandomJitter",
+    "RandomMagnitudeWarp",
     "RandomPadCrop",
     "RandomPosterize",
     "RandomResizedCrop",
     "RandomRotation",
     "RandomSaturation",
+    "RandomScaling",
     "RandomSharpness",
     "RandomShear",
     "RandomSolarize",
     "RandomTranslation",
     "RandomZoom",
+    "TimeMasking",
+    "TrivialAugment",
     "tta_predict",
 ]

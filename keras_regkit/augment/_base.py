@@ -23,6 +23,9 @@ GEOMETRY = "geometry"
 PIXEL = "pixel"
 MIX = "mix"
 
+# The input shapes an op accepts, by rank (batch included), in words.
+IMAGE_SHAPES = {4: "(batch, height, width, channels)"}
+
 
 def split_seed(seed, num):
     """Splits a stateless seed (a shape-(2,) tensor) into ``num`` seeds."""
@@ -147,6 +150,11 @@ class Augmentation:
     _gated = True
     # Channel counts the op accepts (None: any).
     _channels = None
+    # Input ranks the op accepts (batch included), each described in words.
+    shapes = IMAGE_SHAPES
+    # How many times the op multiplies the batch (AugMix's consistency
+    # views); such an op must come last in a pipeline.
+    views = 1
 
     def __init__(self, probability=1.0):
         self.probability = check(
@@ -213,21 +221,30 @@ class Augmentation:
     def _sample(self, seed, batch_size, image_shape):
         return {}
 
-    def transform(self, images, params):
+    def transform(self, images, params, settings=None):
         """Applies the op with the given parameters (pixel ops).
 
         Args:
             images: float32 images in [0, 1], ``(batch, h, w, c)``.
             params: The output of ``sample``.
+            settings: The pipeline's resampling settings (a dict of
+                `keras_regkit.augment._resample.resample` arguments), for
+                ops that resample inside (composite ops); None for the
+                defaults.
 
         Returns:
             The transformed images, same shape.
         """
-        out = self.apply(images, params)  # defined by every pixel op
+        out = self._run(images, params, settings)
         if "gate" in params:
-            gate = params["gate"][:, None, None, None]
+            gate = tf.reshape(
+                params["gate"], [-1] + [1] * (images.shape.rank - 1)
+            )
             out = images + gate * (out - images)
         return out
+
+    def _run(self, images, params, settings):
+        return self.apply(images, params)  # defined by every pixel op
 
     def get_config(self):
         """Returns the constructor arguments as plain Python values."""

@@ -268,8 +268,11 @@ class MixUpCutMix(_base.Augmentation):
             labels = labels * (1.0 - eps) + eps / classes
         return labels
 
-    def mix(self, images, labels, params):
-        """Mixes a batch with drawn parameters; returns images and labels."""
+    def mix(self, images, labels, params, settings=None):
+        """Mixes a batch with drawn parameters; returns images and labels.
+
+        ``settings`` (the pipeline's resampling settings) is unused here.
+        """
         boxes = params.get("boxes")
         return mix(images, self.soft_labels(labels), params["lam"], boxes)
 

@@ -1,4 +1,4 @@
-"""Occlusion: random erasing and cutout, as multiplicative box masks.
+"""Occlusion: random erasing, cutout and GridMask, as multiplicative masks.
 
 Boxes are drawn per example (``(batch, count, 4)`` corners: top, bottom,
 left, right, in pixels); the transform turns them into a separable mask
@@ -11,6 +11,7 @@ References:
     Zhong et al., "Random Erasing Data Augmentation", 2017.
     DeVries and Taylor, "Improved Regularization of Convolutional Neural
     Networks with Cutout", 2017.
+    Chen et al., "GridMask Data Augmentation", 2020.
 """
 
 from __future__ import annotations
@@ -301,3 +302,145 @@ class RandomCutout(_Occlusion):
             "height": self.height,
             "width": self.width,
         }
+
+
+def grid_mask(height, width, unit, size, offset_y, offset_x):
+    """Square grids of dropped cells, one grid per example.
+
+    A pixel ``(y, x)`` is dropped where ``(y - offset_y) mod unit <
+    size`` and ``(x - offset_x) mod unit < size``: ``size x size``
+    squares repeating every ``unit`` pixels on both axes.
+
+    Args:
+        height: Image height.
+        width: Image width.
+        unit: float32 ``(batch,)`` grid periods in pixels.
+        size: float32 ``(batch,)`` sides of the dropped squares.
+        offset_y: float32 ``(batch,)`` vertical offsets of the grid.
+        offset_x: float32 ``(batch,)`` horizontal offsets of the grid.
+
+    Returns:
+        float32 ``(batch, height, width)``: 1 where dropped.
+
+    Example:
+    >>> import tensorflow as tf
+    >>> one = tf.constant([1.0])
+    >>> grid_mask(3, 4, 2 * one, one, 0 * one, one)[0].numpy()
+    array([[0., 1., 0., 1.],
+           [0., 0., 0., 0.],
+           [0., 1., 0., 1.]], dtype=float32)
+    """
+
+    def axis(length, offset):
+        positions = tf.range(length, dtype=tf.float32)[None, :]
+        phase = tf.math.floormod(positions - offset[:, None], unit[:, None])
+        return tf.cast(phase < size[:, None], tf.float32)
+
+    rows = axis(height, offset_y)
+    cols = axis(width, offset_x)
+    return rows[:, :, None] * cols[:, None, :]
+
+
+@keras.saving.register_keras_serializable(package="keras_regkit")
+class GridMask(_Occlusion):
+    """Drops a grid of squares, its period and offset drawn per example.
+
+    As Chen et al. (the squares dropped, without the grid rotation): the
+    period ``d`` is drawn uniformly from the integers in ``unit``, the
+    squares' side is ``round(d * ratio)`` (so about ``ratio²`` of the
+    image is dropped), and the grid is shifted by a random offset in
+    ``[0, d)`` on each axis.
+
+    Args:
+        unit: ``(low, high)`` grid periods in pixels, integers >= 2.
+        ratio: Side of the dropped squares as a fraction of the period,
+            in (0, 1).
+        value: A float in [0, 1], ``"random"`` (one uniform colour per
+            image) or ``"per_pixel"`` (uniform noise).
+        probability: Chance, per example, that the grid is applied.
+
+    Reference:
+        Chen et al., "GridMask Data Augmentation", 2020.
+
+    Example:
+    >>> import numpy as np
+    >>> from keras_regkit.augment import Pipeline
+    >>> x = np.ones((2, 16, 24, 3), "float32")
+    >>> out = Pipeline([GridMask((8, 8), 0.5)]).augment(x, seed=0)
+    >>> float((out.numpy() == 0).mean())
+    0.25
+    """
+
+    _gated = True
+
+    def __init__(self, unit=(16, 48), ratio=0.5, value=0.0, probability=1.0):
+        super().__init__(value, 1, probability)
+        if not isinstance(unit, (list, tuple)) or len(unit) != 2:
+            raise _base.prefixed(
+                self,
+                TypeError(
+                    _validation.error_message(
+                        "unit", "a pair (low, high) of integers", unit
+                    )
+                ),
+            )
+        low, high = (
+            _base.check(self, _validation.check_int, "unit", u, low=2)
+            for u in unit
+        )
+        if low > high:
+            raise _base.prefixed(
+                self,
+                ValueError(
+                    _validation.error_message(
+                        "unit", "a pair (low, high) with low <= high", unit
+                    )
+                ),
+            )
+        self.unit = [low, high]
+        self.ratio = _base.check(
+            self,
+            _validation.check_float,
+            "ratio",
+            ratio,
+            low=0.0,
+            high=1.0,
+            low_inclusive=False,
+            high_inclusive=False,
+        )
+
+    def _sample(self, seed, batch_size, image_shape):
+        unit_seed, y_seed, x_seed, fill_seed = _base.split_seed(seed, 4)
+        unit = tf.random.stateless_uniform(
+            [batch_size],
+            seed=unit_seed,
+            minval=self.unit[0],
+            maxval=self.unit[1] + 1,
+            dtype=tf.int32,
+        )
+        unit = tf.cast(unit, tf.float32)
+        return {
+            "unit": unit,
+            "size": tf.round(unit * self.ratio),
+            "offset_y": tf.floor(_base.uniform(y_seed, [batch_size]) * unit),
+            "offset_x": tf.floor(_base.uniform(x_seed, [batch_size]) * unit),
+            **self._fill(fill_seed, batch_size, image_shape),
+        }
+
+    def apply(self, images, params):
+        shape = tf.shape(images)
+        mask = grid_mask(
+            shape[1],
+            shape[2],
+            params["unit"],
+            params["size"],
+            params["offset_y"],
+            params["offset_x"],
+        )[..., None]
+        fill = params.get("fill", self.value)
+        return images + mask * (fill - images)
+
+    def get_config(self):
+        config = super().get_config()
+        del config["count"]
+        return {**config, "unit": self.unit, "ratio": self.ratio}

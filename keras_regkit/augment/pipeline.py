@@ -20,8 +20,12 @@ sample_weights)`` or a dict with an ``"images"`` key (and ``"labels"`` for
 label-mixing ops). Images are ``(batch, height, width, channels)``, uint8
 in [0, 255] or float in [0, 1]. Output images are float32 in [0, 1];
 labels are passed through, except that mixing ops return float32 soft
-labels. Like every TensorFlow op seed, the seed stream also depends on the
-global seed if one is set (``keras.utils.set_random_seed``).
+labels. Spectrograms, time series and tabular rows go through the same
+pipeline with their own ops (`keras_regkit.augment.sequence`,
+``.tabular``), shaped as those ops state; the ops of one pipeline must
+accept the same shapes. Like every TensorFlow op seed, the seed stream
+also depends on the global seed if one is set
+(``keras.utils.set_random_seed``).
 """
 
 from __future__ import annotations
@@ -109,9 +113,10 @@ class _GeometryStage:
 class _OpStage:
     """One pixel or mixing op."""
 
-    def __init__(self, op):
+    def __init__(self, op, settings):
         self.op = op
         self.kind = op.kind
+        self.settings = settings
 
     def output_size(self, height, width):
         return height, width
@@ -121,17 +126,27 @@ class _OpStage:
 
     def apply(self, images, labels, params):
         if self.kind == _base.MIX:
-            return self.op.mix(images, labels, params)
-        return self.op.transform(images, params), labels
+            return self.op.mix(images, labels, params, self.settings)
+        return self.op.transform(images, params, self.settings), labels
 
 
-def unpack(data):
+def _repeat(value, views):
+    if views == 1:
+        return value
+    value = tf.convert_to_tensor(value)
+    return tf.concat([value] * views, axis=0)
+
+
+def unpack(data, views=1):
     """Splits a dataset element into images, labels and a repacking function.
 
     Args:
         data: Images; a tuple ``(images,)``, ``(images, labels)`` or
             ``(images, labels, sample_weights)``; or a dict with an
             ``"images"`` key and optionally ``"labels"``.
+        views: How many times the pipeline multiplies the batch: the other
+            entries (sample weights, extra dict keys) are repeated as
+            many times along the batch axis.
 
     Returns:
         ``(images, labels, pack)`` where labels may be None and
@@ -145,7 +160,11 @@ def unpack(data):
                     "data", "a dict with an 'images' key", sorted(data)
                 )
             )
-        rest = dict(data)
+        rest = {
+            key: _repeat(value, views)
+            for key, value in data.items()
+            if key not in ("images", "labels")
+        }
 
         def pack_dict(images, labels):
             out = dict(rest)
@@ -166,7 +185,7 @@ def unpack(data):
                     f"a tuple of {len(data)} elements",
                 )
             )
-        tail = tuple(data[2:])
+        tail = tuple(_repeat(value, views) for value in data[2:])
 
         def pack_tuple(images, labels):
             if len(data) == 1:
@@ -268,8 +287,45 @@ class Pipeline:
         self.use_xla = jit_compile is True or (
             jit_compile == "auto" and not unsupported
         )
+        self._shapes = self._data_shapes()
+        last = [op for op in self.ops[:-1] if op.views > 1]
+        if last:
+            raise ValueError(
+                "Pipeline: "
+                + _validation.error_message(
+                    "ops",
+                    f"{type(last[0]).__name__} (which returns "
+                    f"{last[0].views} views of each batch) as the last op",
+                    [type(op).__name__ for op in self.ops],
+                )
+            )
+        self.views = self.ops[-1].views if self.ops else 1
         self._stages = self._plan()
         self._apply_fn = tf.function(self._apply, jit_compile=self.use_xla)
+
+    def _data_shapes(self):
+        """The input ranks every op accepts, with their shapes in words."""
+        shapes = None
+        for op in self.ops:
+            if shapes is None:
+                shapes, first = dict(op.shapes), op
+                continue
+            common = {r: d for r, d in shapes.items() if r in op.shapes}
+            if not common:
+                raise ValueError(
+                    "Pipeline: "
+                    + _validation.error_message(
+                        "ops",
+                        "ops for one kind of data (a batch shaped "
+                        + " or ".join(shapes.values())
+                        + f" for {type(first).__name__}, "
+                        + " or ".join(op.shapes.values())
+                        + f" for {type(op).__name__})",
+                        [type(op).__name__ for op in self.ops],
+                    )
+                )
+            shapes = common
+        return shapes or dict(_base.IMAGE_SHAPES)
 
     def _plan(self):
         settings = {
@@ -287,7 +343,7 @@ class Pipeline:
                 stages.append(_GeometryStage(group, settings))
                 counts.append(len(group))
                 group = []
-            stages.append(_OpStage(op))
+            stages.append(_OpStage(op, settings))
             counts.append(1)
         if group:
             stages.append(_GeometryStage(group, settings))
@@ -314,18 +370,19 @@ class Pipeline:
             labels_spec: The labels' tensor or spec, or None.
         """
         shape = tuple(images_spec.shape)
-        if len(shape) != 4:
+        if len(shape) not in self._shapes:
             hint = (
                 "; batch the dataset first (dataset.batch(n))"
-                if len(shape) == 3
+                if len(shape) + 1 in self._shapes
                 else ""
+            )
+            expected = " or ".join(
+                self._shapes[rank] for rank in sorted(self._shapes)
             )
             raise ValueError(
                 "Pipeline: "
                 + _validation.error_message(
-                    "images",
-                    "a batch shaped (batch, height, width, channels)" + hint,
-                    shape,
+                    "images", f"a batch shaped {expected}{hint}", shape
                 )
             )
         dtype = tf.as_dtype(images_spec.dtype)
@@ -343,16 +400,13 @@ class Pipeline:
                     "images", "a known number of channels", shape
                 )
             )
-        height, width = shape[1], shape[2]
+        dims = list(shape)
         for stage in self._stages:
             ops = stage.ops if stage.kind == _base.GEOMETRY else [stage.op]
             for op in ops:
-                op.validate(
-                    (shape[0], height, width, shape[3]),
-                    labels_spec is not None,
-                    labels_spec,
-                )
-            height, width = stage.output_size(height, width)
+                op.validate(tuple(dims), labels_spec is not None, labels_spec)
+            if stage.kind == _base.GEOMETRY:
+                dims[1:3] = stage.output_size(dims[1], dims[2])
 
     def sample(self, seed, batch_size, image_shape):
         """Draws every op's parameters for a batch (outside XLA).
@@ -360,21 +414,21 @@ class Pipeline:
         Args:
             seed: A shape-(2,) seed, an int or a pair.
             batch_size: The number of examples.
-            image_shape: ``(height, width, channels)``.
+            image_shape: The shape of one example: ``(height, width,
+                channels)`` for images.
 
         Returns:
             A list of parameter dicts, one per stage.
         """
         seeds = _base.split_seed(_base.as_seed(seed), max(len(self.ops), 1))
         params, start = [], 0
-        height, width, channels = image_shape
+        dims = list(image_shape)
         for stage, count in zip(self._stages, self._counts, strict=True):
             stage_seeds = seeds[start : start + count]
             start += count
-            params.append(
-                stage.sample(stage_seeds, batch_size, (height, width, channels))
-            )
-            height, width = stage.output_size(height, width)
+            params.append(stage.sample(stage_seeds, batch_size, tuple(dims)))
+            if stage.kind == _base.GEOMETRY:
+                dims[0:2] = stage.output_size(dims[0], dims[1])
         return params
 
     def _apply(self, images, labels, params):
@@ -404,17 +458,17 @@ class Pipeline:
         >>> out.dtype.name, float(out.numpy().min())
         ('float32', 1.0)
         """
-        images, labels, pack = unpack(data)
+        images, labels, pack = unpack(data, self.views)
         images = tf.convert_to_tensor(images)
         if labels is not None:
             labels = tf.convert_to_tensor(labels)
         self.validate(images, labels)
-        shape = images.shape
         dynamic = tf.shape(images)
-        batch_size = shape[0] if shape[0] is not None else dynamic[0]
-        height = shape[1] if shape[1] is not None else dynamic[1]
-        width = shape[2] if shape[2] is not None else dynamic[2]
-        params = self.sample(seed, batch_size, (height, width, shape[3]))
+        dims = [
+            size if size is not None else dynamic[i]
+            for i, size in enumerate(images.shape)
+        ]
+        params = self.sample(seed, dims[0], tuple(dims[1:]))
         images, labels = self._apply_fn(images, labels, params)
         return pack(images, labels)
 
@@ -460,6 +514,8 @@ class Pipeline:
         if images.dtype == tf.uint8:
             images = tf.cast(images, tf.float32) * (1.0 / 255.0)
         images = tf.cast(images, tf.float32)
+        if images.shape.rank != 4:
+            return images
         height, width = images.shape[1], images.shape[2]
         size = self.output_size(height, width)
         if size != (height, width):
@@ -562,6 +618,8 @@ class AugmentationLayer(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         input_shape = tuple(input_shape)
+        if len(input_shape) != 4:
+            return input_shape
         height, width = self.pipeline.output_size(
             input_shape[1], input_shape[2]
         )

@@ -21,6 +21,19 @@ _POLICY = {
     "jit_compile": False,
 }
 
+_FLIP = {
+    "module": "keras_regkit.augment.geometry",
+    "class_name": "RandomFlip",
+    "config": {"probability": 0.5, "mode": "vertical"},
+    "registered_name": "keras_regkit>RandomFlip",
+}
+_CONTRAST = {
+    "module": "keras_regkit.augment.color",
+    "class_name": "RandomContrast",
+    "config": {"probability": 0.5, "factor": 0.2},
+    "registered_name": "keras_regkit>RandomContrast",
+}
+
 CONFIG_EXAMPLES = {
     "AugmentationLayer": {
         "pipeline": {
@@ -111,4 +124,57 @@ CONFIG_EXAMPLES = {
         "label_smoothing": 0.2,
         "probability": 0.6,
     },
+    "GridMask": {
+        "unit": [6, 20],
+        "ratio": 0.4,
+        "value": "per_pixel",
+        "probability": 0.7,
+    },
+    "RandomChoice": {
+        "ops": [_FLIP, _CONTRAST],
+        "weights": [1.0, 3.0],
+        "probability": 0.8,
+    },
+    "RandomApply": {"ops": [_CONTRAST, _FLIP], "probability": 0.3},
+    "RandAugment": {
+        "num_ops": 3,
+        "magnitude": 7.0,
+        "magnitude_std": 0.5,
+        "ops": ["rotate", "solarize", "equalize"],
+        "probability": 0.9,
+    },
+    "TrivialAugment": {"ops": ["shear_x", "posterize"], "probability": 0.8},
+    "AugMix": {
+        "severity": 5,
+        "width": 2,
+        "depth": 2,
+        "alpha": 0.5,
+        "jsd": True,
+        "ops": ["rotate", "autocontrast"],
+        "probability": 0.9,
+    },
+    "JensenShannonCrossEntropy": {
+        "num_views": 4,
+        "weight": 6.0,
+        "from_logits": True,
+        "name": "jsd",
+        "reduction": "sum",
+    },
+    "TimeMasking": {
+        "max_width": 12,
+        "count": 2,
+        "value": "mean",
+        "probability": 0.8,
+    },
+    "FrequencyMasking": {
+        "max_width": 6,
+        "count": 3,
+        "value": -1.5,
+        "probability": 0.7,
+    },
+    "RandomJitter": {"stddev": 0.05, "probability": 0.6},
+    "RandomScaling": {"stddev": 0.2, "probability": 0.5},
+    "RandomMagnitudeWarp": {"stddev": 0.3, "knots": 6, "probability": 0.4},
+    "FeatureNoise": {"stddev": 0.3, "probability": 0.9},
+    "FeatureDropout": {"rate": 0.2, "value": -1.0, "probability": 0.8},
 }

@@ -109,3 +109,52 @@ def test_cutout_in_a_dataset_map_keeps_static_shapes():
 def test_bad_arguments(build, error, match):
     with pytest.raises(error, match=match):
         build()
+
+
+def test_grid_mask_matches_numpy():
+    unit, size, oy, ox = 5.0, 2.0, 3.0, 1.0
+    mask = occlusion.grid_mask(
+        7, 11, *(np.array([v], np.float32) for v in (unit, size, oy, ox))
+    ).numpy()[0]
+    ys, xs = np.mgrid[0:7, 0:11]
+    expected = (((ys - oy) % unit) < size) & (((xs - ox) % unit) < size)
+    np.testing.assert_array_equal(mask, expected)
+
+
+def test_grid_mask_drops_ratio_squared_with_per_example_grids():
+    x = ones(batch=32, height=24, width=40)
+    out = run(rka.GridMask((8, 8), 0.5), x)
+    # Period 8 divides both sides: exactly 4 x 4 of every 8 x 8 cell.
+    np.testing.assert_array_equal((out == 0).mean(axis=(1, 2, 3)), 0.25)
+    offsets = {image[..., 0].tobytes() for image in out}
+    assert len(offsets) > 20  # 64 possible offsets, drawn per example
+    out = run(rka.GridMask((6, 20), 0.4), x, jit_compile=True)
+    dropped = (out[..., 0] == 0).mean(axis=(1, 2))
+    # Side round(0.4 d) over period d: between 0.1 and 0.25 of the image
+    # (with partial cells at the borders), and periods differ per example.
+    assert np.all((dropped > 0.05) & (dropped < 0.3)), dropped
+    assert len(np.unique(dropped)) > 8
+
+
+def test_grid_mask_probability_and_fill():
+    x = ones(batch=200, height=8, width=12)
+    out = run(rka.GridMask((4, 4), 0.5, value=0.5, probability=0.3), x)
+    masked = (out == 0.5).any(axis=(1, 2, 3))
+    assert set(np.unique(out)) == {0.5, 1.0}
+    # Binomial(200, 0.3): standard deviation 0.032; 4 sigma.
+    assert abs(masked.mean() - 0.3) < 0.13
+
+
+@pytest.mark.parametrize(
+    "build, error, match",
+    [
+        (lambda: rka.GridMask(unit=8), TypeError, "GridMask.*`unit`"),
+        (lambda: rka.GridMask(unit=(1, 4)), ValueError, "`unit`.*>= 2"),
+        (lambda: rka.GridMask(unit=(9, 4)), ValueError, "low <= high"),
+        (lambda: rka.GridMask(ratio=1.0), ValueError, "`ratio`.*\\(0, 1\\)"),
+        (lambda: rka.GridMask(value="blue"), ValueError, "`value`"),
+    ],
+)
+def test_grid_mask_bad_arguments(build, error, match):
+    with pytest.raises(error, match=match):
+        build()

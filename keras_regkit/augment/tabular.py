@@ -1,0 +1,81 @@
+"""Tabular data: Gaussian feature noise and feature dropout.
+
+Inputs are ``(batch, features)`` float rows (standardize the features
+first: the noise's standard deviation is the same for every feature),
+augmented by the same `Pipeline` as images, with the same seeds.
+"""
+
+from __future__ import annotations
+
+import keras
+
+from keras_regkit import _validation
+from keras_regkit.augment import _base
+from keras_regkit.augment.sequence import RandomJitter
+
+TABULAR_SHAPES = {2: "(batch, features)"}
+
+
+@keras.saving.register_keras_serializable(package="keras_regkit")
+class FeatureNoise(RandomJitter):
+    """Adds Gaussian noise to every feature of every row.
+
+    Args:
+        stddev: The noise's standard deviation, >= 0.
+        probability: Chance, per row, that the op applies.
+
+    Input shape:
+        ``(batch, features)``.
+
+    Example:
+    >>> FeatureNoise(0.1).get_config()
+    {'probability': 1.0, 'stddev': 0.1}
+    """
+
+    shapes = TABULAR_SHAPES
+
+    def __init__(self, stddev=0.1, probability=1.0):
+        super().__init__(stddev, probability)
+
+
+@keras.saving.register_keras_serializable(package="keras_regkit")
+class FeatureDropout(_base.Augmentation):
+    """Replaces each feature of each row by ``value`` with chance ``rate``.
+
+    A corruption, not a dropout layer: kept values are not rescaled.
+
+    Args:
+        rate: Chance, per feature and row, of replacement, in [0, 1].
+        value: The replacement (0 is the mean of standardized features).
+        probability: Chance, per row, that the op applies.
+
+    Input shape:
+        ``(batch, features)``.
+
+    Example:
+    >>> import numpy as np
+    >>> from keras_regkit.augment import Pipeline
+    >>> x = np.ones((1000, 8), "float32")
+    >>> out = Pipeline([FeatureDropout(0.25)]).augment(x, seed=0).numpy()
+    >>> abs(float((out == 0).mean()) - 0.25) < 0.02
+    True
+    """
+
+    shapes = TABULAR_SHAPES
+
+    def __init__(self, rate=0.1, value=0.0, probability=1.0):
+        super().__init__(probability)
+        self.rate = _base.check(
+            self, _validation.check_float, "rate", rate, low=0.0, high=1.0
+        )
+        self.value = _base.check(self, _validation.check_float, "value", value)
+
+    def _sample(self, seed, batch_size, image_shape):
+        shape = [batch_size, *image_shape]
+        return {"drop": _base.bernoulli(seed, shape, self.rate)}
+
+    def apply(self, images, params):
+        return images + params["drop"] * (self.value - images)
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate, "value": self.value}
