@@ -7,9 +7,9 @@ Variants (same CNN, same data, `model.fit` on CPU):
   rk L2 schedule  rk.regularizers.L2(Linear ramp) + ScheduleCallback
   none            no regularizer (the floor)
 
-Rounds are interleaved; each round times one epoch per variant after a
-warm-up epoch; the printed ratio is the median over rounds of
-(variant time / keras L2 time).
+Rounds are interleaved (in a shuffled order each round); each round times
+one epoch per variant after a warm-up epoch; the printed ratio is the
+median over rounds of (variant time / keras L2 time).
 
 Run:
     python bench/bench_regularizers.py [--rounds 7]
@@ -27,7 +27,7 @@ import numpy as np  # noqa: E402
 
 import keras_regkit as rk  # noqa: E402
 
-N, BATCH = 2048, 128
+N, BATCH = 4096, 128
 
 
 def build(regularizer):
@@ -86,8 +86,11 @@ def main():
             x, y, batch_size=BATCH, epochs=1, verbose=0, callbacks=callbacks
         )
     times = {name: [] for name in models}
+    order = list(models)
     for _ in range(args.rounds):
-        for name, (model, callbacks) in models.items():
+        rng.shuffle(order)  # no variant always runs first or last
+        for name in order:
+            model, callbacks = models[name]
             start = time.perf_counter()
             model.fit(
                 x, y, batch_size=BATCH, epochs=1, verbose=0, callbacks=callbacks

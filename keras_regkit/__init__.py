@@ -11,7 +11,7 @@ Example:
 
 import importlib
 
-from keras_regkit.version import __version__
+__version__ = "0.1.0"
 
 _SUBPACKAGES = ("augment", "callbacks", "layers", "regularizers", "schedules")
 
