@@ -312,14 +312,14 @@ class MixUp(MixUpCutMix):
         label_smoothing=0.0,
         probability=1.0,
     ):
-        alpha = _base.check(self, _validation.check_float, "alpha", alpha)
-        if alpha <= 0:
-            raise _base.prefixed(
-                self,
-                ValueError(
-                    _validation.error_message("alpha", "a float > 0", alpha)
-                ),
-            )
+        alpha = _base.check(
+            self,
+            _validation.check_float,
+            "alpha",
+            alpha,
+            low=0.0,
+            low_inclusive=False,
+        )
         super().__init__(
             mixup_alpha=alpha,
             cutmix_alpha=0.0,
@@ -365,14 +365,14 @@ class CutMix(MixUpCutMix):
         label_smoothing=0.0,
         probability=1.0,
     ):
-        alpha = _base.check(self, _validation.check_float, "alpha", alpha)
-        if alpha <= 0:
-            raise _base.prefixed(
-                self,
-                ValueError(
-                    _validation.error_message("alpha", "a float > 0", alpha)
-                ),
-            )
+        alpha = _base.check(
+            self,
+            _validation.check_float,
+            "alpha",
+            alpha,
+            low=0.0,
+            low_inclusive=False,
+        )
         super().__init__(
             mixup_alpha=0.0,
             cutmix_alpha=alpha,

@@ -85,6 +85,7 @@ def test_uint8_and_float_inputs_give_the_same_float32_output():
     assert float(tf.reduce_max(from_uint8)) <= 1.0
 
 
+@pytest.mark.compat("augment.Pipeline", "XLA")
 def test_xla_and_plain_graph_agree():
     x, _ = data(6)
     compiled = policy(jit_compile=True).augment(x, seed=2)
@@ -226,6 +227,7 @@ def test_layer_trains_saves_and_loads(tmp_path):
         rka.AugmentationLayer(rka.Pipeline([rka.MixUp(num_classes=2)]))
 
 
+@pytest.mark.compat("augment.Pipeline", "TensorFlow")
 def test_pipeline_feeds_model_fit_with_mixing():
     x, y = data(32, 12, 16)
     ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(8)
