@@ -11,6 +11,14 @@ A `ScheduledValue` wraps an argument that is "a float or a schedule":
   `keras_regkit.callbacks.ScheduleCallback` assigns a new value the
   compiled training step sees it without being retraced.
 
+On the JAX backend the compiled training step is a pure function of the
+model's state (its variables, handed in and out on every step); a
+variable outside that state is read once, when the step is traced, and
+baked in as a constant. A layer's scheduled rate is one of its weights and
+so part of the state. A regularizer's scheduled strength belongs to no
+layer: `expose_as_state` (called by `ScheduleCallback` on JAX) adds it to
+the state of the layer whose weight it regularizes.
+
 Every value a schedule produces is validated with the same check as a
 constant argument, so a schedule that goes negative mid-training raises
 the usual `ValueError` naming the argument, from the callback, before
@@ -171,6 +179,54 @@ def _flatten_layers(model):
     if hasattr(model, "_flatten_layers"):
         return list(model._flatten_layers(include_self=True))
     return [model]
+
+
+class _State:
+    """Holds a variable where a Keras layer keeps its seed generators.
+
+    A layer's `variables` (hence the state a JAX training step receives)
+    include each seed generator's ``state`` variable; its `weights` do not,
+    nor does saving. That is what a regularizer's scheduled strength
+    needs: handed to the compiled step, never saved as a weight of the
+    layer (a loaded model restarts it at index 0, like on every backend).
+    """
+
+    def __init__(self, variable):
+        self.state = variable
+
+
+def expose_as_state(model) -> list:
+    """Makes every scheduled variable part of the model's state.
+
+    Needed on JAX only (see the module docstring); harmless to call again.
+    A variable not yet among ``model.variables`` (a regularizer's strength)
+    is attached to the first layer found using it, next to that layer's
+    seed generators: it then appears in ``model.non_trainable_variables``
+    but not in ``model.weights``, ``get_weights`` or saved files.
+
+    Args:
+        model: A `keras.Model` or layer.
+
+    Returns:
+        The variables newly attached.
+    """
+    known = {id(v) for v in model.variables}
+    added = []
+    for layer in _flatten_layers(model):
+        generators = getattr(layer, "_seed_generators", None)
+        if generators is None:
+            continue
+        for obj in _attached_objects(layer):
+            for attribute in vars(obj).values():
+                if (
+                    isinstance(attribute, ScheduledValue)
+                    and not attribute.is_constant
+                    and id(attribute.variable) not in known
+                ):
+                    generators.append(_State(attribute.variable))
+                    known.add(id(attribute.variable))
+                    added.append(attribute.variable)
+    return added
 
 
 def find_scheduled_values(model) -> dict[str, ScheduledValue]:

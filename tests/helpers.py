@@ -126,3 +126,54 @@ class TraceCounter(keras.layers.Layer):
     def call(self, x):
         self.traces += 1
         return x
+
+
+def gradient(fn, x):
+    """The gradient of a scalar function, on the TensorFlow or JAX backend.
+
+    Args:
+        fn: ``fn(x) -> (scalar, aux)``, written with `keras.ops`.
+        x: The point, an array.
+
+    Returns:
+        (d scalar / dx as numpy, aux as numpy).
+    """
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        grad, aux = jax.grad(fn, has_aux=True)(jax.numpy.asarray(x))
+    elif backend == "tensorflow":
+        import tensorflow as tf
+
+        x = tf.convert_to_tensor(x)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            value, aux = fn(x)
+        grad = tape.gradient(value, x)
+    else:
+        raise NotImplementedError(f"gradient() on the {backend} backend")
+    aux = None if aux is None else keras.ops.convert_to_numpy(aux)
+    return keras.ops.convert_to_numpy(grad), aux
+
+
+def layer_gradient(layer, variable, loss, *args, **kwargs):
+    """The gradient of ``loss(outputs, losses)`` wrt one of a layer's weights.
+
+    Calls the layer with `stateless_call` (``*args`` and ``**kwargs`` are
+    its inputs), so it works on every backend `gradient` supports.
+    """
+    trainable = layer.trainable_variables
+    index = next(i for i, v in enumerate(trainable) if v is variable)
+    values = [v.value for v in trainable]
+    others = [v.value for v in layer.non_trainable_variables]
+
+    def fn(value):
+        current = list(values)
+        current[index] = value
+        outputs, _, losses = layer.stateless_call(
+            current, others, *args, return_losses=True, **kwargs
+        )
+        return loss(outputs, losses), None
+
+    return gradient(fn, values[index])[0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 
 import keras
+import numpy as np
 
 from keras_regkit import _schedules
 from keras_regkit import _validation
@@ -22,6 +23,15 @@ class ScheduleCallback(keras.callbacks.Callback):
     compiled training step, so nothing is retraced. With ``log=True`` the
     current values are added to the epoch logs (the progress bar and
     ``History`` show them, e.g. as ``l2``).
+
+    On JAX, the callback first adds scheduled regularizer strengths to the
+    model's state (a jitted step would otherwise bake them in when traced;
+    layers' rates are weights, already in it). A value changed per epoch
+    costs nothing more there; a ``unit="step"`` value that changes from
+    one batch to the next makes the JAX fit loop write its state back into
+    the variables and read it again before that batch (Keras does this
+    itself at every epoch end): one Python-level assignment per variable
+    of the model, per changed step, and no recompilation.
 
     The step index is the optimizer's iteration count, so it continues
     across several `fit` calls; the epoch index is the one `fit` passes
@@ -52,6 +62,7 @@ class ScheduleCallback(keras.callbacks.Callback):
         )
         self.values = {}
         self._step = 0
+        self._jax_sync = None
         self._epoch_start_step = 0
 
     def _values_by_unit(self, unit):
@@ -59,6 +70,15 @@ class ScheduleCallback(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self.values = _schedules.find_scheduled_values(self.model)
+        self._jax_sync = None
+        if keras.backend.backend() == "jax":
+            if _schedules.expose_as_state(self.model):
+                # `fit` built its step before this callback ran; under a
+                # `keras.distribution` it recorded the state's layout.
+                self.model.make_train_function(force=True)
+                if getattr(self.model, "test_function", None) is not None:
+                    self.model.make_test_function(force=True)
+            self._jax_sync = getattr(self.model, "jax_state_sync", None)
         if not self.values and self.warn_if_unused:
             warnings.warn(
                 "ScheduleCallback found no scheduled value in the model: "
@@ -67,8 +87,12 @@ class ScheduleCallback(keras.callbacks.Callback):
             )
         optimizer = getattr(self.model, "optimizer", None)
         iterations = getattr(optimizer, "iterations", None)
+        # convert_to_numpy: under tf.distribute the variable is mirrored,
+        # and int() does not take a MirroredVariable.
         self._epoch_start_step = (
-            int(iterations) if iterations is not None else 0
+            int(keras.ops.convert_to_numpy(iterations))
+            if iterations is not None
+            else 0
         )
         self._step = self._epoch_start_step
         self._step_values = self._values_by_unit("step")
@@ -79,8 +103,17 @@ class ScheduleCallback(keras.callbacks.Callback):
             value.update(epoch)
 
     def on_train_batch_begin(self, batch, logs=None):
+        index = self._epoch_start_step + batch
+        if self._jax_sync is not None and any(
+            np.float32(value.value_at(index)) != np.float32(value.current)
+            for value in self._step_values
+        ):
+            # JAX's fit loop hands each step's output state to the next
+            # step and re-reads the variables only after a sync: write the
+            # state back, so the assignments below reach the next step.
+            self._jax_sync()
         for value in self._step_values:
-            value.update(self._epoch_start_step + batch)
+            value.update(index)
 
     def on_train_batch_end(self, batch, logs=None):
         self._step = self._epoch_start_step + batch + 1

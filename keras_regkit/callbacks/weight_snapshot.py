@@ -32,6 +32,19 @@ def _compile(function):
     return function
 
 
+def _detached(value):
+    """``value`` in a buffer of its own, where assigning would share one.
+
+    A JAX variable's assign stores the array itself, and JAX's training
+    step donates (frees) the buffers of the state it is given: a snapshot
+    sharing a buffer with a weight would be deleted by the next step. On
+    TensorFlow an assign already copies into the variable's buffer.
+    """
+    if keras.backend.backend() == "tensorflow":
+        return value
+    return keras.ops.copy(value)
+
+
 def _creation_scope(variables):
     """Returns the context in which copies of ``variables`` are created.
 
@@ -85,11 +98,11 @@ class WeightSnapshot:
 
         def capture():
             for copy, variable in zip(self.copies, self.variables, strict=True):
-                copy.assign(variable.value)
+                copy.assign(_detached(variable.value))
 
         def restore():
             for copy, variable in zip(self.copies, self.variables, strict=True):
-                variable.assign(copy.value)
+                variable.assign(_detached(copy.value))
 
         self._capture = _compile(capture)
         self._restore = _compile(restore)

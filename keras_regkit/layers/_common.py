@@ -22,7 +22,34 @@ def make_seed(seed):
     repeat with the same seed.
     """
     seed = None if seed is None else _validation.check_int("seed", seed)
-    return seed, keras.random.SeedGenerator(seed)
+    return seed, ReplicaSeedGenerator(seed)
+
+
+class ReplicaSeedGenerator(keras.random.SeedGenerator):
+    """A `SeedGenerator` whose seeds differ between `tf.distribute` replicas.
+
+    Keras's generator keeps one state per model (an ``aggregation="none"``
+    variable, equal on every replica), so under a `tf.distribute` strategy
+    every replica would draw the same masks. Inside a replica context with
+    several replicas, the replica's global id is folded into the seed;
+    elsewhere (one device, other backends) the seeds are Keras's.
+    """
+
+    def next(self, ordered=True):
+        seed = super().next(ordered=ordered)
+        if keras.backend.backend() != "tensorflow":
+            return seed
+        import tensorflow as tf
+
+        if not tf.distribute.has_strategy() or (
+            tf.distribute.in_cross_replica_context()
+        ):
+            return seed
+        context = tf.distribute.get_replica_context()
+        if context.num_replicas_in_sync == 1:
+            return seed
+        replica = tf.cast(context.replica_id_in_sync_group, seed.dtype)
+        return seed + tf.stack([replica * 1_000_003, tf.zeros_like(replica)])
 
 
 def check_float_inputs(inputs):

@@ -121,7 +121,8 @@ class ConcreteDropout(keras.layers.Wrapper):
     whole input channels are (the paper's spatial concrete dropout). The
     regularisation term (module docstring) is added with `add_loss` at
     every call. The learned rate is the `rate` property; during `fit` its
-    batch average is logged as ``<layer name>_rate``.
+    batch average is logged as ``<layer name>_rate`` (not on JAX, whose
+    trainer cannot update a metric inside a layer's forward pass).
 
     Args:
         layer: A `keras.layers.Dense`, `Conv1D`, `Conv2D` or `Conv3D`.
@@ -145,8 +146,8 @@ class ConcreteDropout(keras.layers.Wrapper):
     Example:
     >>> import numpy as np
     >>> layer = ConcreteDropout(keras.layers.Dense(2), init_rate=0.2)
-    >>> layer(np.ones((4, 3), "float32"), training=True).shape
-    TensorShape([4, 2])
+    >>> tuple(layer(np.ones((4, 3), "float32"), training=True).shape)
+    (4, 2)
     >>> round(layer.rate, 6), len(layer.losses)
     (0.2, 1)
 
@@ -190,7 +191,13 @@ class ConcreteDropout(keras.layers.Wrapper):
             "temperature", temperature, low=0.0, low_inclusive=False
         )
         self.seed, self.seed_generator = _common.make_seed(seed)
-        self.rate_tracker = keras.metrics.Mean(name=f"{self.name}_rate")
+        # Keras's JAX trainer runs the forward pass with only the model's
+        # weights in its state, so a metric cannot be updated there.
+        self.rate_tracker = (
+            None
+            if keras.backend.backend() == "jax"
+            else keras.metrics.Mean(name=f"{self.name}_rate")
+        )
 
     @property
     def rate(self) -> float:
@@ -255,7 +262,8 @@ class ConcreteDropout(keras.layers.Wrapper):
             )
         )
         if training:
-            self.rate_tracker.update_state(rate)
+            if self.rate_tracker is not None:
+                self.rate_tracker.update_state(rate)
             inputs = concrete_dropout(
                 inputs,
                 rate,

@@ -87,10 +87,11 @@ class DropConnectDense(_common.DropRateMixin, keras.layers.Dense):
     >>> layer = DropConnectDense(3, rate=0.5, seed=0)
     >>> x = np.ones((2, 4), "float32")
     >>> y = layer(x)  # inference: the plain Dense with the stored kernel
-    >>> bool(np.allclose(y, x @ layer.kernel.numpy() + layer.bias.numpy()))
+    >>> kernel, bias = np.asarray(layer.kernel), np.asarray(layer.bias)
+    >>> bool(np.allclose(y, x @ kernel + bias))
     True
-    >>> layer(x, training=True).shape
-    TensorShape([2, 3])
+    >>> tuple(layer(x, training=True).shape)
+    (2, 3)
 
     Reference:
         Wan et al., "Regularization of Neural Networks using DropConnect",
@@ -172,8 +173,8 @@ class DropConnectConv2D(_common.DropRateMixin, keras.layers.Conv2D):
     Example:
     >>> import numpy as np
     >>> layer = DropConnectConv2D(4, 3, rate=0.3, padding="same", seed=0)
-    >>> layer(np.ones((2, 5, 7, 3), "float32"), training=True).shape
-    TensorShape([2, 5, 7, 4])
+    >>> tuple(layer(np.ones((2, 5, 7, 3), "float32"), training=True).shape)
+    (2, 5, 7, 4)
 
     Reference:
         Wan et al., "Regularization of Neural Networks using DropConnect",

@@ -29,6 +29,7 @@ def _zeros(n):
     return np.zeros((n, 2), "float32"), np.zeros((n, 1), "float32")
 
 
+@pytest.mark.compat("ScheduleCallback", "TensorFlow")
 def test_step_unit_updates_before_each_batch():
     reg = L2(schedules.Custom(lambda step: float(step), unit="step"))
     seen = []

@@ -3,10 +3,10 @@
 import importlib.util
 import pathlib
 
+import helpers
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 import keras_regkit as rk
 from keras_regkit.layers import concrete_dropout as cd
@@ -64,15 +64,15 @@ def test_wrapper_values_losses_and_inference_identity():
         init_rate=0.25,
         seed=3,
     )
-    y = layer(x).numpy()
-    kernel, bias = dense.kernel.numpy(), dense.bias.numpy()
+    y = np.asarray(layer(x))
+    kernel, bias = np.asarray(dense.kernel), np.asarray(dense.bias)
     np.testing.assert_allclose(y, x @ kernel + bias, rtol=1e-5)
     np.testing.assert_allclose(layer.rate, 0.25, rtol=1e-6)
     (loss,) = layer.losses
     np.testing.assert_allclose(
         float(loss), numpy_penalty(kernel, 0.25, 3, 0.01, 0.1), rtol=1e-5
     )
-    y_train = layer(x, training=True).numpy()
+    y_train = np.asarray(layer(x, training=True))
     u = keras.random.uniform((5, 3), seed=keras.random.SeedGenerator(3))
     dropped = numpy_concrete(x, 0.25, keras.ops.convert_to_numpy(u), 0.1)
     np.testing.assert_allclose(
@@ -95,7 +95,7 @@ def test_conv_drops_whole_input_channels(data_format):
     shape = (16, 4, 7, channels)
     if data_format == "channels_first":
         shape = (16, channels, 4, 7)
-    y = layer(np.ones(shape, "float32"), training=True).numpy()
+    y = np.asarray(layer(np.ones(shape, "float32"), training=True))
     if data_format == "channels_first":
         y = np.transpose(y, (0, 2, 3, 1))
     # One factor per example and channel, the same over height and width.
@@ -106,13 +106,14 @@ def test_conv_drops_whole_input_channels(data_format):
 
 def test_dropout_probability_gets_a_gradient():
     layer = rk.layers.ConcreteDropout(keras.layers.Dense(1), init_rate=0.3)
-    x = tf.constant(np.ones((32, 4)), tf.float32)
+    x = np.ones((32, 4), "float32")
     layer.build(x.shape)
-    with tf.GradientTape() as tape:
-        loss = tf.reduce_sum(tf.square(layer(x, training=True)))
-        loss += tf.add_n(layer.losses)
-    grad = tape.gradient(loss, layer.p_logit.value)
-    assert grad is not None and float(grad) != 0.0
+
+    def loss(y, losses):
+        return keras.ops.sum(keras.ops.square(y)) + sum(losses)
+
+    grad = helpers.layer_gradient(layer, layer.p_logit, loss, x, training=True)
+    assert float(grad) != 0.0
 
 
 def _toy_rate(x, y, init_rate, weight_regularizer, dropout_regularizer):
@@ -126,9 +127,28 @@ def _toy_rate(x, y, init_rate, weight_regularizer, dropout_regularizer):
     )
     model = keras.Sequential([keras.Input((x.shape[1],)), layer])
     model.compile(keras.optimizers.Adam(0.05), "mse")
-    history = model.fit(x, y, epochs=60, batch_size=len(x), verbose=0)
-    logged = history.history[f"{layer.name}_rate"]
-    return layer.rate, logged
+    rates = []
+    record = keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: rates.append(layer.rate)
+    )
+    model.fit(x, y, epochs=60, batch_size=len(x), verbose=0, callbacks=[record])
+    return layer.rate, rates
+
+
+@pytest.mark.skipif(
+    keras.backend.backend() == "jax",
+    reason="Keras's JAX trainer cannot update a metric in a forward pass",
+)
+def test_rate_is_logged_during_fit():
+    layer = rk.layers.ConcreteDropout(keras.layers.Dense(1), init_rate=0.3)
+    model = keras.Sequential([keras.Input((4,)), layer])
+    model.compile("sgd", "mse")
+    history = model.fit(
+        np.ones((8, 4), "float32"), np.ones((8, 1), "float32"), verbose=0
+    )
+    np.testing.assert_allclose(
+        history.history[f"{layer.name}_rate"], [0.3], rtol=1e-3
+    )
 
 
 def test_learned_rate_falls_when_data_is_plentiful_and_noiseless():
@@ -210,6 +230,8 @@ def test_bad_arguments(call, error, match):
         call()
 
 
+@pytest.mark.compat("ConcreteDropout", "TensorFlow")
+@pytest.mark.compat("ConcreteDropout", "JAX")
 def test_fit_save_load_same_predictions_and_rate(tmp_path):
     rng = np.random.default_rng(2)
     x = rng.normal(size=(16, 6, 5, 2)).astype("float32")
@@ -243,6 +265,8 @@ def test_fit_save_load_same_predictions_and_rate(tmp_path):
     )
 
 
+@pytest.mark.compat("ConcreteDropout", "XLA")
+@pytest.mark.compat("ConcreteDropout", "mixed precision")
 def test_functional_jit_compile_and_mixed_precision():
     keras.config.set_dtype_policy("mixed_float16")
     try:

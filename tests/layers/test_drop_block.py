@@ -3,6 +3,7 @@
 import importlib.util
 import pathlib
 
+import helpers
 import keras
 import numpy as np
 import pytest
@@ -106,8 +107,8 @@ def test_channels_first_is_channels_last_transposed():
     x = np.random.default_rng(1).normal(size=(4, 7, 11, 3)).astype("float32")
     last = rk.layers.DropBlock2D(0.3, 3, "channels_last", seed=5)
     first = rk.layers.DropBlock2D(0.3, 3, "channels_first", seed=5)
-    y_last = last(x, training=True).numpy()
-    y_first = first(np.transpose(x, (0, 3, 1, 2)), training=True).numpy()
+    y_last = np.asarray(last(x, training=True))
+    y_first = np.asarray(first(np.transpose(x, (0, 3, 1, 2)), training=True))
     np.testing.assert_allclose(np.transpose(y_first, (0, 2, 3, 1)), y_last)
     assert (y_last == 0).any()
 
@@ -124,7 +125,7 @@ def test_dropped_fraction_and_mean_2d(shape, block_size, rate):
     layer = rk.layers.DropBlock2D(rate, block_size, seed=42)
     x = np.random.default_rng(2).uniform(0.5, 1.5, (128, *shape, 2))
     x = x.astype("float32")
-    y = layer(x, training=True).numpy()
+    y = np.asarray(layer(x, training=True))
     dropped = float((y == 0).mean())
     assert abs(dropped - rate) <= 0.15 * rate, (
         f"dropped {dropped:.4f}, rate {rate}, shape {shape}, "
@@ -144,7 +145,7 @@ def test_dropped_fraction_and_mean_2d(shape, block_size, rate):
 def test_dropped_fraction_1d_3d(cls, shape, block_size):
     rate = 0.2
     layer = cls(rate, block_size, seed=3)
-    y = layer(np.ones(shape, "float32"), training=True).numpy()
+    y = np.asarray(layer(np.ones(shape, "float32"), training=True))
     dropped = float((y == 0).mean())
     assert abs(dropped - rate) <= 0.15 * rate, f"dropped {dropped:.4f}"
     assert abs(y.mean() - 1.0) < 0.05, f"mean {y.mean():.4f} (tol 0.05)"
@@ -164,7 +165,7 @@ def _zero_set_is_union_of_blocks(zero, bh, bw):
 @pytest.mark.parametrize("block_size", [3, (2, 5)])
 def test_dropped_regions_are_whole_blocks_shared_by_channels(block_size):
     layer = rk.layers.DropBlock2D(0.3, block_size, seed=8)
-    y = layer(np.ones((16, 10, 13, 3), "float32"), training=True).numpy()
+    y = np.asarray(layer(np.ones((16, 10, 13, 3), "float32"), training=True))
     zero = y == 0
     np.testing.assert_array_equal(zero[..., 0], zero[..., 1])
     np.testing.assert_array_equal(zero[..., 0], zero[..., 2])
@@ -180,7 +181,7 @@ def test_dropped_regions_are_whole_blocks_shared_by_channels(block_size):
 
 def test_per_channel_blocks_differ_between_channels():
     layer = rk.layers.DropBlock2D(0.3, 3, per_channel=True, seed=8)
-    y = layer(np.ones((8, 10, 13, 4), "float32"), training=True).numpy()
+    y = np.asarray(layer(np.ones((8, 10, 13, 4), "float32"), training=True))
     zero = y == 0
     assert not np.array_equal(zero[..., 0], zero[..., 1])
     for example in np.moveaxis(zero, -1, 1).reshape(-1, 10, 13):
@@ -189,7 +190,7 @@ def test_per_channel_blocks_differ_between_channels():
 
 def test_1d_blocks_are_contiguous_runs():
     layer = rk.layers.DropBlock1D(0.3, 4, seed=1)
-    y = layer(np.ones((32, 23, 2), "float32"), training=True).numpy()
+    y = np.asarray(layer(np.ones((32, 23, 2), "float32"), training=True))
     zero = y[..., 0] == 0
     assert zero.any()
     for example in zero:
@@ -199,7 +200,7 @@ def test_1d_blocks_are_contiguous_runs():
 def test_block_larger_than_map_clamps_without_nan():
     rate = 0.3
     layer = rk.layers.DropBlock2D(rate, 9, seed=4)
-    y = layer(np.ones((400, 4, 6, 1), "float32"), training=True).numpy()
+    y = np.asarray(layer(np.ones((400, 4, 6, 1), "float32"), training=True))
     assert np.isfinite(y).all()
     per_example = y.reshape(400, -1)
     # The block covers the whole map: each example is all dropped or all
@@ -216,15 +217,15 @@ def test_block_larger_than_map_clamps_without_nan():
 def test_inference_and_zero_rate_are_identity():
     x = np.random.default_rng(3).normal(size=(2, 5, 7, 3)).astype("float32")
     layer = rk.layers.DropBlock2D(0.5, 3, seed=1)
-    np.testing.assert_array_equal(layer(x).numpy(), x)
-    np.testing.assert_array_equal(layer(x, training=False).numpy(), x)
+    np.testing.assert_array_equal(np.asarray(layer(x)), x)
+    np.testing.assert_array_equal(np.asarray(layer(x, training=False)), x)
     zero = rk.layers.DropBlock2D(0.0, 3, seed=1)
-    np.testing.assert_array_equal(zero(x, training=True).numpy(), x)
+    np.testing.assert_array_equal(np.asarray(zero(x, training=True)), x)
     scheduled_zero = rk.layers.DropBlock2D(
         rk.schedules.Linear(0.0, 0.2, duration=4), 3, seed=1
     )
     np.testing.assert_allclose(
-        scheduled_zero(x, training=True).numpy(), x, rtol=1e-6
+        np.asarray(scheduled_zero(x, training=True)), x, rtol=1e-6
     )
 
 
@@ -233,7 +234,9 @@ def test_seeds_reproducible_distinct_and_fresh_each_step():
 
     def first_two(seed):
         layer = rk.layers.DropBlock2D(0.3, 3, seed=seed)
-        return layer(x, training=True).numpy(), layer(x, training=True).numpy()
+        return np.asarray(layer(x, training=True)), np.asarray(
+            layer(x, training=True)
+        )
 
     a1, a2 = first_two(1)
     b1, b2 = first_two(1)
@@ -245,21 +248,19 @@ def test_seeds_reproducible_distinct_and_fresh_each_step():
 
 
 def test_dropped_units_get_zero_gradient():
-    x = tf.constant(
-        np.random.default_rng(4).uniform(1, 2, (4, 6, 9, 2)), tf.float32
-    )
+    x = np.random.default_rng(4).uniform(1, 2, (4, 6, 9, 2)).astype("float32")
     layer = rk.layers.DropBlock2D(0.3, 3, seed=2)
-    with tf.GradientTape() as tape:
-        tape.watch(x)
+
+    def loss(x):
         y = layer(x, training=True)
-        loss = tf.reduce_sum(y)
-    grad = tape.gradient(loss, x).numpy()
-    y = y.numpy()
+        return keras.ops.sum(y), y
+
+    grad, y = helpers.gradient(loss, x)
     assert (y == 0).any()
     np.testing.assert_array_equal(grad[y == 0], 0.0)
     # Elsewhere the gradient is the scale y / x.
     kept = y != 0
-    np.testing.assert_allclose(grad[kept], (y / x.numpy())[kept], rtol=1e-5)
+    np.testing.assert_allclose(grad[kept], (y / np.asarray(x))[kept], rtol=1e-5)
     assert (grad[kept] >= 1.0).all()
 
 
@@ -315,6 +316,9 @@ def _cnn(layer, input_shape=(8, 12, 3)):
     return keras.Model(inputs, keras.layers.Dense(1)(h))
 
 
+@pytest.mark.compat("DropBlock1D/2D/3D", "TensorFlow")
+@pytest.mark.compat("DropBlock1D/2D/3D", "JAX")
+@pytest.mark.compat("DropBlock1D/2D/3D", "XLA")
 @pytest.mark.parametrize("jit_compile", [False, True])
 def test_fit_save_load_same_predictions(tmp_path, jit_compile):
     x = np.random.default_rng(5).normal(size=(16, 8, 12, 3)).astype("float32")
@@ -349,6 +353,7 @@ def test_sequential_channels_first_3d_and_output_shape():
     assert layer.compute_output_shape((None, 7, 2)) == (None, 7, 2)
 
 
+@pytest.mark.compat("DropBlock1D/2D/3D", "mixed precision")
 def test_mixed_float16_policy():
     keras.config.set_dtype_policy("mixed_float16")
     try:
@@ -361,16 +366,21 @@ def test_mixed_float16_policy():
         keras.config.set_dtype_policy("float32")
 
 
+@pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow",
+    reason="TensorFlow-specific: a tf.function with an unknown batch size",
+)
 def test_unknown_batch_in_graph_mode():
+
     layer = rk.layers.DropBlock2D(0.3, 3, seed=1)
 
     @tf.function(input_signature=[tf.TensorSpec((None, 6, 10, 2), tf.float32)])
     def run(x):
         return layer(x, training=True)
 
-    y = run(tf.ones((5, 6, 10, 2))).numpy()
+    y = np.asarray(run(tf.ones((5, 6, 10, 2))))
     assert y.shape == (5, 6, 10, 2) and (y == 0).any()
-    assert not np.array_equal(y, run(tf.ones((5, 6, 10, 2))).numpy())
+    assert not np.array_equal(y, np.asarray(run(tf.ones((5, 6, 10, 2)))))
 
 
 class TraceCounter(keras.layers.Layer):
@@ -408,11 +418,14 @@ def test_scheduled_rate_changes_without_retracing():
         callbacks=[rk.callbacks.ScheduleCallback(), Record()],
     )
     traces = [t for t, _ in seen]
-    # One trace building the model, one for the training step, no more.
-    assert traces == [2, 2, 2], traces
+    # Traced while building and for the training step (how often depends
+    # on the backend), never again when the rate changes.
+    assert len(set(traces)) == 1, traces
     assert [r for _, r in seen] == pytest.approx([0.0, 0.2, 0.4])
     # The traced step really reads the new rate.
-    assert (layer(np.ones((64, 6, 10, 1)), training=True).numpy() == 0).any()
+    assert (
+        np.asarray(layer(np.ones((64, 6, 10, 1)), training=True)) == 0
+    ).any()
 
 
 # ------------------------------------------------------------ config

@@ -3,10 +3,10 @@
 import importlib.util
 import pathlib
 
+import helpers
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 import keras_regkit as rk
 from keras_regkit.layers import drop_connect as dc
@@ -44,8 +44,8 @@ def test_dense_matches_numpy_reference(per_example):
     )
     layer.build(x.shape)
     layer.bias.assign(np.arange(4, dtype="float32") / 10)
-    y = layer(x, training=True).numpy()
-    kernel, bias = layer.kernel.numpy(), layer.bias.numpy()
+    y = np.asarray(layer(x, training=True))
+    kernel, bias = np.asarray(layer.kernel), np.asarray(layer.bias)
     if per_example:
         mask = reference_mask((5, 7, 4), rate, 9)
         expected = np.einsum("bti,bij->btj", x, kernel * mask) + bias
@@ -55,9 +55,9 @@ def test_dense_matches_numpy_reference(per_example):
     np.testing.assert_allclose(y, np.maximum(expected, 0), rtol=1e-5)
     # Inference uses the expected weights: the plain Dense.
     plain = np.maximum(x @ kernel + bias, 0)
-    np.testing.assert_allclose(layer(x).numpy(), plain, rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(layer(x)), plain, rtol=1e-5)
     np.testing.assert_allclose(
-        layer(x, training=False).numpy(), plain, rtol=1e-5
+        np.asarray(layer(x, training=False)), plain, rtol=1e-5
     )
 
 
@@ -65,9 +65,9 @@ def test_dense_expected_output_is_inference_output():
     layer = rk.layers.DropConnectDense(3, 0.5, per_example=True, seed=2)
     x = np.tile(np.random.default_rng(1).normal(size=(1, 6)), (4000, 1))
     x = x.astype("float32")
-    sampled = layer(x, training=True).numpy()
+    sampled = np.asarray(layer(x, training=True))
     np.testing.assert_allclose(
-        sampled.mean(axis=0), layer(x[:1]).numpy()[0], atol=0.08
+        sampled.mean(axis=0), np.asarray(layer(x[:1]))[0], atol=0.08
     )
     # Per-example masks: the rows differ although the inputs are equal.
     assert len({tuple(row) for row in sampled[:50].round(5)}) > 40
@@ -77,7 +77,7 @@ def test_rate_zero_is_plain_dense():
     x = np.random.default_rng(2).normal(size=(3, 5)).astype("float32")
     layer = rk.layers.DropConnectDense(2, 0.0)
     np.testing.assert_allclose(
-        layer(x, training=True).numpy(), layer(x).numpy(), rtol=1e-6
+        np.asarray(layer(x, training=True)), np.asarray(layer(x)), rtol=1e-6
     )
 
 
@@ -86,9 +86,9 @@ def test_dropped_weights_get_zero_gradient():
     x = np.random.default_rng(3).normal(size=(6, 5)).astype("float32")
     layer = rk.layers.DropConnectDense(4, rate, seed=5, use_bias=False)
     layer.build(x.shape)
-    with tf.GradientTape() as tape:
-        loss = tf.reduce_sum(layer(x, training=True))
-    grad = tape.gradient(loss, layer.kernel.value).numpy()
+    grad = helpers.layer_gradient(
+        layer, layer.kernel, lambda y, _: keras.ops.sum(y), x, training=True
+    )
     mask = reference_mask((5, 4), rate, 5)
     assert (mask == 0).any()
     np.testing.assert_array_equal(grad[mask == 0], 0.0)
@@ -102,13 +102,15 @@ def test_conv2d_matches_masked_convolution():
     layer = rk.layers.DropConnectConv2D(5, (3, 2), rate, seed=3, padding="same")
     layer.build(x.shape)
     layer.bias.assign(np.ones(5, "float32"))
-    kernel = layer.kernel.numpy()
+    kernel = np.asarray(layer.kernel)
     mask = reference_mask(kernel.shape, rate, 3).astype("float32")
-    y = layer(x, training=True).numpy()
+    y = np.asarray(layer(x, training=True))
     expected = keras.ops.conv(x, kernel * mask, padding="same") + 1.0
     np.testing.assert_allclose(y, expected, rtol=1e-5, atol=1e-5)
     plain = keras.ops.conv(x, kernel, padding="same") + 1.0
-    np.testing.assert_allclose(layer(x).numpy(), plain, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        np.asarray(layer(x)), plain, rtol=1e-5, atol=1e-5
+    )
 
 
 def test_seeds_reproducible_distinct_and_fresh_each_step():
@@ -118,7 +120,9 @@ def test_seeds_reproducible_distinct_and_fresh_each_step():
         layer = rk.layers.DropConnectDense(
             8, 0.5, seed=seed, kernel_initializer="ones"
         )
-        return layer(x, training=True).numpy(), layer(x, training=True).numpy()
+        return np.asarray(layer(x, training=True)), np.asarray(
+            layer(x, training=True)
+        )
 
     a1, a2 = first_two(1)
     b1, b2 = first_two(1)
@@ -191,6 +195,8 @@ def test_fit_jit_compile():
     assert np.isfinite(history.history["loss"]).all()
 
 
+@pytest.mark.compat("DropConnect", "TensorFlow")
+@pytest.mark.compat("DropConnect", "JAX")
 def test_fit_save_load_same_predictions(tmp_path):
     rng = np.random.default_rng(5)
     x = rng.normal(size=(16, 6, 8, 2)).astype("float32")
@@ -224,6 +230,7 @@ def test_fit_save_load_same_predictions(tmp_path):
     )
 
 
+@pytest.mark.compat("DropConnect", "mixed precision")
 def test_mixed_float16_policy():
     keras.config.set_dtype_policy("mixed_float16")
     try:
@@ -269,7 +276,9 @@ def test_scheduled_rate_changes_without_retracing():
         verbose=0,
         callbacks=[rk.callbacks.ScheduleCallback(), Record()],
     )
-    assert [t for t, _ in seen] == [2, 2, 2]
+    # No retrace after the first epoch (how many traces the first epoch
+    # takes depends on the backend).
+    assert len({t for t, _ in seen}) == 1, seen
     assert [r for _, r in seen] == pytest.approx([0.0, 0.25, 0.5])
     # With the kernel's 400 ones and rate 0.5: about half the weights
     # survive, each scaled by 2, so x = ones gives about 400 (never

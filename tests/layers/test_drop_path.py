@@ -3,10 +3,10 @@
 import importlib.util
 import pathlib
 
+import helpers
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 import keras_regkit as rk
 from keras_regkit.layers import drop_path as dp
@@ -45,7 +45,7 @@ def test_drops_whole_examples_with_the_right_frequency():
     rate = 0.3
     layer = rk.layers.DropPath(rate, seed=1)
     x = np.random.default_rng(1).uniform(1, 2, (4000, 3, 5)).astype("float32")
-    y = layer(x, training=True).numpy()
+    y = np.asarray(layer(x, training=True))
     flat = (y / x).reshape(4000, -1)
     dropped = (flat == 0).all(axis=1)
     kept = np.isclose(flat, 1 / (1 - rate)).all(axis=1)
@@ -59,10 +59,10 @@ def test_drops_whole_examples_with_the_right_frequency():
 def test_inference_and_zero_rate_are_identity():
     x = np.random.default_rng(2).normal(size=(6, 4)).astype("float32")
     layer = rk.layers.DropPath(0.5, seed=1)
-    np.testing.assert_array_equal(layer(x).numpy(), x)
-    np.testing.assert_array_equal(layer(x, training=False).numpy(), x)
+    np.testing.assert_array_equal(np.asarray(layer(x)), x)
+    np.testing.assert_array_equal(np.asarray(layer(x, training=False)), x)
     zero = rk.layers.DropPath(0.0)
-    np.testing.assert_array_equal(zero(x, training=True).numpy(), x)
+    np.testing.assert_array_equal(np.asarray(zero(x, training=True)), x)
 
 
 def test_seeds_reproducible_distinct_and_fresh_each_step():
@@ -70,7 +70,9 @@ def test_seeds_reproducible_distinct_and_fresh_each_step():
 
     def first_two(seed):
         layer = rk.layers.DropPath(0.5, seed=seed)
-        return layer(x, training=True).numpy(), layer(x, training=True).numpy()
+        return np.asarray(layer(x, training=True)), np.asarray(
+            layer(x, training=True)
+        )
 
     a1, a2 = first_two(1)
     b1, b2 = first_two(1)
@@ -82,14 +84,15 @@ def test_seeds_reproducible_distinct_and_fresh_each_step():
 
 
 def test_dropped_examples_get_zero_gradient():
-    x = tf.constant(np.ones((16, 3)), tf.float32)
+    x = np.ones((16, 3), "float32")
     layer = rk.layers.DropPath(0.5, seed=4)
-    with tf.GradientTape() as tape:
-        tape.watch(x)
+
+    def loss(x):
         y = layer(x, training=True)
-        loss = tf.reduce_sum(y)
-    grad = tape.gradient(loss, x).numpy()
-    dropped = (y.numpy() == 0).all(axis=1)
+        return keras.ops.sum(y), y
+
+    grad, y = helpers.gradient(loss, x)
+    dropped = (np.asarray(y) == 0).all(axis=1)
     assert dropped.any() and not dropped.all()
     np.testing.assert_array_equal(grad[dropped], 0.0)
     np.testing.assert_allclose(grad[~dropped], 2.0)
@@ -154,6 +157,9 @@ def _residual_model(rate):
     return keras.Model(inputs, keras.layers.Dense(1)(h))
 
 
+@pytest.mark.compat("DropPath", "TensorFlow")
+@pytest.mark.compat("DropPath", "JAX")
+@pytest.mark.compat("DropPath", "XLA")
 @pytest.mark.parametrize("jit_compile", [False, True])
 def test_fit_save_load_same_predictions(tmp_path, jit_compile):
     x = np.random.default_rng(5).normal(size=(16, 6)).astype("float32")
@@ -170,6 +176,7 @@ def test_fit_save_load_same_predictions(tmp_path, jit_compile):
     )
 
 
+@pytest.mark.compat("DropPath", "mixed precision")
 def test_sequential_output_shape_and_mixed_precision():
     layer = rk.layers.DropPath(0.2)
     assert layer.compute_output_shape((None, 3, 4)) == (None, 3, 4)
@@ -215,9 +222,11 @@ def test_scheduled_rate_changes_without_retracing():
         verbose=0,
         callbacks=[rk.callbacks.ScheduleCallback(), Record()],
     )
-    assert [t for t, _ in seen] == [2, 2, 2]
+    # No retrace after the first epoch (how many traces the first epoch
+    # takes depends on the backend).
+    assert len({t for t, _ in seen}) == 1, seen
     assert [r for _, r in seen] == [0.0, 0.5, 0.9]
-    y = layer(np.ones((2000, 1), "float32"), training=True).numpy()
+    y = np.asarray(layer(np.ones((2000, 1), "float32"), training=True))
     assert abs((y == 0).mean() - 0.9) < 0.03
 
 

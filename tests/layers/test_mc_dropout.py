@@ -3,10 +3,10 @@
 import importlib.util
 import pathlib
 
+import helpers
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 import keras_regkit as rk
 from keras_regkit.layers import mc_dropout as mc
@@ -34,7 +34,7 @@ def test_always_drops_with_right_statistics(training):
     rate = 0.25
     layer = rk.layers.MCDropout(rate, seed=1)
     x = np.random.default_rng(1).uniform(1, 2, (200, 100)).astype("float32")
-    y = layer(x, training=training).numpy()
+    y = np.asarray(layer(x, training=training))
     # 20,000 Bernoulli(0.25): std of the fraction 0.003.
     assert abs((y == 0).mean() - rate) < 0.015
     np.testing.assert_allclose(y[y != 0] / x[y != 0], 1 / 0.75, rtol=1e-6)
@@ -43,9 +43,9 @@ def test_always_drops_with_right_statistics(training):
 
 def test_zero_rate_is_identity_and_noise_shape_broadcasts():
     x = np.random.default_rng(2).normal(size=(3, 4)).astype("float32")
-    np.testing.assert_array_equal(rk.layers.MCDropout(0.0)(x).numpy(), x)
+    np.testing.assert_array_equal(np.asarray(rk.layers.MCDropout(0.0)(x)), x)
     layer = rk.layers.MCDropout(0.5, noise_shape=(None, 1), seed=3)
-    y = layer(np.ones((64, 6), "float32")).numpy()
+    y = np.asarray(layer(np.ones((64, 6), "float32")))
     assert all(len(set(row)) == 1 for row in y)
     assert 0 < (y[:, 0] == 0).mean() < 1
 
@@ -55,7 +55,7 @@ def test_seeds_reproducible_distinct_and_fresh_each_call():
 
     def first_two(seed):
         layer = rk.layers.MCDropout(0.5, seed=seed)
-        return layer(x).numpy(), layer(x).numpy()
+        return np.asarray(layer(x)), np.asarray(layer(x))
 
     a1, a2 = first_two(1)
     b1, b2 = first_two(1)
@@ -67,14 +67,15 @@ def test_seeds_reproducible_distinct_and_fresh_each_call():
 
 
 def test_dropped_units_get_zero_gradient():
-    x = tf.constant(np.ones((8, 10)), tf.float32)
+    x = np.ones((8, 10), "float32")
     layer = rk.layers.MCDropout(0.5, seed=4)
-    with tf.GradientTape() as tape:
-        tape.watch(x)
+
+    def loss(x):
         y = layer(x)
-        loss = tf.reduce_sum(y)
-    grad = tape.gradient(loss, x).numpy()
-    dropped = y.numpy() == 0
+        return keras.ops.sum(y), y
+
+    grad, y = helpers.gradient(loss, x)
+    dropped = np.asarray(y) == 0
     assert dropped.any()
     np.testing.assert_array_equal(grad[dropped], 0.0)
     np.testing.assert_allclose(grad[~dropped], 2.0)
@@ -139,7 +140,7 @@ def test_mc_predict_equals_one_pass_over_repeated_chunks():
     outs = []
     for start in range(0, 5, 2):
         chunk = np.repeat(x[start : start + 2], samples, axis=0)
-        outs.append(reference(chunk).numpy().reshape(-1, samples, 2))
+        outs.append(np.asarray(reference(chunk)).reshape(-1, samples, 2))
     outs = np.concatenate(outs)
     np.testing.assert_allclose(mean, outs.mean(axis=1), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(std, outs.std(axis=1), rtol=1e-5, atol=1e-6)
@@ -194,10 +195,12 @@ def test_mc_predict_bad_arguments(kwargs, error, match):
         rk.layers.mc_predict(_mc_model(), np.ones((2, 5)), **kwargs)
 
 
+@pytest.mark.compat("MCDropout", "TensorFlow")
+@pytest.mark.compat("MCDropout", "JAX")
 def test_fit_save_load_same_predictions(tmp_path):
     model = _mc_model(seed=5)
     layer = model.layers[1]
-    initial_state = layer.seed_generator.state.numpy().copy()
+    initial_state = np.asarray(layer.seed_generator.state).copy()
     rng = np.random.default_rng(4)
     x = rng.normal(size=(16, 5)).astype("float32")
     model.compile("adam", "mse")
@@ -213,6 +216,8 @@ def test_fit_save_load_same_predictions(tmp_path):
     )
 
 
+@pytest.mark.compat("MCDropout", "XLA")
+@pytest.mark.compat("MCDropout", "mixed precision")
 def test_jit_compile_mixed_precision_and_output_shape():
     assert rk.layers.MCDropout(0.1).compute_output_shape((None, 4)) == (
         None,
@@ -260,10 +265,12 @@ def test_scheduled_rate_changes_without_retracing():
         verbose=0,
         callbacks=[rk.callbacks.ScheduleCallback(), Record()],
     )
-    assert [t for t, _ in seen] == [2, 2, 2]
+    # No retrace after the first epoch (how many traces the first epoch
+    # takes depends on the backend).
+    assert len({t for t, _ in seen}) == 1, seen
     assert [r for _, r in seen] == pytest.approx([0.5, 0.25, 0.0])
     x = np.ones((50, 3), "float32")
-    np.testing.assert_allclose(layer(x).numpy(), x)
+    np.testing.assert_allclose(np.asarray(layer(x)), x)
 
 
 def test_config_round_trip():

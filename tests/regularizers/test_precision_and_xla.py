@@ -25,6 +25,10 @@ def mixed_float16():
     keras.mixed_precision.set_global_policy("float32")
 
 
+@pytest.mark.compat("L1/L2/L1L2", "mixed precision")
+@pytest.mark.compat("ElasticNet", "mixed precision")
+@pytest.mark.compat("GroupLasso", "mixed precision")
+@pytest.mark.compat("Orthogonal", "mixed precision")
 @pytest.mark.parametrize("make", REGULARIZERS)
 def test_mixed_float16(make, mixed_float16):
     model = helpers.conv_model(make())
@@ -39,6 +43,10 @@ def test_mixed_float16(make, mixed_float16):
     assert model.predict(x, verbose=0).dtype == np.float16
 
 
+@pytest.mark.compat("L1/L2/L1L2", "XLA")
+@pytest.mark.compat("ElasticNet", "XLA")
+@pytest.mark.compat("GroupLasso", "XLA")
+@pytest.mark.compat("Orthogonal", "XLA")
 @pytest.mark.parametrize("make", REGULARIZERS)
 def test_jit_compile_matches_eager_penalty(make):
     x, y = helpers.regression_data((6,))

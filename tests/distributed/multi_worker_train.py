@@ -1,0 +1,128 @@
+"""One worker of a MultiWorkerMirroredStrategy run (started by the tests).
+
+Each worker process is started with its own ``TF_CONFIG`` (the cluster's
+``host:port`` list and this worker's index) and runs::
+
+    python tests/distributed/multi_worker_train.py RESULT.json
+
+It trains a small model with keras_regkit layers, a regularizer and
+`keras_regkit.callbacks.EarlyStopping`, and writes the early-stopping
+decision, the loss curves and a checksum of the final weights to
+``RESULT.json``; the test compares the workers' files. The same script
+runs across machines: give every machine the same cluster list, each its
+own index.
+"""
+
+import json
+import os
+import sys
+
+
+def patch_reduce_for_keras_fit(strategy, tf):
+    """Works around two Keras bugs in ``fit`` under multi-worker training.
+
+    With two or more workers, Keras 3's TensorFlow trainer (checked with
+    Keras 3.15) calls ``strategy.reduce`` in two ways that TensorFlow's
+    collective reduce rejects, and ``fit`` fails:
+
+    - ``_maybe_symbolic_build`` averages the first batch as one nested
+      structure, ``reduce("MEAN", (x, y), axis=None)`` ("Attempt to
+      convert a value (PerReplica...)");
+    - ``reduce_per_replica`` averages the scalar logs with ``axis=0``
+      ("Invalid reduction dimension 0 for input with 0 dimensions").
+
+    This reduces element by element, and scalars without an axis, which is
+    what Keras means in both places.
+    """
+    reduce = strategy.reduce
+
+    def reduce_each(reduce_op, value, axis=None):
+        def one(v):
+            local = strategy.experimental_local_results(v)[0]
+            scalar = tf.convert_to_tensor(local).shape.rank == 0
+            return reduce(reduce_op, v, axis=None if scalar else axis)
+
+        return tf.nest.map_structure(one, value)
+
+    strategy.reduce = reduce_each
+
+
+def main(result_path):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    import keras_regkit as rk
+
+    strategy = tf.distribute.MultiWorkerMirroredStrategy()
+    patch_reduce_for_keras_fit(strategy, tf)
+    keras.utils.set_random_seed(0)
+
+    # Noise to fit: the validation loss falls briefly, then rises as the
+    # model memorizes the training noise, so early stopping triggers.
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 8)).astype("float32")
+    y = (x[:, :1] + rng.normal(scale=1.0, size=(64, 1))).astype("float32")
+    x_val = rng.normal(size=(32, 8)).astype("float32")
+    y_val = x_val[:, :1]
+
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = (
+        tf.data.experimental.AutoShardPolicy.DATA
+    )
+
+    def dataset(a, b):
+        return (
+            tf.data.Dataset.from_tensor_slices((a, b))
+            .batch(16)
+            .with_options(options)
+        )
+
+    with strategy.scope():
+        inputs = keras.Input((8,))
+        h = keras.layers.Dense(
+            64,
+            activation="relu",
+            kernel_regularizer=rk.regularizers.L2(1e-5),
+        )(inputs)
+        h = h + rk.layers.DropPath(0.05, seed=1)(keras.layers.Dense(64)(h))
+        h = rk.layers.DropConnectDense(
+            64, rate=0.05, activation="relu", seed=2
+        )(h)
+        outputs = keras.layers.Dense(1)(h)
+        model = keras.Model(inputs, outputs)
+        model.compile(keras.optimizers.Adam(0.01), "mse")
+
+    stopper = rk.callbacks.EarlyStopping(
+        monitor="val_loss", patience=3, restore_best_weights=True
+    )
+    history = model.fit(
+        dataset(x, y),
+        validation_data=dataset(x_val, y_val),
+        epochs=60,
+        verbose=0,
+        callbacks=[stopper],
+    )
+    weights = model.get_weights()
+    result = {
+        "task": json.loads(os.environ["TF_CONFIG"])["task"]["index"],
+        "replicas": strategy.num_replicas_in_sync,
+        "stopped_epoch": stopper.stopped_epoch,
+        "best_epoch": stopper.best_epoch,
+        "best_value": float(stopper.best_value),
+        "stop_reason": stopper.stop_reason,
+        "epochs_run": len(history.history["loss"]),
+        "loss": [float(v) for v in history.history["loss"]],
+        "val_loss": [float(v) for v in history.history["val_loss"]],
+        "weights_sum": float(sum(np.abs(w).sum() for w in weights)),
+        "restored_val_loss": float(
+            model.evaluate(dataset(x_val, y_val), verbose=0)
+        ),
+    }
+    with open(result_path, "w") as f:
+        json.dump(result, f)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
