@@ -82,16 +82,52 @@ def test_service_matches_the_local_pipeline_bit_for_bit(service):
 @pytest.mark.compat("augment.Pipeline", "tf.data service")
 @pytest.mark.compat("DropBlock1D/2D/3D", "tf.data service")
 @pytest.mark.compat("EarlyStopping", "tf.data service")
+@pytest.mark.compat("DropPath", "tf.data service")
+@pytest.mark.compat("DropConnect", "tf.data service")
+@pytest.mark.compat("MCDropout", "tf.data service")
+@pytest.mark.compat("ConcreteDropout", "tf.data service")
+@pytest.mark.compat("L1/L2/L1L2", "tf.data service")
+@pytest.mark.compat("ElasticNet", "tf.data service")
+@pytest.mark.compat("GroupLasso", "tf.data service")
+@pytest.mark.compat("Orthogonal", "tf.data service")
+@pytest.mark.compat("regularizers.apply", "tf.data service")
+@pytest.mark.compat("ScheduleCallback", "tf.data service")
 def test_service_feeds_fit(service):
+    """Every component of the kit in one model fed by the service."""
     x, y = data()
-    model = keras.Sequential(
-        [
-            keras.Input((12, 10, 3)),
-            keras.layers.Conv2D(4, 3, activation="relu"),
-            rk.layers.DropBlock2D(0.1, 3, seed=0),
-            keras.layers.GlobalAveragePooling2D(),
-            keras.layers.Dense(3),
-        ]
+    inputs = keras.Input((12, 10, 3))
+    h = keras.layers.Conv2D(
+        4,
+        3,
+        padding="same",
+        activation="relu",
+        kernel_regularizer=rk.regularizers.GroupLasso(1e-4),
+    )(inputs)
+    branch = keras.layers.Conv2D(
+        4,
+        3,
+        padding="same",
+        kernel_regularizer=rk.regularizers.Orthogonal(1e-4),
+    )(h)
+    h = h + rk.layers.DropPath(0.1, seed=1)(branch)
+    h = rk.layers.DropBlock2D(0.1, 3, seed=0)(h)
+    h = rk.layers.DropConnectConv2D(
+        4,
+        3,
+        rate=0.1,
+        seed=2,
+        kernel_regularizer=rk.regularizers.ElasticNet(1e-4),
+    )(h)
+    h = keras.layers.GlobalAveragePooling2D()(h)
+    h = rk.layers.MCDropout(0.1, seed=3)(h)
+    warmup = rk.schedules.Linear(0.0, 1e-4, duration=2)
+    h = rk.layers.ConcreteDropout(
+        keras.layers.Dense(8, kernel_regularizer=rk.regularizers.L2(warmup)),
+        seed=4,
+    )(h)
+    model = keras.Model(inputs, keras.layers.Dense(3)(h))
+    rk.regularizers.apply(
+        model, rk.regularizers.L1(1e-5), layers=[model.layers[-1]]
     )
     model.compile("adam", keras.losses.SparseCategoricalCrossentropy(True))
     stopper = rk.callbacks.EarlyStopping(
@@ -105,8 +141,9 @@ def test_service_feeds_fit(service):
         steps_per_epoch=4,
         shuffle=False,
         verbose=0,
-        callbacks=[stopper],
+        callbacks=[rk.callbacks.ScheduleCallback(), stopper],
     )
+    assert history.history["l2"] == [0.0, 5e-05, 1e-04]
     losses = history.history["loss"]
     assert len(losses) == 3 and np.all(np.isfinite(losses)), losses
     assert stopper.best_epoch == int(np.argmin(losses))
