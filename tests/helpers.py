@@ -101,19 +101,47 @@ def scheduled_penalty_run(regularizer, epochs, input_dim=3):
         ]
     )
     model.compile(keras.optimizers.SGD(0.0), "mse")
-    traces = []
-    record = keras.callbacks.LambdaCallback(
-        on_epoch_end=lambda epoch, logs: traces.append(counter.traces)
-    )
-    history = model.fit(
+    history, seen = fit_with_schedules(
+        model,
         np.zeros((16, input_dim), "float32"),
         np.zeros((16, 1), "float32"),
+        counter,
         epochs=epochs,
         batch_size=8,
+    )
+    return history, [traces for traces, _ in seen]
+
+
+def fit_with_schedules(model, x, y, counter, watch=None, epochs=3, **kwargs):
+    """Fits with `ScheduleCallback`, recording traces at each epoch end.
+
+    Args:
+        model: A compiled model containing ``counter``.
+        x, y: Training data.
+        counter: The model's `TraceCounter`.
+        watch: An object with a ``rate`` (a layer); its rate is recorded
+            too.
+        epochs: Number of epochs.
+        **kwargs: Passed to `fit`.
+
+    Returns:
+        ``(history dict, [(traces, rate or None) per epoch])``.
+    """
+    seen = []
+    record = keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: seen.append(
+            (counter.traces, None if watch is None else watch.rate)
+        )
+    )
+    history = model.fit(
+        x,
+        y,
+        epochs=epochs,
         verbose=0,
         callbacks=[rk.callbacks.ScheduleCallback(), record],
+        **kwargs,
     )
-    return history.history, traces
+    return history.history, seen
 
 
 class TraceCounter(keras.layers.Layer):

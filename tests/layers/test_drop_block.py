@@ -383,39 +383,18 @@ def test_unknown_batch_in_graph_mode():
     assert not np.array_equal(y, np.asarray(run(tf.ones((5, 6, 10, 2)))))
 
 
-class TraceCounter(keras.layers.Layer):
-    """Counts how often its call is traced (Python runs once per trace)."""
-
-    traces = 0
-
-    def call(self, inputs):
-        TraceCounter.traces += 1
-        return inputs
-
-
 def test_scheduled_rate_changes_without_retracing():
-    TraceCounter.traces = 0
     schedule = rk.schedules.Linear(0.0, 0.4, duration=2)
     layer = rk.layers.DropBlock2D(schedule, 3, seed=1)
+    counter = helpers.TraceCounter()
     inputs = keras.Input((6, 10, 1))
-    h = TraceCounter()(keras.layers.Conv2D(2, 1)(inputs))
+    h = counter(keras.layers.Conv2D(2, 1)(inputs))
     h = keras.layers.Flatten()(layer(h))
     model = keras.Model(inputs, keras.layers.Dense(1)(h))
     model.compile("sgd", "mse")
-    seen = []
-
-    class Record(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            seen.append((TraceCounter.traces, layer.rate))
-
     x, y = np.ones((8, 6, 10, 1)), np.ones((8, 1))
-    model.fit(
-        x,
-        y,
-        epochs=3,
-        batch_size=8,
-        verbose=0,
-        callbacks=[rk.callbacks.ScheduleCallback(), Record()],
+    _, seen = helpers.fit_with_schedules(
+        model, x, y, counter, watch=layer, batch_size=8
     )
     traces = [t for t, _ in seen]
     # Traced while building and for the training step (how often depends

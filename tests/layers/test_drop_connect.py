@@ -245,36 +245,18 @@ def test_mixed_float16_policy():
         keras.config.set_dtype_policy("float32")
 
 
-class TraceCounter(keras.layers.Layer):
-    traces = 0
-
-    def call(self, inputs):
-        TraceCounter.traces += 1
-        return inputs
-
-
 def test_scheduled_rate_changes_without_retracing():
-    TraceCounter.traces = 0
     layer = rk.layers.DropConnectDense(
         1,
         rk.schedules.Linear(0.0, 0.5, duration=2),
         kernel_initializer="ones",
         use_bias=False,
     )
-    model = keras.Sequential([keras.Input((400,)), TraceCounter(), layer])
+    counter = helpers.TraceCounter()
+    model = keras.Sequential([keras.Input((400,)), counter, layer])
     model.compile("sgd", "mse")
-    seen = []
-
-    class Record(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            seen.append((TraceCounter.traces, layer.rate))
-
-    model.fit(
-        np.zeros((4, 400)),
-        np.zeros((4, 1)),
-        epochs=3,
-        verbose=0,
-        callbacks=[rk.callbacks.ScheduleCallback(), Record()],
+    _, seen = helpers.fit_with_schedules(
+        model, np.zeros((4, 400)), np.zeros((4, 1)), counter, watch=layer
     )
     # No retrace after the first epoch (how many traces the first epoch
     # takes depends on the backend).

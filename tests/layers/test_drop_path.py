@@ -193,34 +193,20 @@ def test_sequential_output_shape_and_mixed_precision():
         keras.config.set_dtype_policy("float32")
 
 
-class TraceCounter(keras.layers.Layer):
-    traces = 0
-
-    def call(self, inputs):
-        TraceCounter.traces += 1
-        return inputs
-
-
 def test_scheduled_rate_changes_without_retracing():
-    TraceCounter.traces = 0
     layer = rk.layers.DropPath(rk.schedules.Piecewise([1, 2], [0, 0.5, 0.9]))
+    counter = helpers.TraceCounter()
     inputs = keras.Input((3,))
-    h = layer(TraceCounter()(inputs))
+    h = layer(counter(inputs))
     model = keras.Model(inputs, keras.layers.Dense(1)(h))
     model.compile("sgd", "mse")
-    seen = []
-
-    class Record(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            seen.append((TraceCounter.traces, layer.rate))
-
-    model.fit(
+    _, seen = helpers.fit_with_schedules(
+        model,
         np.ones((8, 3)),
         np.ones((8, 1)),
-        epochs=3,
+        counter,
+        watch=layer,
         batch_size=8,
-        verbose=0,
-        callbacks=[rk.callbacks.ScheduleCallback(), Record()],
     )
     # No retrace after the first epoch (how many traces the first epoch
     # takes depends on the backend).

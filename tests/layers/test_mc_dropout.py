@@ -237,33 +237,15 @@ def test_jit_compile_mixed_precision_and_output_shape():
         keras.config.set_dtype_policy("float32")
 
 
-class TraceCounter(keras.layers.Layer):
-    traces = 0
-
-    def call(self, inputs):
-        TraceCounter.traces += 1
-        return inputs
-
-
 def test_scheduled_rate_changes_without_retracing():
-    TraceCounter.traces = 0
     layer = rk.layers.MCDropout(rk.schedules.Linear(0.5, 0.0, duration=2))
+    counter = helpers.TraceCounter()
     model = keras.Sequential(
-        [keras.Input((3,)), TraceCounter(), layer, keras.layers.Dense(1)]
+        [keras.Input((3,)), counter, layer, keras.layers.Dense(1)]
     )
     model.compile("sgd", "mse")
-    seen = []
-
-    class Record(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            seen.append((TraceCounter.traces, layer.rate))
-
-    model.fit(
-        np.ones((8, 3)),
-        np.ones((8, 1)),
-        epochs=3,
-        verbose=0,
-        callbacks=[rk.callbacks.ScheduleCallback(), Record()],
+    _, seen = helpers.fit_with_schedules(
+        model, np.ones((8, 3)), np.ones((8, 1)), counter, watch=layer
     )
     # No retrace after the first epoch (how many traces the first epoch
     # takes depends on the backend).
