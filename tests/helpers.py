@@ -144,6 +144,31 @@ def fit_with_schedules(model, x, y, counter, watch=None, epochs=3, **kwargs):
     return history.history, seen
 
 
+def assert_seeded_masks(make_layer, x, training=True):
+    """Same seed → same masks; masks change per call and between seeds.
+
+    Args:
+        make_layer: ``make_layer(seed)`` builds the layer under test.
+        x: The input to call it on twice.
+        training: The ``training`` argument of the calls.
+    """
+
+    def first_two(seed):
+        layer = make_layer(seed)
+        return (
+            np.asarray(layer(x, training=training)),
+            np.asarray(layer(x, training=training)),
+        )
+
+    a1, a2 = first_two(1)
+    b1, b2 = first_two(1)
+    c1, _ = first_two(2)
+    np.testing.assert_array_equal(a1, b1)
+    np.testing.assert_array_equal(a2, b2)
+    assert not np.array_equal(a1, a2)
+    assert not np.array_equal(a1, c1)
+
+
 class TraceCounter(keras.layers.Layer):
     """Identity layer counting the Python executions of `call` (traces)."""
 
