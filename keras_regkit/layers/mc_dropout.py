@@ -54,7 +54,7 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
     keep = 1.0 - ops.cast(rate, "float32")
     noise = keras.random.uniform(shape, dtype="float32", seed=seed)
     mask = ops.cast(noise < keep, "float32") / keep
-    return inputs * ops.cast(mask, inputs.dtype)
+    return ops.multiply(inputs, ops.cast(mask, inputs.dtype))
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
@@ -159,6 +159,21 @@ def _first_leaf(x):
     return keras.tree.flatten(x)[0]
 
 
+def _predict_rows(model, rows):
+    """The model's outputs for ``rows``, one output row per input row.
+
+    ``predict_on_batch`` is the cheapest call, but under a `tf.distribute`
+    strategy with several replicas Keras hands every replica the whole
+    batch and concatenates their outputs (twice the rows with two
+    replicas); ``predict`` splits the batch between the replicas instead.
+    """
+    strategy = getattr(model, "distribute_strategy", None)
+    if getattr(strategy, "num_replicas_in_sync", 1) > 1:
+        size = _first_leaf(rows).shape[0]
+        return model.predict(rows, batch_size=size, verbose=0)
+    return model.predict_on_batch(rows)
+
+
 def mc_predict(
     model,
     x,
@@ -214,7 +229,7 @@ def mc_predict(
             lambda a, s=start: np.repeat(a[s : s + batch_size], samples, 0), x
         )
         rows = _first_leaf(chunk).shape[0] // samples
-        outputs = model.predict_on_batch(chunk)
+        outputs = _predict_rows(model, chunk)
         grouped = keras.tree.map_structure(
             lambda y, n=rows: np.asarray(y, dtype=np.float64).reshape(
                 (n, samples, *np.shape(y)[1:])

@@ -47,6 +47,40 @@ def patch_reduce_for_keras_fit(strategy, tf):
     strategy.reduce = reduce_each
 
 
+def weights_checksum(model):
+    """Sum of the absolute values of all the model's weights."""
+    return float(sum(abs(w).sum() for w in model.get_weights()))
+
+
+def mc_predict_grouping_error(strategy, samples=16):
+    """How far `mc_predict` under ``strategy`` is from grouping exactly.
+
+    The probe model is only ``MCDropout(0.5)``: example ``v`` comes out as
+    ``0`` or ``2v`` in each sample. If ``mc_predict`` groups every
+    example's samples together, then with ``k`` the kept fraction,
+    ``mean = 2vk`` and ``std = 2v sqrt(k (1 - k))`` exactly; samples mixed
+    across examples break that identity.
+
+    Returns:
+        (largest deviation from the identity, whether every example had
+        dropped and kept samples).
+    """
+    import keras
+    import numpy as np
+
+    import keras_regkit as rk
+
+    with strategy.scope():
+        probe = keras.Sequential(
+            [keras.Input((1,)), rk.layers.MCDropout(0.5, seed=7)]
+        )
+    values = np.arange(1, 9, dtype="float32")[:, None]
+    mean, std = rk.layers.mc_predict(probe, values, samples=samples)
+    kept = mean / (2 * values)
+    error = np.abs(std - 2 * values * np.sqrt(kept * (1 - kept))).max()
+    return float(error), bool(((kept > 0) & (kept < 1)).all())
+
+
 def main(result_path):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import keras
@@ -105,6 +139,9 @@ def main(result_path):
         h = keras.layers.Reshape((8, 8))(h)
         h = rk.layers.DropBlock1D(0.05, block_size=2, seed=3)(h)
         h = keras.layers.Flatten()(h)
+        # Active at inference too: validation losses are Monte Carlo
+        # estimates, all-reduced, so both workers still see the same ones.
+        h = rk.layers.MCDropout(0.05, seed=6)(h)
         h = rk.layers.ConcreteDropout(
             keras.layers.Dense(
                 32,
@@ -123,14 +160,20 @@ def main(result_path):
     stopper = rk.callbacks.EarlyStopping(
         monitor="val_loss", patience=3, restore_best_weights=True
     )
+    epoch_checksums = []
+    record_checksums = keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: epoch_checksums.append(
+            weights_checksum(model)
+        )
+    )
     history = model.fit(
         dataset(x, y, augment=True),
         validation_data=dataset(x_val, y_val),
         epochs=60,
         verbose=0,
-        callbacks=[rk.callbacks.ScheduleCallback(), stopper],
+        callbacks=[rk.callbacks.ScheduleCallback(), record_checksums, stopper],
     )
-    weights = model.get_weights()
+    mc_mean, mc_std = rk.layers.mc_predict(model, x_val[:8], samples=16)
     result = {
         "task": json.loads(os.environ["TF_CONFIG"])["task"]["index"],
         "replicas": strategy.num_replicas_in_sync,
@@ -141,12 +184,11 @@ def main(result_path):
         "epochs_run": len(history.history["loss"]),
         "loss": [float(v) for v in history.history["loss"]],
         "val_loss": [float(v) for v in history.history["val_loss"]],
-        "weights_sum": float(sum(np.abs(w).sum() for w in weights)),
-        "restored_val_loss": float(
-            model.evaluate(dataset(x_val, y_val), verbose=0, return_dict=True)[
-                "loss"
-            ]
-        ),
+        "epoch_checksums": epoch_checksums,
+        "weights_sum": weights_checksum(model),
+        "mc_shapes": [list(mc_mean.shape), list(mc_std.shape)],
+        "mc_min_std": float(mc_std.min()),
+        "mc_grouping": mc_predict_grouping_error(strategy),
     }
     with open(result_path, "w") as f:
         json.dump(result, f)

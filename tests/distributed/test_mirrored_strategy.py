@@ -13,6 +13,7 @@ import pytest
 import tensorflow as tf
 
 import keras_regkit as rk
+from tests.distributed.multi_worker_train import mc_predict_grouping_error
 
 rkl = rk.layers
 rkr = rk.regularizers
@@ -282,6 +283,14 @@ def test_keras_20611_dropout_under_mirrored_strategy_not_affected(strategy):
             dropped = (out == 0).mean()
             assert abs(dropped - rate) < 0.12, (layer.name, dropped)
             np.testing.assert_allclose(out[out != 0], 1 / (1 - rate), rtol=1e-6)
+
+
+@pytest.mark.compat("MCDropout", "MirroredStrategy")
+def test_mc_predict_groups_each_examples_samples(strategy):
+    # Keras's predict_on_batch under MirroredStrategy hands each replica the
+    # whole batch (twice the rows back); mc_predict must not be fooled.
+    error, mixed = mc_predict_grouping_error(strategy)
+    assert error < 1e-5 and mixed
 
 
 # --- Callbacks --------------------------------------------------------------
