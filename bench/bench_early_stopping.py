@@ -9,14 +9,20 @@ ratios are ours / Keras:
 - snapshot: Keras's ``model.get_weights()`` against our compiled
   variable-to-variable copy, and each callback's ``on_epoch_end`` on an
   improving epoch;
-- per-epoch overhead in ``fit``: within one ``fit`` per round, epochs end
-  in turn with no early stopping, Keras's or ours (a gate callback forwards
-  ``on_epoch_end`` to one of them); each is timed from its epoch end to the
-  end of the next training step, so the copy-on-write that a snapshot
-  pushes into the next optimizer step counts. Overhead is that time minus
-  the same without a callback, in wall-clock and in process CPU time (the
-  steadier of the two on a shared machine). The final restore, done once
-  per ``fit``, is left out.
+- per-epoch overhead in ``fit``: within one ``fit`` per round, epochs end in
+  turn with no early stopping, Keras's, ours or the floor below (a gate
+  callback forwards ``on_epoch_end`` to one of them); each is timed from its
+  epoch end to the end of the next training step, so the copy-on-write that
+  a snapshot pushes into the next optimizer step counts. Overhead is that
+  time minus the same without a callback, in wall-clock and in process CPU
+  time (the steadier of the two on a shared machine). The final restore,
+  done once per ``fit``, is left out.
+
+A fourth variant, the floor, is a reference: at each epoch end it only
+copies as many bytes as the weights hold between two preallocated numpy
+arrays (one memcpy, no allocation). Any snapshot that keeps the weights of
+every improving epoch has to copy that many bytes somehow, so
+``floor / Keras`` shows how low the overhead ratio can go on this machine.
 
 Targets (issue 4): snapshot at least 10x faster, per-epoch overhead at most
 a third of Keras's.
@@ -62,6 +68,18 @@ class ImprovingScore(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         self.calls += 1
         logs["score"] = 1.0 / self.calls
+
+
+class MemcpyFloor(keras.callbacks.Callback):
+    """Copies the weights' byte count between preallocated host arrays."""
+
+    def __init__(self, nbytes):
+        super().__init__()
+        self.source = np.ones(nbytes // 4, "float32")
+        self.target = np.zeros_like(self.source)
+
+    def on_epoch_end(self, epoch, logs=None):
+        np.copyto(self.target, self.source)
 
 
 def median_ratio(numerators, denominators):
@@ -117,9 +135,9 @@ def bench_snapshots(model, rounds, repeats=10):
 class Interleaved(keras.callbacks.Callback):
     """Runs one of several callbacks per epoch, in turn, and times it.
 
-    Epoch e ends with the variant ``e % n`` (none, Keras's, ours) seeing an
-    improved value. Its cost is timed from the start of that epoch end to
-    the end of the next training step, so that it includes the
+    Epoch e ends with the variant ``e % n`` (none, Keras's, ours, floor)
+    seeing an improved value. Its cost is timed from the start of that
+    epoch end to the end of the next training step, so that it includes the
     copy-on-write a snapshot pushes into the next optimizer step. Variants
     alternate every epoch, so a slow spell of the shared machine hits all
     of them alike.
@@ -155,7 +173,7 @@ class Interleaved(keras.callbacks.Callback):
             self.pending = None
 
 
-def bench_fit(model, rounds, epochs):
+def bench_fit(model, rounds, epochs, nbytes):
     """Per round: median (wall, CPU) seconds per epoch end + next step."""
     rng = np.random.default_rng(0)
     x = rng.normal(size=(8, 1024)).astype("float32")
@@ -168,12 +186,18 @@ def bench_fit(model, rounds, epochs):
         "ours": rk.callbacks.EarlyStopping(
             monitor="score", mode="min", restore_best_weights=True
         ),
+        "floor": MemcpyFloor(nbytes),
     }
     per_round = {name: [] for name in variants}
     for index in range(rounds + 1):
         gate = Interleaved(variants)
         model.fit(
-            x, y, batch_size=8, epochs=3 * epochs, verbose=0, callbacks=[gate]
+            x,
+            y,
+            batch_size=8,
+            epochs=len(variants) * epochs,
+            verbose=0,
+            callbacks=[gate],
         )
         if index == 0:
             continue  # warm-up: tracing, the snapshot's variables
@@ -219,7 +243,7 @@ def main():
         f"   ours/Keras {end_ratio:.3f} ({1 / end_ratio:.1f}x faster)"
     )
 
-    per_epoch = bench_fit(model, args.rounds, args.epochs)
+    per_epoch = bench_fit(model, args.rounds, args.epochs, nbytes)
     print(
         f"in fit, {args.epochs} epochs per variant per round, interleaved, "
         "metric improving every epoch; ms from an epoch's end to the end of "
@@ -231,7 +255,7 @@ def main():
         base = [times[column] for times in per_epoch["none"]]
         print(f"  {clock}: no callback {statistics.median(base) * 1e3:8.3f}")
         overhead = {}
-        for name in ("keras", "ours"):
+        for name in ("keras", "ours", "floor"):
             times = [t[column] for t in per_epoch[name]]
             overhead[name] = statistics.median(
                 t - b for t, b in zip(times, base, strict=True)
@@ -241,7 +265,11 @@ def main():
                 f"   overhead {overhead[name] * 1e3:7.3f}"
             )
         ratios[clock] = overhead["ours"] / overhead["keras"]
-        print(f"    overhead ours/Keras {ratios[clock]:.3f}")
+        print(
+            f"    overhead ours/Keras {ratios[clock]:.3f}; floor/Keras "
+            f"{overhead['floor'] / overhead['keras']:.3f}; ours/floor "
+            f"{overhead['ours'] / overhead['floor']:.2f}"
+        )
     print(
         "targets: snapshot >= 10x faster: "
         f"{'met' if snap_ratio <= 0.1 else 'NOT met'}; per-epoch overhead "
