@@ -10,7 +10,7 @@ import keras_regkit as rk
 from keras_regkit import schedules
 
 
-@pytest.fixture(params=["float32", "mixed_float16"])
+@pytest.fixture(params=["float32", "mixed_float16", "mixed_bfloat16"])
 def policy(request):
     keras.config.set_dtype_policy(request.param)
     yield request.param
@@ -76,8 +76,9 @@ def test_scheduled_penalty_added_by_apply_under_jit_and_mixed_precision(policy):
 
 
 @pytest.mark.compat("augment.Pipeline", "mixed precision")
-def test_augmentation_layer_in_a_mixed_precision_model(tmp_path):
-    keras.config.set_dtype_policy("mixed_float16")
+@pytest.mark.parametrize("policy_name", ["mixed_float16", "mixed_bfloat16"])
+def test_augmentation_layer_in_a_mixed_precision_model(tmp_path, policy_name):
+    keras.config.set_dtype_policy(policy_name)
     try:
         pipeline = rk.augment.Pipeline(
             [rk.augment.RandomFlip(), rk.augment.RandomRotation(0.05)], seed=3
@@ -96,7 +97,10 @@ def test_augmentation_layer_in_a_mixed_precision_model(tmp_path):
         y = np.zeros((16, 2), "float32")
         history = model.fit(x, y, epochs=2, batch_size=8, verbose=0)
         assert np.all(np.isfinite(history.history["loss"]))
-        assert model.predict(x, verbose=0).dtype == np.float16
+        predictions = model.predict(x, verbose=0)
+        assert keras.backend.standardize_dtype(predictions.dtype) == (
+            policy_name.removeprefix("mixed_")
+        )
         model.save(tmp_path / "m.keras")
         loaded = keras.models.load_model(tmp_path / "m.keras")
         np.testing.assert_allclose(
