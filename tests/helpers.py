@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import keras
 import numpy as np
+import pytest
 
 import keras_regkit as rk
 
@@ -58,7 +59,9 @@ def fit_save_load(model, x, y, path, callbacks=None, compare_losses=True):
     )
     assert np.all(np.isfinite(history.history["loss"]))
     assert len(model.losses) >= 1
-    assert all(float(loss) > 0 for loss in model.losses)
+    assert all(
+        float(keras.ops.convert_to_numpy(loss)) > 0 for loss in model.losses
+    )
     model.save(path)
     loaded = keras.models.load_model(path)
     np.testing.assert_allclose(
@@ -66,8 +69,8 @@ def fit_save_load(model, x, y, path, callbacks=None, compare_losses=True):
     )
     if compare_losses:
         np.testing.assert_allclose(
-            [float(v) for v in model.losses],
-            [float(v) for v in loaded.losses],
+            [keras.ops.convert_to_numpy(v) for v in model.losses],
+            [keras.ops.convert_to_numpy(v) for v in loaded.losses],
             rtol=1e-6,
         )
     for before, after in zip(model.layers, loaded.layers, strict=True):
@@ -144,6 +147,49 @@ def fit_with_schedules(model, x, y, counter, watch=None, epochs=3, **kwargs):
     return history.history, seen
 
 
+def fit_on_pipeline(epochs=2, probe=None):
+    """Fits a small classifier on batches from an `augment.Pipeline`.
+
+    The pipeline (flip and rotation, seeded) maps a `tf.data.Dataset` of
+    four batches of 8 uint8 images (12x10x1); `fit` takes the dataset
+    itself, whatever the backend.
+
+    Args:
+        epochs: Number of epochs.
+        probe: None, or a layer put first in the model (it sees the
+            batches as the training step gets them).
+
+    Returns:
+        (the model, the history dict).
+    """
+    import tensorflow as tf
+
+    from keras_regkit import augment
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (32, 12, 10, 1)).astype("uint8")
+    y = rng.integers(0, 2, (32,))
+    pipeline = augment.Pipeline(
+        [augment.RandomFlip(), augment.RandomRotation(0.05)], 7
+    )
+    ds = pipeline(tf.data.Dataset.from_tensor_slices((x, y)).batch(8))
+    model = keras.Sequential(
+        [
+            keras.Input((12, 10, 1)),
+            *([] if probe is None else [probe]),
+            keras.layers.Flatten(),
+            keras.layers.Dense(2),
+        ]
+    )
+    model.compile(
+        "adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    )
+    history = model.fit(ds, epochs=epochs, verbose=0, shuffle=False)
+    assert len(history.history["loss"]) == epochs
+    assert np.isfinite(history.history["loss"]).all()
+    return model, history.history
+
+
 def assert_seeded_masks(make_layer, x, training=True):
     """Same seed → same masks; masks change per call and between seeds.
 
@@ -156,8 +202,8 @@ def assert_seeded_masks(make_layer, x, training=True):
     def first_two(seed):
         layer = make_layer(seed)
         return (
-            np.asarray(layer(x, training=training)),
-            np.asarray(layer(x, training=training)),
+            keras.ops.convert_to_numpy(layer(x, training=training)),
+            keras.ops.convert_to_numpy(layer(x, training=training)),
         )
 
     a1, a2 = first_two(1)
@@ -167,6 +213,48 @@ def assert_seeded_masks(make_layer, x, training=True):
     np.testing.assert_array_equal(a2, b2)
     assert not np.array_equal(a1, a2)
     assert not np.array_equal(a1, c1)
+
+
+def compiles_train_step() -> bool:
+    """Whether `fit` traces the training step once and then reuses it.
+
+    TensorFlow (`tf.function`) and JAX (`jax.jit`) do. The torch backend
+    with the default ``jit_compile="auto"`` runs the step eagerly: every
+    step executes the layers' Python, so there is no trace to reuse.
+    """
+    return keras.backend.backend() in ("tensorflow", "jax")
+
+
+def assert_not_retraced(traces):
+    """Checks `TraceCounter.traces`, recorded at each epoch end.
+
+    Where the step is compiled (`compiles_train_step`) the count must not
+    move after the first epoch: changing a scheduled value must not
+    retrace. Where it runs eagerly (torch) the count grows at every step;
+    then this only checks that every epoch ran the step. Either way, the
+    calling test asserts that the scheduled values reached the step.
+    """
+    if compiles_train_step():
+        assert len(set(traces)) == 1, f"retraced: {traces}"
+    else:
+        assert traces == sorted(set(traces)), traces
+
+
+TORCH_COMPILE_RNG = (
+    "jit_compile=True on torch is torch.compile, which graph-breaks at "
+    "every keras.random op: Keras wraps torch_seed_generator "
+    "(keras/src/backend/torch/random.py) in torch._dynamo.disable, "
+    "torch.Generator being unsupported by dynamo (pytorch/pytorch#88576); "
+    "resuming after that break dynamo reads .grad of a non-leaf tensor and "
+    "torch's UserWarning is an error under filterwarnings=error. "
+    "keras.layers.Dropout(0.3, seed=1) fails the same way."
+)
+
+
+def skip_torch_compile(jit_compile=True):
+    """Skips a ``jit_compile=True`` case on torch (`TORCH_COMPILE_RNG`)."""
+    if jit_compile and keras.backend.backend() == "torch":
+        pytest.skip(TORCH_COMPILE_RNG)
 
 
 class TraceCounter(keras.layers.Layer):
@@ -182,7 +270,7 @@ class TraceCounter(keras.layers.Layer):
 
 
 def gradient(fn, x):
-    """The gradient of a scalar function, on the TensorFlow or JAX backend.
+    """The gradient of a scalar function, on the current backend.
 
     Args:
         fn: ``fn(x) -> (scalar, aux)``, written with `keras.ops`.
@@ -204,6 +292,12 @@ def gradient(fn, x):
             tape.watch(x)
             value, aux = fn(x)
         grad = tape.gradient(value, x)
+    elif backend == "torch":
+        import torch
+
+        x = keras.ops.convert_to_tensor(x).detach().requires_grad_()
+        value, aux = fn(x)
+        (grad,) = torch.autograd.grad(value, x)
     else:
         raise NotImplementedError(f"gradient() on the {backend} backend")
     aux = None if aux is None else keras.ops.convert_to_numpy(aux)

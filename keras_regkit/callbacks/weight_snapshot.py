@@ -38,11 +38,13 @@ def _detached(value):
     A JAX variable's assign stores the array itself, and JAX's training
     step donates (frees) the buffers of the state it is given: a snapshot
     sharing a buffer with a weight would be deleted by the next step. On
-    TensorFlow an assign already copies into the variable's buffer.
+    TensorFlow an assign shares the buffer until the next write copies it
+    (copy-on-write), and on torch it copies into the variable's own
+    tensor, so the value is passed as it is.
     """
-    if keras.backend.backend() == "tensorflow":
-        return value
-    return keras.ops.copy(value)
+    if keras.backend.backend() == "jax":
+        return keras.ops.copy(value)
+    return value
 
 
 def _creation_scope(variables):

@@ -73,7 +73,7 @@ def concrete_dropout(
     )
     drop = ops.sigmoid(logits / temperature)
     factor = (1.0 - drop) / (1.0 - rate)
-    return inputs * ops.cast(factor, inputs.dtype)
+    return ops.multiply(inputs, ops.cast(factor, inputs.dtype))
 
 
 def concrete_dropout_penalty(

@@ -55,8 +55,7 @@ def block_seed_counts(size: int, block: int) -> np.ndarray:
     >>> block_seed_counts(6, 3).tolist()
     [1, 2, 3, 3, 2, 1]
     """
-    p = np.arange(size)
-    return np.minimum(p, size - block) - np.maximum(0, p - block + 1) + 1
+    return _seed_counts(size, block, np)
 
 
 def block_seed_count_map(spatial_shape, block_shape) -> np.ndarray:
@@ -75,9 +74,25 @@ def block_seed_count_map(spatial_shape, block_shape) -> np.ndarray:
     >>> block_seed_count_map((3, 4), (2, 3)).tolist()
     [[1, 2, 2, 1], [2, 4, 4, 2], [1, 2, 2, 1]]
     """
-    counts = np.ones((), dtype=np.int64)
+    return _seed_count_map(spatial_shape, block_shape, np)
+
+
+def _seed_counts(size, block, xp):
+    """`block_seed_counts` with the array module ``xp`` (numpy or ops)."""
+    p = xp.arange(size, dtype="int32")
+    return xp.minimum(p, size - block) - xp.maximum(0, p - block + 1) + 1
+
+
+def _seed_count_map(spatial_shape, block_shape, xp):
+    """`block_seed_count_map` with the array module ``xp``.
+
+    `drop_block` passes `keras.ops`, so that a compiled step builds the
+    counts as tensors in its graph (with numpy arrays, torch.compile broke
+    the graph at the outer product and at each array-to-tensor conversion).
+    """
+    counts = xp.ones((), dtype="int32")
     for size, block in zip(spatial_shape, block_shape, strict=True):
-        counts = np.multiply.outer(counts, block_seed_counts(size, block))
+        counts = xp.expand_dims(counts, -1) * _seed_counts(size, block, xp)
     return counts
 
 
@@ -160,7 +175,7 @@ def drop_block(
         spatial = tuple(inputs.shape[1:-1])
         channels = inputs.shape[-1]
     block = tuple(min(b, s) for b, s in zip(block_shape, spatial, strict=True))
-    counts = block_seed_count_map(spatial, block)
+    counts = _seed_count_map(spatial, block, ops)
     gamma = drop_block_gamma(rate, counts)
     keep_prob = ops.exp(ops.cast(counts, "float32") * ops.log1p(-gamma))
 
@@ -187,7 +202,7 @@ def drop_block(
     factor = (1.0 - dropped) * ops.expand_dims(scale, -1)
     if data_format == "channels_first":
         factor = ops.moveaxis(factor, -1, 1)
-    return inputs * ops.cast(factor, inputs.dtype)
+    return ops.multiply(inputs, ops.cast(factor, inputs.dtype))
 
 
 class _DropBlock(_common.DropRateMixin, keras.layers.Layer):

@@ -86,7 +86,7 @@ class DropConnectDense(_common.DropRateMixin, keras.layers.Dense):
     >>> import numpy as np
     >>> layer = DropConnectDense(3, rate=0.5, seed=0)
     >>> x = np.ones((2, 4), "float32")
-    >>> y = layer(x)  # inference: the plain Dense with the stored kernel
+    >>> y = keras.ops.convert_to_numpy(layer(x))  # inference: plain Dense
     >>> kernel, bias = np.asarray(layer.kernel), np.asarray(layer.bias)
     >>> bool(np.allclose(y, x @ kernel + bias))
     True

@@ -38,7 +38,7 @@ def drop_path(inputs, rate, scale_by_keep: bool = True, seed=None):
         A tensor like ``inputs``.
 
     Example:
-    >>> x = np.ones((6, 2), "float32")
+    >>> x = np.ones((16, 2), "float32")
     >>> y = keras.ops.convert_to_numpy(drop_path(x, 0.5, seed=3))
     >>> sorted(set(y.ravel().tolist()))  # examples dropped or doubled
     [0.0, 2.0]
@@ -49,7 +49,7 @@ def drop_path(inputs, rate, scale_by_keep: bool = True, seed=None):
     mask = ops.cast(noise < keep, "float32")
     if scale_by_keep:
         mask = mask / keep
-    return inputs * ops.cast(mask, inputs.dtype)
+    return ops.multiply(inputs, ops.cast(mask, inputs.dtype))
 
 
 def drop_path_rates(max_rate: float, depths: int | Sequence[int]):

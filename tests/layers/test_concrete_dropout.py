@@ -64,15 +64,17 @@ def test_wrapper_values_losses_and_inference_identity():
         init_rate=0.25,
         seed=3,
     )
-    y = np.asarray(layer(x))
+    y = keras.ops.convert_to_numpy(layer(x))
     kernel, bias = np.asarray(dense.kernel), np.asarray(dense.bias)
     np.testing.assert_allclose(y, x @ kernel + bias, rtol=1e-5)
     np.testing.assert_allclose(layer.rate, 0.25, rtol=1e-6)
     (loss,) = layer.losses
     np.testing.assert_allclose(
-        float(loss), numpy_penalty(kernel, 0.25, 3, 0.01, 0.1), rtol=1e-5
+        keras.ops.convert_to_numpy(loss),
+        numpy_penalty(kernel, 0.25, 3, 0.01, 0.1),
+        rtol=1e-5,
     )
-    y_train = np.asarray(layer(x, training=True))
+    y_train = keras.ops.convert_to_numpy(layer(x, training=True))
     u = keras.random.uniform((5, 3), seed=keras.random.SeedGenerator(3))
     dropped = numpy_concrete(x, 0.25, keras.ops.convert_to_numpy(u), 0.1)
     np.testing.assert_allclose(
@@ -95,7 +97,9 @@ def test_conv_drops_whole_input_channels(data_format):
     shape = (16, 4, 7, channels)
     if data_format == "channels_first":
         shape = (16, channels, 4, 7)
-    y = np.asarray(layer(np.ones(shape, "float32"), training=True))
+    y = keras.ops.convert_to_numpy(
+        layer(np.ones(shape, "float32"), training=True)
+    )
     if data_format == "channels_first":
         y = np.transpose(y, (0, 2, 3, 1))
     # One factor per example and channel, the same over height and width.
@@ -232,6 +236,7 @@ def test_bad_arguments(call, error, match):
 
 @pytest.mark.compat("ConcreteDropout", "TensorFlow")
 @pytest.mark.compat("ConcreteDropout", "JAX")
+@pytest.mark.compat("ConcreteDropout", "PyTorch")
 def test_fit_save_load_same_predictions_and_rate(tmp_path):
     rng = np.random.default_rng(2)
     x = rng.normal(size=(16, 6, 5, 2)).astype("float32")
@@ -268,6 +273,7 @@ def test_fit_save_load_same_predictions_and_rate(tmp_path):
 @pytest.mark.compat("ConcreteDropout", "XLA")
 @pytest.mark.compat("ConcreteDropout", "mixed precision")
 def test_functional_jit_compile_and_mixed_precision():
+    helpers.skip_torch_compile()
     keras.config.set_dtype_policy("mixed_float16")
     try:
         inputs = keras.Input((4,))

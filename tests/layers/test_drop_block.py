@@ -308,9 +308,11 @@ def _cnn(layer, input_shape=(8, 12, 3)):
 
 @pytest.mark.compat("DropBlock1D/2D/3D", "TensorFlow")
 @pytest.mark.compat("DropBlock1D/2D/3D", "JAX")
+@pytest.mark.compat("DropBlock1D/2D/3D", "PyTorch")
 @pytest.mark.compat("DropBlock1D/2D/3D", "XLA")
 @pytest.mark.parametrize("jit_compile", [False, True])
 def test_fit_save_load_same_predictions(tmp_path, jit_compile):
+    helpers.skip_torch_compile(jit_compile)
     x = np.random.default_rng(5).normal(size=(16, 8, 12, 3)).astype("float32")
     y = np.random.default_rng(6).normal(size=(16, 1)).astype("float32")
     model = _cnn(rk.layers.DropBlock2D((0.2), (3, 5), seed=1))
@@ -389,7 +391,7 @@ def test_scheduled_rate_changes_without_retracing():
     traces = [t for t, _ in seen]
     # Traced while building and for the training step (how often depends
     # on the backend), never again when the rate changes.
-    assert len(set(traces)) == 1, traces
+    helpers.assert_not_retraced(traces)
     assert [r for _, r in seen] == pytest.approx([0.0, 0.2, 0.4])
     # The traced step really reads the new rate.
     assert (

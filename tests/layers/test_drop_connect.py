@@ -44,7 +44,7 @@ def test_dense_matches_numpy_reference(per_example):
     )
     layer.build(x.shape)
     layer.bias.assign(np.arange(4, dtype="float32") / 10)
-    y = np.asarray(layer(x, training=True))
+    y = keras.ops.convert_to_numpy(layer(x, training=True))
     kernel, bias = np.asarray(layer.kernel), np.asarray(layer.bias)
     if per_example:
         mask = reference_mask((5, 7, 4), rate, 9)
@@ -52,12 +52,16 @@ def test_dense_matches_numpy_reference(per_example):
     else:
         mask = reference_mask((7, 4), rate, 9)
         expected = x @ (kernel * mask) + bias
-    np.testing.assert_allclose(y, np.maximum(expected, 0), rtol=1e-5)
+    # float32 sums of 7 products: an absolute tolerance for outputs near 0.
+    tol = {"rtol": 1e-5, "atol": 1e-6}
+    np.testing.assert_allclose(y, np.maximum(expected, 0), **tol)
     # Inference uses the expected weights: the plain Dense.
     plain = np.maximum(x @ kernel + bias, 0)
-    np.testing.assert_allclose(np.asarray(layer(x)), plain, rtol=1e-5)
     np.testing.assert_allclose(
-        np.asarray(layer(x, training=False)), plain, rtol=1e-5
+        keras.ops.convert_to_numpy(layer(x)), plain, **tol
+    )
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(layer(x, training=False)), plain, **tol
     )
 
 
@@ -65,9 +69,11 @@ def test_dense_expected_output_is_inference_output():
     layer = rk.layers.DropConnectDense(3, 0.5, per_example=True, seed=2)
     x = np.tile(np.random.default_rng(1).normal(size=(1, 6)), (4000, 1))
     x = x.astype("float32")
-    sampled = np.asarray(layer(x, training=True))
+    sampled = keras.ops.convert_to_numpy(layer(x, training=True))
     np.testing.assert_allclose(
-        sampled.mean(axis=0), np.asarray(layer(x[:1]))[0], atol=0.08
+        sampled.mean(axis=0),
+        keras.ops.convert_to_numpy(layer(x[:1]))[0],
+        atol=0.08,
     )
     # Per-example masks: the rows differ although the inputs are equal.
     assert len({tuple(row) for row in sampled[:50].round(5)}) > 40
@@ -77,7 +83,9 @@ def test_rate_zero_is_plain_dense():
     x = np.random.default_rng(2).normal(size=(3, 5)).astype("float32")
     layer = rk.layers.DropConnectDense(2, 0.0)
     np.testing.assert_allclose(
-        np.asarray(layer(x, training=True)), np.asarray(layer(x)), rtol=1e-6
+        keras.ops.convert_to_numpy(layer(x, training=True)),
+        keras.ops.convert_to_numpy(layer(x)),
+        rtol=1e-6,
     )
 
 
@@ -104,12 +112,12 @@ def test_conv2d_matches_masked_convolution():
     layer.bias.assign(np.ones(5, "float32"))
     kernel = np.asarray(layer.kernel)
     mask = reference_mask(kernel.shape, rate, 3).astype("float32")
-    y = np.asarray(layer(x, training=True))
+    y = keras.ops.convert_to_numpy(layer(x, training=True))
     expected = keras.ops.conv(x, kernel * mask, padding="same") + 1.0
     np.testing.assert_allclose(y, expected, rtol=1e-5, atol=1e-5)
     plain = keras.ops.conv(x, kernel, padding="same") + 1.0
     np.testing.assert_allclose(
-        np.asarray(layer(x)), plain, rtol=1e-5, atol=1e-5
+        keras.ops.convert_to_numpy(layer(x)), plain, rtol=1e-5, atol=1e-5
     )
 
 
@@ -172,6 +180,7 @@ def test_wrong_input_rank():
 
 
 def test_fit_jit_compile():
+    helpers.skip_torch_compile()
     rng = np.random.default_rng(6)
     x = rng.normal(size=(12, 5)).astype("float32")
     model = keras.Sequential(
@@ -188,6 +197,7 @@ def test_fit_jit_compile():
 
 @pytest.mark.compat("DropConnect", "TensorFlow")
 @pytest.mark.compat("DropConnect", "JAX")
+@pytest.mark.compat("DropConnect", "PyTorch")
 def test_fit_save_load_same_predictions(tmp_path):
     rng = np.random.default_rng(5)
     x = rng.normal(size=(16, 6, 8, 2)).astype("float32")
@@ -251,13 +261,14 @@ def test_scheduled_rate_changes_without_retracing():
     )
     # No retrace after the first epoch (how many traces the first epoch
     # takes depends on the backend).
-    assert len({t for t, _ in seen}) == 1, seen
+    helpers.assert_not_retraced([t for t, _ in seen])
     assert [r for _, r in seen] == pytest.approx([0.0, 0.25, 0.5])
     # With the kernel's 400 ones and rate 0.5: about half the weights
     # survive, each scaled by 2, so x = ones gives about 400 (never
     # exactly 400 unless nothing was dropped).
     layer.kernel.assign(np.ones((400, 1), "float32"))
-    y = float(layer(np.ones((1, 400), "float32"), training=True)[0, 0])
+    y = layer(np.ones((1, 400), "float32"), training=True)
+    y = float(keras.ops.convert_to_numpy(y)[0, 0])
     assert y != 400.0 and abs(y - 400.0) < 80.0
 
 

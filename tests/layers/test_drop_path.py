@@ -149,9 +149,11 @@ def _residual_model(rate):
 
 @pytest.mark.compat("DropPath", "TensorFlow")
 @pytest.mark.compat("DropPath", "JAX")
+@pytest.mark.compat("DropPath", "PyTorch")
 @pytest.mark.compat("DropPath", "XLA")
 @pytest.mark.parametrize("jit_compile", [False, True])
 def test_fit_save_load_same_predictions(tmp_path, jit_compile):
+    helpers.skip_torch_compile(jit_compile)
     x = np.random.default_rng(5).normal(size=(16, 6)).astype("float32")
     y = x.sum(axis=1, keepdims=True)
     model = _residual_model(0.3)
@@ -200,7 +202,7 @@ def test_scheduled_rate_changes_without_retracing():
     )
     # No retrace after the first epoch (how many traces the first epoch
     # takes depends on the backend).
-    assert len({t for t, _ in seen}) == 1, seen
+    helpers.assert_not_retraced([t for t, _ in seen])
     assert [r for _, r in seen] == [0.0, 0.5, 0.9]
     y = np.asarray(layer(np.ones((2000, 1), "float32"), training=True))
     assert abs((y == 0).mean() - 0.9) < 0.03

@@ -133,7 +133,8 @@ def test_mc_predict_equals_one_pass_over_repeated_chunks():
     outs = []
     for start in range(0, 5, 2):
         chunk = np.repeat(x[start : start + 2], samples, axis=0)
-        outs.append(np.asarray(reference(chunk)).reshape(-1, samples, 2))
+        y = keras.ops.convert_to_numpy(reference(chunk))
+        outs.append(y.reshape(-1, samples, 2))
     outs = np.concatenate(outs)
     np.testing.assert_allclose(mean, outs.mean(axis=1), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(std, outs.std(axis=1), rtol=1e-5, atol=1e-6)
@@ -190,6 +191,7 @@ def test_mc_predict_bad_arguments(kwargs, error, match):
 
 @pytest.mark.compat("MCDropout", "TensorFlow")
 @pytest.mark.compat("MCDropout", "JAX")
+@pytest.mark.compat("MCDropout", "PyTorch")
 def test_fit_save_load_same_predictions(tmp_path):
     model = _mc_model(seed=5)
     layer = model.layers[1]
@@ -212,6 +214,7 @@ def test_fit_save_load_same_predictions(tmp_path):
 @pytest.mark.compat("MCDropout", "XLA")
 @pytest.mark.compat("MCDropout", "mixed precision")
 def test_jit_compile_mixed_precision_and_output_shape():
+    helpers.skip_torch_compile()
     assert rk.layers.MCDropout(0.1).compute_output_shape((None, 4)) == (
         None,
         4,
@@ -242,7 +245,7 @@ def test_scheduled_rate_changes_without_retracing():
     )
     # No retrace after the first epoch (how many traces the first epoch
     # takes depends on the backend).
-    assert len({t for t, _ in seen}) == 1, seen
+    helpers.assert_not_retraced([t for t, _ in seen])
     assert [r for _, r in seen] == pytest.approx([0.5, 0.25, 0.0])
     x = np.ones((50, 3), "float32")
     np.testing.assert_allclose(np.asarray(layer(x)), x)

@@ -34,7 +34,7 @@ def test_mixed_float16(make, mixed_float16):
     model = helpers.conv_model(make())
     assert model.layers[0].kernel.dtype == "float32"
     assert model.layers[0].compute_dtype == "float16"
-    losses = [float(v) for v in model.losses]
+    losses = [float(keras.ops.convert_to_numpy(v)) for v in model.losses]
     assert all(np.isfinite(losses)) and len(losses) == 2
     x, y = helpers.regression_data((7, 5, 2))
     model.compile(keras.optimizers.SGD(0.01), "mse")
