@@ -68,10 +68,6 @@ def policy(request):
     keras.config.set_dtype_policy("float32")
 
 
-def compute_dtype(policy):
-    return policy.removeprefix("mixed_")
-
-
 def fit_two_epochs(model, input_shape, jit_compile):
     """Trains briefly, schedules moving; returns the loss history."""
     rng = np.random.default_rng(0)
@@ -91,9 +87,19 @@ def fit_two_epochs(model, input_shape, jit_compile):
 
 def assert_float32_variables(layer):
     for variable in layer.weights:
-        if "float" in keras.backend.standardize_dtype(variable.dtype):
-            dtype = keras.backend.standardize_dtype(variable.dtype)
+        dtype = keras.backend.standardize_dtype(variable.dtype)
+        if "float" in dtype:
             assert dtype == "float32", (variable.path, dtype)
+
+
+def assert_computes_in(policy, output):
+    dtype = keras.backend.standardize_dtype(output.dtype)
+    assert dtype == policy.removeprefix("mixed_"), (policy, dtype)
+
+
+EAGER_AND_JIT = pytest.mark.parametrize(
+    "jit_compile", [False, True], ids=["eager", "jit"]
+)
 
 
 @pytest.mark.compat("DropBlock1D/2D/3D", "mixed precision")
@@ -101,7 +107,7 @@ def assert_float32_variables(layer):
 @pytest.mark.compat("DropConnect", "mixed precision")
 @pytest.mark.compat("MCDropout", "mixed precision")
 @pytest.mark.compat("ConcreteDropout", "mixed precision")
-@pytest.mark.parametrize("jit_compile", [False, True], ids=["eager", "jit"])
+@EAGER_AND_JIT
 @pytest.mark.parametrize("name", sorted(LAYERS))
 def test_layer_computes_in_policy_dtype(name, jit_compile, policy):
     make, input_shape = LAYERS[name]
@@ -114,10 +120,9 @@ def test_layer_computes_in_policy_dtype(name, jit_compile, policy):
             keras.layers.Dense(1),
         ]
     )
-    ones = np.ones((4, *input_shape), "float32")
-    output = layer(ones, training=True)
-    dtype = keras.backend.standardize_dtype(output.dtype)
-    assert dtype == compute_dtype(policy)
+    assert_computes_in(
+        policy, layer(np.ones((4, *input_shape), "float32"), training=True)
+    )
     assert_float32_variables(layer)
     losses = fit_two_epochs(model, input_shape, jit_compile)
     assert np.all(np.isfinite(losses)), losses
@@ -128,7 +133,7 @@ def test_layer_computes_in_policy_dtype(name, jit_compile, policy):
 @pytest.mark.compat("ElasticNet", "mixed precision")
 @pytest.mark.compat("GroupLasso", "mixed precision")
 @pytest.mark.compat("Orthogonal", "mixed precision")
-@pytest.mark.parametrize("jit_compile", [False, True], ids=["eager", "jit"])
+@EAGER_AND_JIT
 @pytest.mark.parametrize("name", sorted(REGULARIZERS))
 def test_regularizer_penalty_is_float32_and_finite(name, jit_compile, policy):
     regularizer = REGULARIZERS[name]()
@@ -149,7 +154,6 @@ def test_regularizer_penalty_is_float32_and_finite(name, jit_compile, policy):
     losses = fit_two_epochs(model, (7, 5, 2), jit_compile)
     assert np.all(np.isfinite(losses)), losses
     assert_float32_variables(model.layers[0])
-    output = model.layers[0](np.ones((2, 7, 5, 2), "float32"))
-    assert keras.backend.standardize_dtype(output.dtype) == compute_dtype(
-        policy
+    assert_computes_in(
+        policy, model.layers[0](np.ones((2, 7, 5, 2), "float32"))
     )

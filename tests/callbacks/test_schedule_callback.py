@@ -30,6 +30,8 @@ def _zeros(n):
 
 
 @pytest.mark.compat("ScheduleCallback", "TensorFlow")
+@pytest.mark.compat("ScheduleCallback", "JAX")
+@pytest.mark.compat("ScheduleCallback", "PyTorch")
 def test_step_unit_updates_before_each_batch():
     reg = L2(schedules.Custom(lambda step: float(step), unit="step"))
     seen = []
