@@ -180,7 +180,7 @@ def test_wrong_input_rank():
 
 
 def test_fit_jit_compile():
-    helpers.skip_torch_compile()
+    helpers.allow_torch_compile_warnings()
     rng = np.random.default_rng(6)
     x = rng.normal(size=(12, 5)).astype("float32")
     model = keras.Sequential(
