@@ -1,11 +1,13 @@
 """Every layer and regularizer under both mixed-precision policies, eagerly
 and inside a compiled (`jit_compile=True`) training step.
 
-Each case trains a small model for two epochs and checks what a mixed
-precision user relies on: the layer computes in the policy's dtype
-(float16 or bfloat16), its variables stay float32, and the training loss
-stays finite. (The per-module tests check values; this one checks that no
-dtype mix-up hides in any component under either policy.)
+One model holds them all (a branch per layer, each regularizer on a conv
+and a dense kernel), so each policy costs one compilation. It checks what
+a mixed precision user relies on: every layer computes in the policy's
+dtype (float16 or bfloat16), every variable stays float32, every penalty
+is float32 and finite, and the training loss stays finite. (The per-module
+tests check values; this one checks that no dtype mix-up hides in any
+component under either policy.)
 """
 
 import keras
@@ -68,10 +70,64 @@ def policy(request):
     keras.config.set_dtype_policy("float32")
 
 
-def fit_two_epochs(model, input_shape, jit_compile):
-    """Trains briefly, schedules moving; returns the loss history."""
+def all_components_model():
+    """A model with every layer (one branch each) and every regularizer.
+
+    Returns:
+        (model, {layer name: layer}, input shapes in model input order).
+    """
+    inputs, features, layers = [], [], {}
+    for name, (make, shape) in LAYERS.items():
+        layers[name] = make()
+        inputs.append(keras.Input(shape, name=name))
+        features.append(keras.layers.Flatten()(layers[name](inputs[-1])))
+    image = inputs[list(LAYERS).index("DropBlock2D")]
+    for make in REGULARIZERS.values():
+        conv = keras.layers.Conv2D(2, 3, kernel_regularizer=make())(image)
+        features.append(keras.layers.Flatten()(conv))
+    merged = keras.layers.Concatenate()(features)
+    heads = [
+        keras.layers.Dense(1, kernel_regularizer=make())(merged)
+        for make in REGULARIZERS.values()
+    ]
+    model = keras.Model(inputs, keras.layers.Add()(heads))
+    return model, layers, [shape for _, shape in LAYERS.values()]
+
+
+def assert_float32_variables(model):
+    for variable in model.weights:
+        dtype = keras.backend.standardize_dtype(variable.dtype)
+        if "float" in dtype:
+            assert dtype == "float32", (variable.path, dtype)
+
+
+@pytest.mark.compat("DropBlock1D/2D/3D", "mixed precision")
+@pytest.mark.compat("DropPath", "mixed precision")
+@pytest.mark.compat("DropConnect", "mixed precision")
+@pytest.mark.compat("MCDropout", "mixed precision")
+@pytest.mark.compat("ConcreteDropout", "mixed precision")
+@pytest.mark.compat("L1/L2/L1L2", "mixed precision")
+@pytest.mark.compat("ElasticNet", "mixed precision")
+@pytest.mark.compat("GroupLasso", "mixed precision")
+@pytest.mark.compat("Orthogonal", "mixed precision")
+@pytest.mark.parametrize("jit_compile", [False, True], ids=["eager", "jit"])
+def test_every_component_under_policy(policy, jit_compile):
+    model, layers, shapes = all_components_model()
+    compute_dtype = policy.removeprefix("mixed_")
+    for name, layer in layers.items():
+        ones = np.ones((4, *shapes[list(layers).index(name)]), "float32")
+        output = layer(ones, training=True)
+        dtype = keras.backend.standardize_dtype(output.dtype)
+        assert dtype == compute_dtype, (name, dtype)
+    assert_float32_variables(model)
+    # Two penalties per regularizer, plus ConcreteDropout's own.
+    penalties = model.losses
+    assert len(penalties) == 2 * len(REGULARIZERS) + 1
+    for penalty in penalties:
+        assert keras.backend.standardize_dtype(penalty.dtype) == "float32"
+        assert np.isfinite(keras.ops.convert_to_numpy(penalty))
     rng = np.random.default_rng(0)
-    x = rng.normal(size=(16, *input_shape)).astype("float32")
+    x = [rng.normal(size=(16, *shape)).astype("float32") for shape in shapes]
     y = rng.normal(size=(16, 1)).astype("float32")
     model.compile(keras.optimizers.SGD(0.01), "mse", jit_compile=jit_compile)
     history = model.fit(
@@ -80,80 +136,13 @@ def fit_two_epochs(model, input_shape, jit_compile):
         epochs=2,
         batch_size=8,
         verbose=0,
-        callbacks=[rk.callbacks.ScheduleCallback(warn_if_unused=False)],
+        callbacks=[rk.callbacks.ScheduleCallback()],
     )
-    return history.history["loss"]
-
-
-def assert_float32_variables(layer):
-    for variable in layer.weights:
-        dtype = keras.backend.standardize_dtype(variable.dtype)
-        if "float" in dtype:
-            assert dtype == "float32", (variable.path, dtype)
-
-
-def assert_computes_in(policy, output):
-    dtype = keras.backend.standardize_dtype(output.dtype)
-    assert dtype == policy.removeprefix("mixed_"), (policy, dtype)
-
-
-EAGER_AND_JIT = pytest.mark.parametrize(
-    "jit_compile", [False, True], ids=["eager", "jit"]
-)
-
-
-@pytest.mark.compat("DropBlock1D/2D/3D", "mixed precision")
-@pytest.mark.compat("DropPath", "mixed precision")
-@pytest.mark.compat("DropConnect", "mixed precision")
-@pytest.mark.compat("MCDropout", "mixed precision")
-@pytest.mark.compat("ConcreteDropout", "mixed precision")
-@EAGER_AND_JIT
-@pytest.mark.parametrize("name", sorted(LAYERS))
-def test_layer_computes_in_policy_dtype(name, jit_compile, policy):
-    make, input_shape = LAYERS[name]
-    layer = make()
-    model = keras.Sequential(
-        [
-            keras.Input(input_shape),
-            layer,
-            keras.layers.Flatten(),
-            keras.layers.Dense(1),
-        ]
-    )
-    assert_computes_in(
-        policy, layer(np.ones((4, *input_shape), "float32"), training=True)
-    )
-    assert_float32_variables(layer)
-    losses = fit_two_epochs(model, input_shape, jit_compile)
-    assert np.all(np.isfinite(losses)), losses
-    assert_float32_variables(layer)
-
-
-@pytest.mark.compat("L1/L2/L1L2", "mixed precision")
-@pytest.mark.compat("ElasticNet", "mixed precision")
-@pytest.mark.compat("GroupLasso", "mixed precision")
-@pytest.mark.compat("Orthogonal", "mixed precision")
-@EAGER_AND_JIT
-@pytest.mark.parametrize("name", sorted(REGULARIZERS))
-def test_regularizer_penalty_is_float32_and_finite(name, jit_compile, policy):
-    regularizer = REGULARIZERS[name]()
-    model = keras.Sequential(
-        [
-            keras.Input((7, 5, 2)),
-            keras.layers.Conv2D(3, 3, kernel_regularizer=regularizer),
-            keras.layers.Flatten(),
-            keras.layers.Dense(1, kernel_regularizer=regularizer),
-        ]
-    )
-    penalties = model.losses
-    assert len(penalties) == 2
-    for penalty in penalties:
-        dtype = keras.backend.standardize_dtype(penalty.dtype)
-        assert dtype == "float32", dtype
-        assert np.isfinite(float(keras.ops.convert_to_numpy(penalty)))
-    losses = fit_two_epochs(model, (7, 5, 2), jit_compile)
-    assert np.all(np.isfinite(losses)), losses
-    assert_float32_variables(model.layers[0])
-    assert_computes_in(
-        policy, model.layers[0](np.ones((2, 7, 5, 2), "float32"))
-    )
+    assert np.all(np.isfinite(history.history["loss"])), history.history
+    # ScheduleCallback moved every scheduled rate and strength.
+    logged = history.history
+    rates = [logged[k] for k in logged if k.endswith("/rate")]
+    assert rates == [[0.1, 0.2]] * 7, logged
+    strengths = [logged[k] for k in logged if k.endswith("/l2")]
+    assert np.allclose(strengths, [[0.0, 1e-3]] * 2), logged
+    assert_float32_variables(model)
