@@ -95,18 +95,17 @@ def test_two_workers_train_and_stop_early_at_the_same_epoch(tmp_path):
     # All-reduced values agree across workers (float32 sums: rtol 1e-5).
     for key in ("loss", "val_loss", "best_value", "weights_sum"):
         np.testing.assert_allclose(first[key], second[key], rtol=1e-5)
-    # The best weights came back: the final weights are those recorded at
-    # the end of the best epoch, not those of the last one.
+    np.testing.assert_allclose(
+        first["val_loss"][first["best_epoch"]], first["best_value"], rtol=0
+    )
     for result in (first, second):
+        # The best weights came back: the final weights are those recorded
+        # at the end of the best epoch, not those of the last one.
         checksums = result["epoch_checksums"]
         assert len(checksums) == result["epochs_run"]
         assert result["weights_sum"] == checksums[result["best_epoch"]]
         assert result["weights_sum"] != checksums[-1]
-    np.testing.assert_allclose(
-        first["val_loss"][first["best_epoch"]], first["best_value"], rtol=0
-    )
-    # MC dropout stays on at inference: mc_predict spreads on each worker.
-    for result in (first, second):
+        # MC dropout stays on at inference: mc_predict spreads samples.
         assert result["mc_shapes"] == [[8, 1], [8, 1]]
         assert result["mc_min_std"] > 0
         error, mixed = result["mc_grouping"]
