@@ -26,6 +26,7 @@ from collections.abc import Sequence
 import keras
 import numpy as np
 
+from keras_regkit import _keras_internals
 from keras_regkit import _validation
 from keras_regkit.callbacks.weight_snapshot import WeightSnapshot
 
@@ -140,16 +141,6 @@ def rising_strips(strip_ends: Sequence[float]) -> int:
     return count
 
 
-def _flat_metrics(metrics):
-    """Yields metrics, expanding containers (a `metrics` list) in place."""
-    for metric in metrics:
-        inner = getattr(metric, "metrics", None)
-        if isinstance(inner, (list, tuple)):
-            yield from _flat_metrics(inner)
-        else:
-            yield metric
-
-
 def infer_direction(model, monitor: str) -> str | None:
     """``"min"`` or ``"max"`` for a monitored quantity, or None if unknown.
 
@@ -159,10 +150,11 @@ def infer_direction(model, monitor: str) -> str | None:
     """
     name = monitor.removeprefix("val_")
     direction = "min" if name == "loss" else None
-    for metric in _flat_metrics(getattr(model, "metrics", None) or []):
-        declared = getattr(metric, "_direction", None)
+    metrics = getattr(model, "metrics", None) or []
+    for metric in _keras_internals.flat_metrics(metrics):
+        declared = _keras_internals.metric_direction(metric)
         if getattr(metric, "name", None) == name and declared is not None:
-            direction = "max" if declared == "up" else "min"
+            direction = declared
     return direction
 
 

@@ -7,7 +7,8 @@ import warnings
 import keras
 import numpy as np
 
-from keras_regkit import _schedules
+from keras_regkit import _keras_internals
+from keras_regkit import _scheduled_value
 from keras_regkit import _validation
 
 
@@ -69,16 +70,16 @@ class ScheduleCallback(keras.callbacks.Callback):
         return [v for v in self.values.values() if v.unit == unit]
 
     def on_train_begin(self, logs=None):
-        self.values = _schedules.find_scheduled_values(self.model)
+        self.values = _scheduled_value.find_scheduled_values(self.model)
         self._jax_sync = None
         if keras.backend.backend() == "jax":
-            if _schedules.expose_as_state(self.model):
+            if _scheduled_value.expose_as_state(self.model):
                 # `fit` built its step before this callback ran; under a
                 # `keras.distribution` it recorded the state's layout.
                 self.model.make_train_function(force=True)
                 if getattr(self.model, "test_function", None) is not None:
                     self.model.make_test_function(force=True)
-            self._jax_sync = getattr(self.model, "jax_state_sync", None)
+            self._jax_sync = _keras_internals.jax_state_sync(self.model)
         if not self.values and self.warn_if_unused:
             warnings.warn(
                 "ScheduleCallback found no scheduled value in the model: "

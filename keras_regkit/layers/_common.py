@@ -6,7 +6,7 @@ from functools import partial
 
 import keras
 
-from keras_regkit import _schedules
+from keras_regkit import _scheduled_value
 from keras_regkit import _validation
 
 check_rate = partial(
@@ -84,7 +84,7 @@ class DropRateMixin:
                 `Dense` and `Conv2D`) pass False; their rate then restarts
                 at the schedule's index 0 when a saved model is loaded.
         """
-        self._rate = _schedules.ScheduledValue(
+        self._rate = _scheduled_value.ScheduledValue(
             rate, name="rate", check=check_rate
         )
         if track and self._rate.variable is not None:

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 import keras
 
+from keras_regkit import _keras_internals
 from keras_regkit import _validation
 
 # Weight name -> the layer attributes its constructor argument may set, where
@@ -29,7 +30,7 @@ def _config_attribute(layer, weight_name):
 
 
 def _own_weights(layer):
-    return getattr(layer, "_trainable_variables", layer.trainable_weights)
+    return _keras_internals.own_trainable_variables(layer)
 
 
 def _selector(layers, all_layers):
@@ -131,7 +132,7 @@ def apply(
 
     regularizer = _regularizers.get(regularizer)
     weight_names = [weights] if isinstance(weights, str) else list(weights)
-    all_layers = list(model._flatten_layers(include_self=True))
+    all_layers = _keras_internals.flatten_layers(model)
     selected = _selector(layers, all_layers)
     done = []
     for layer in all_layers:

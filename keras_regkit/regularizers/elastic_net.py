@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import keras
 
-from keras_regkit import _schedules
+from keras_regkit import _scheduled_value
 from keras_regkit import _validation
 
 
@@ -33,8 +33,8 @@ class ElasticNet(keras.regularizers.Regularizer):
     """
 
     def __init__(self, alpha=0.01, l1_ratio=0.5):
-        self._alpha = _schedules.ScheduledValue(
-            alpha, name="alpha", check=_schedules.nonnegative
+        self._alpha = _scheduled_value.ScheduledValue(
+            alpha, name="alpha", check=_scheduled_value.nonnegative
         )
         self.l1_ratio = _validation.check_float(
             "l1_ratio", l1_ratio, low=0.0, high=1.0

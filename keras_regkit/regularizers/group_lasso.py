@@ -13,7 +13,7 @@ import math
 import keras
 from keras import ops
 
-from keras_regkit import _schedules
+from keras_regkit import _scheduled_value
 from keras_regkit import _validation
 from keras_regkit.regularizers import _kernel
 
@@ -61,8 +61,8 @@ class GroupLasso(keras.regularizers.Regularizer):
     """
 
     def __init__(self, factor=0.01, axis=None, scale_by_group_size=True):
-        self._factor = _schedules.ScheduledValue(
-            factor, name="factor", check=_schedules.nonnegative
+        self._factor = _scheduled_value.ScheduledValue(
+            factor, name="factor", check=_scheduled_value.nonnegative
         )
         self.axis = (
             None if axis is None else _validation.check_int("axis", axis)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from keras_regkit import _schedules
+from keras_regkit import _scheduled_value
 from keras_regkit import _validation
 
 _KERAS_DEFAULT = 0.01
@@ -39,8 +39,8 @@ def _strength(value, default, lam, num_examples, name, divisor):
                 )
             )
         value = default if value is None else value
-        return _schedules.ScheduledValue(
-            value, name=name, check=_schedules.nonnegative
+        return _scheduled_value.ScheduledValue(
+            value, name=name, check=_scheduled_value.nonnegative
         )
     if value is not None and value != default:
         raise ValueError(
@@ -62,10 +62,10 @@ def _strength(value, default, lam, num_examples, name, divisor):
             )
         )
     num_examples = _validation.check_int("num_examples", num_examples, low=1)
-    return _schedules.ScheduledValue(
+    return _scheduled_value.ScheduledValue(
         lam,
         name="lam",
-        check=_schedules.nonnegative,
+        check=_scheduled_value.nonnegative,
         scale=1.0 / (divisor * num_examples),
     )
 
@@ -185,11 +185,15 @@ class L1L2(keras.regularizers.Regularizer):
     """
 
     def __init__(self, l1=0.0, l2=0.0):
-        self._l1 = _schedules.ScheduledValue(
-            0.0 if l1 is None else l1, name="l1", check=_schedules.nonnegative
+        self._l1 = _scheduled_value.ScheduledValue(
+            0.0 if l1 is None else l1,
+            name="l1",
+            check=_scheduled_value.nonnegative,
         )
-        self._l2 = _schedules.ScheduledValue(
-            0.0 if l2 is None else l2, name="l2", check=_schedules.nonnegative
+        self._l2 = _scheduled_value.ScheduledValue(
+            0.0 if l2 is None else l2,
+            name="l2",
+            check=_scheduled_value.nonnegative,
         )
 
     @property

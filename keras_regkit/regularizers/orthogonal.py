@@ -10,7 +10,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from keras_regkit import _schedules
+from keras_regkit import _scheduled_value
 from keras_regkit import _validation
 from keras_regkit.regularizers import _kernel
 
@@ -46,8 +46,8 @@ class Orthogonal(keras.regularizers.Regularizer):
     """
 
     def __init__(self, factor=0.01, mode="auto"):
-        self._factor = _schedules.ScheduledValue(
-            factor, name="factor", check=_schedules.nonnegative
+        self._factor = _scheduled_value.ScheduledValue(
+            factor, name="factor", check=_scheduled_value.nonnegative
         )
         self.mode = _validation.check_choice("mode", mode, MODES)
 

@@ -21,9 +21,9 @@ def test_strength_is_state_but_not_a_weight(tmp_path):
     reg = rk.regularizers.L2(rk.schedules.Linear(0.0, 1.0, duration=2))
     model = helpers.dense_model(reg)
     weights = len(model.weights)
-    added = rk._schedules.expose_as_state(model)
+    added = rk._scheduled_value.expose_as_state(model)
     assert added == [reg._l2.variable]
-    assert rk._schedules.expose_as_state(model) == []
+    assert rk._scheduled_value.expose_as_state(model) == []
     assert any(v is reg._l2.variable for v in model.non_trainable_variables)
     assert len(model.weights) == weights
     model.save(tmp_path / "m.keras")

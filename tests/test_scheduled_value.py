@@ -3,15 +3,15 @@
 import keras
 import pytest
 
-from keras_regkit import _schedules
+from keras_regkit import _scheduled_value
 from keras_regkit import schedules
 from keras_regkit.regularizers import L1L2
 from keras_regkit.regularizers import L2
 
 
 def _value(value, **kwargs):
-    return _schedules.ScheduledValue(
-        value, name="l2", check=_schedules.nonnegative, **kwargs
+    return _scheduled_value.ScheduledValue(
+        value, name="l2", check=_scheduled_value.nonnegative, **kwargs
     )
 
 
@@ -69,7 +69,7 @@ def test_find_shared_and_distinct_values():
             ),
         ]
     )
-    found = _schedules.find_scheduled_values(model)
+    found = _scheduled_value.find_scheduled_values(model)
     # The shared regularizer is found once; two distinct "l2" get owners.
     assert sorted(found) == ["a/l2", "c/l2", "l1"]
     assert found["a/l2"] is shared._l2
@@ -84,4 +84,4 @@ def test_find_in_nested_models_and_on_variables():
         schedules.Linear(0.0, 1.0, duration=2)
     )
     outer = keras.Sequential([keras.Input((3,)), inner])
-    assert list(_schedules.find_scheduled_values(outer)) == ["l2"]
+    assert list(_scheduled_value.find_scheduled_values(outer)) == ["l2"]

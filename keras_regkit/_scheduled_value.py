@@ -32,6 +32,7 @@ from typing import Any
 
 import keras
 
+from keras_regkit import _keras_internals
 from keras_regkit import _validation
 
 
@@ -43,27 +44,28 @@ def is_schedule(value: Any) -> bool:
 class ScheduledValue:
     """A float argument that is either constant or scheduled.
 
-    Args:
-        value: A number, a schedule (any callable ``f(index) -> float``)
-            or a serialized schedule (a dict from `get_config`).
-        name: The argument's name, for messages, the variable and logs.
-        check: Validates one concrete value: ``check(name, value)``
-            returns the value as a float or raises. For example
-            ``functools.partial(_validation.check_float, low=0)``.
-        scale: A constant factor applied after validation (the textbook
-            λ/(2m) form of L2 uses ``scale=1 / (2 * m)``).
+        Args:
+            value: A number, a schedule (any callable ``f(index) -> float``)
+                or a serialized schedule (a dict from `get_config`).
+            name: The argument's name, for messages, the variable and logs.
+            check: Validates one concrete value: ``check(name, value)``
+                returns the value as a float or raises. For example
+                ``functools.partial(_validation.check_float, low=0)``.
+            scale: A constant factor applied after validation (the textbook
+                λ/(2m) form of L2 uses ``scale=1 / (2 * m)``).
 
-    Example:
-    >>> from functools import partial
-    >>> from keras_regkit import _validation, schedules
-    >>> nonneg = partial(_validation.check_float, low=0)
-    >>> ScheduledValue(0.5, name="l2", check=nonneg).read()
-    0.5
-    >>> ramp = ScheduledValue(
-    ...     schedules.Linear(0.0, 1.0, duration=2), name="l2", check=nonneg
-    ... )
-    >>> ramp.update(1)
-    0.5
+        Example:
+        >>> from functools import partial
+        >>> from keras_regkit import _keras_internals
+    from keras_regkit import _validation, schedules
+        >>> nonneg = partial(_validation.check_float, low=0)
+        >>> ScheduledValue(0.5, name="l2", check=nonneg).read()
+        0.5
+        >>> ramp = ScheduledValue(
+        ...     schedules.Linear(0.0, 1.0, duration=2), name="l2", check=nonneg
+        ... )
+        >>> ramp.update(1)
+        0.5
     """
 
     def __init__(
@@ -168,31 +170,11 @@ def _attached_objects(layer):
     for attribute in vars(layer).values():
         if isinstance(attribute, keras.regularizers.Regularizer):
             objects.append(attribute)
-    for variable in getattr(layer, "_trainable_variables", []):
+    for variable in _keras_internals.own_trainable_variables(layer):
         regularizer = getattr(variable, "regularizer", None)
         if regularizer is not None:
             objects.append(regularizer)
     return objects
-
-
-def _flatten_layers(model):
-    if hasattr(model, "_flatten_layers"):
-        return list(model._flatten_layers(include_self=True))
-    return [model]
-
-
-class _State:
-    """Holds a variable where a Keras layer keeps its seed generators.
-
-    A layer's `variables` (hence the state a JAX training step receives)
-    include each seed generator's ``state`` variable; its `weights` do not,
-    nor does saving. That is what a regularizer's scheduled strength
-    needs: handed to the compiled step, never saved as a weight of the
-    layer (a loaded model restarts it at index 0, like on every backend).
-    """
-
-    def __init__(self, variable):
-        self.state = variable
 
 
 def expose_as_state(model) -> list:
@@ -212,9 +194,8 @@ def expose_as_state(model) -> list:
     """
     known = {id(v) for v in model.variables}
     added = []
-    for layer in _flatten_layers(model):
-        generators = getattr(layer, "_seed_generators", None)
-        if generators is None:
+    for layer in _keras_internals.flatten_layers(model):
+        if not _keras_internals.can_hold_state(layer):
             continue
         for obj in _attached_objects(layer):
             for attribute in vars(obj).values():
@@ -223,7 +204,8 @@ def expose_as_state(model) -> list:
                     and not attribute.is_constant
                     and id(attribute.variable) not in known
                 ):
-                    generators.append(_State(attribute.variable))
+                    variable = attribute.variable
+                    _keras_internals.add_state_variable(layer, variable)
                     known.add(id(attribute.variable))
                     added.append(attribute.variable)
     return added
@@ -245,7 +227,7 @@ def find_scheduled_values(model) -> dict[str, ScheduledValue]:
     """
     found = []
     seen = set()
-    for layer in _flatten_layers(model):
+    for layer in _keras_internals.flatten_layers(model):
         for obj in _attached_objects(layer):
             for attribute in vars(obj).values():
                 if (
