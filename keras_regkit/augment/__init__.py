@@ -40,7 +40,6 @@ from keras_regkit.augment.occlusion import RandomCutout
 from keras_regkit.augment.occlusion import RandomErasing
 from keras_regkit.augment.pipeline import AugmentationLayer
 from keras_regkit.augment.pipeline import Pipeline
-from keras_regkit.augment.pipeline import tta_predict
 from keras_regkit.augment.policies import AugMix
 from keras_regkit.augment.policies import JensenShannonCrossEntropy
 from keras_regkit.augment.policies import RandAugment
@@ -52,6 +51,7 @@ from keras_regkit.augment.sequence import RandomScaling
 from keras_regkit.augment.sequence import TimeMasking
 from keras_regkit.augment.tabular import FeatureDropout
 from keras_regkit.augment.tabular import FeatureNoise
+from keras_regkit.augment.tta import tta_predict
 
 __all__ = [
     "AugMix",

@@ -1,4 +1,4 @@
-"""Pipeline: structures, dtypes, reproducibility, shapes, layer, TTA, config."""
+"""Pipeline: structures, dtypes, reproducibility, shapes, layer, config."""
 
 import importlib.util
 import inspect
@@ -245,27 +245,6 @@ def test_pipeline_feeds_model_fit_with_mixing():
     model.compile("sgd", "categorical_crossentropy")
     history = model.fit(pipeline(ds), epochs=2, verbose=0, shuffle=False)
     assert np.all(np.isfinite(history.history["loss"]))
-
-
-def test_tta_predict_averages_views():
-    x, _ = data(10, 8, 8)
-    model = keras.Sequential(
-        [keras.Input((8, 8, 3)), keras.layers.Flatten(), keras.layers.Dense(3)]
-    )
-    flip = rka.Pipeline([rka.RandomFlip(probability=1.0)])
-    single = rka.tta_predict(model, x, flip, num_views=1, batch_size=4)
-    np.testing.assert_allclose(
-        single, model.predict(x / 255.0, verbose=0), atol=1e-5
-    )
-    two = rka.tta_predict(model, x, flip, num_views=2, batch_size=4)
-    mirrored = model.predict(x[:, :, ::-1] / 255.0, verbose=0)
-    np.testing.assert_allclose(two, (single + mirrored) / 2, atol=1e-5)
-    rotate = rka.Pipeline([rka.RandomRotation(0.1)])
-    a = rka.tta_predict(model, x, rotate, num_views=3, seed=1)
-    b = rka.tta_predict(model, x, rotate, num_views=3, seed=1)
-    np.testing.assert_array_equal(a, b)
-    with pytest.raises(ValueError, match="`num_views`"):
-        rka.tta_predict(model, x, rotate, num_views=0)
 
 
 def test_repr_names_the_ops():
