@@ -10,6 +10,11 @@ import pytest
 from PIL import Image
 
 from keras_regkit import demo
+from keras_regkit.demo import cli
+from keras_regkit.demo import data
+from keras_regkit.demo import report
+from keras_regkit.demo import training
+from keras_regkit.demo import variants
 
 
 def _table_rows(output):
@@ -27,16 +32,16 @@ def test_quick_run_prints_every_variant_and_writes_pictures(tmp_path, capsys):
     assert demo.main(["--quick", "--out", str(tmp_path)]) == 0
     output = capsys.readouterr().out
     header, rows = _table_rows(output)
-    assert header == list(demo.TABLE_COLUMNS)
-    assert [row[0] for row in rows] == list(demo.VARIANTS)
+    assert header == list(report.TABLE_COLUMNS)
+    assert [row[0] for row in rows] == variants.names()
     for row in rows:
         train, val, test, gap = (float(cell) for cell in row[1:5])
         assert 0 <= test <= 1 and 0 <= train <= 1 and 0 <= val <= 1
         assert gap == pytest.approx(train - test, abs=1.5e-3)
         epochs, best = int(row[5]), int(row[6])
-        assert 1 <= best <= epochs <= demo.QUICK_EPOCHS
+        assert 1 <= best <= epochs <= cli.QUICK_EPOCHS
     # Progress: one line per variant and epoch.
-    assert len(re.findall(r"\[none\] epoch", output)) == demo.QUICK_EPOCHS
+    assert len(re.findall(r"\[none\] epoch", output)) == cli.QUICK_EPOCHS
     for name in ("learning_curves.png", "generalization_gap.png"):
         path = tmp_path / name
         assert f"wrote {path}" in output
@@ -48,9 +53,9 @@ def test_quick_run_prints_every_variant_and_writes_pictures(tmp_path, capsys):
 
 
 def test_gap_is_train_minus_test():
-    result = demo.Result("x", 0.9, 0.8, 0.75, 3, 2, 1.0, {})
+    result = training.Result("x", 0.9, 0.8, 0.75, 3, 2, 1.0, {})
     assert result.gap == pytest.approx(0.15)
-    table = demo.format_table([result])
+    table = report.format_table([result])
     assert "+0.150" in table
 
 
@@ -117,7 +122,7 @@ def test_bad_flag_as_a_process_has_no_traceback():
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines() == [
         "keras-regkit-demo: error: unknown variant(s) nope; choose from "
-        + ", ".join(demo.VARIANTS)
+        + ", ".join(variants.names())
     ]
 
 
@@ -125,3 +130,53 @@ def test_console_script_is_declared():
     scripts = importlib.metadata.entry_points(group="console_scripts")
     (entry,) = [e for e in scripts if e.name == "keras-regkit-demo"]
     assert entry.value == "keras_regkit.demo:main"
+
+
+def test_combined_is_the_union_of_its_parts():
+    setup = variants.Setup(num_examples=300, epochs=8, seed=5)
+    combined = variants.get("combined")
+    regularizer = combined.regularizer(setup)
+    assert regularizer.get_config()["lam"] == variants.L2_LAMBDA
+    assert regularizer.get_config()["num_examples"] == 300
+    layers = combined.layers(setup)
+    assert sorted(layers) == sorted(variants.SLOTS)
+    assert type(layers["features"]).__name__ == "DropBlock2D"
+    assert [type(c).__name__ for c in combined.callbacks(setup)] == [
+        "ScheduleCallback",
+        "EarlyStopping",
+    ]
+    assert [type(op).__name__ for op in combined.augmentation(setup)] == [
+        "RandomTranslation",
+        "RandomRotation",
+        "RandomZoom",
+    ]
+    assert combined.wrap_model is None
+    assert variants.get("none") == variants.Variant("none", "no regularization")
+
+
+def test_combine_refuses_two_regularizers_and_a_shared_slot():
+    l2 = variants.get("l2")
+    with pytest.raises(ValueError, match="more than one part sets the reg"):
+        variants.combine("x", "x", l2, l2)
+    dropout = variants.get("dropout")
+    twice = variants.combine("y", "y", dropout, dropout)
+    with pytest.raises(ValueError, match="two parts fill the same slot"):
+        twice.layers(variants.Setup(300, 8, 0))
+
+
+def test_a_new_variant_is_one_record(monkeypatch):
+    seen = []
+    extra = variants.Variant(
+        "marked",
+        "a test record",
+        wrap_model=lambda model, setup: seen.append(setup) or model,
+    )
+    monkeypatch.setattr(variants, "VARIANTS", [*variants.VARIANTS, extra])
+    assert cli.parse_args(["--variants", "marked"]).variants == ["marked"]
+    images = np.zeros((10, 8, 8, 1), "float32")
+    labels = np.arange(10, dtype="int32") % 3
+    splits = data.Splits(*[images, labels] * 3, num_classes=3, source="t")
+    setup = variants.Setup(num_examples=10, epochs=1, seed=0)
+    model = training.build_model(splits, extra, setup)
+    assert seen == [setup]
+    assert model.output_shape == (None, 3)

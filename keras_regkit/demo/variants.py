@@ -1,0 +1,228 @@
+"""The demo's variants: one list of records, one record per variant.
+
+A `Variant` says how it changes the run — the kernel regularizer, the
+stochastic layers put into the network's slots, the callbacks, the
+augmentation ops, a wrapper around the compiled model — each as a small
+function of the run's `Setup`. A field left at None changes nothing.
+`combine` builds a variant out of others, so ``combined`` is written as
+the list of the variants it combines.
+
+Adding a variant is adding one record to `VARIANTS` (for example, an
+``swa`` variant is ``Variant("swa", "...", callbacks=...)``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+L2_LAMBDA = 1.0
+PATIENCE = 15
+
+# Where the model builder (`training.build_model`) puts stochastic layers:
+# after the residual branch, on the feature map after the residual sum,
+# and before the classifier.
+SLOTS = ("branch", "features", "head")
+
+
+@dataclasses.dataclass(frozen=True)
+class Setup:
+    """What a variant's builders may depend on.
+
+    Attributes:
+        num_examples: The size of the training set.
+        epochs: The epoch budget.
+        seed: The run's seed.
+    """
+
+    num_examples: int
+    epochs: int
+    seed: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Variant:
+    """One way to train the demo's network.
+
+    Attributes:
+        name: The name used on the command line and in the table.
+        description: One line, printed before the variant trains.
+        regularizer: ``setup -> regularizer``, put on every kernel.
+        layers: ``setup -> {slot: layer}``, with slots from `SLOTS`.
+        callbacks: ``setup -> [callback, ...]`` passed to ``fit``.
+        augmentation: ``setup -> [op, ...]``, the ops of an
+            `rk.augment.Pipeline` applied to the training batches.
+        wrap_model: ``(model, setup) -> model``, applied to the compiled
+            model (for example a training-step wrapper).
+    """
+
+    name: str
+    description: str
+    regularizer: Callable[[Setup], Any] | None = None
+    layers: Callable[[Setup], dict] | None = None
+    callbacks: Callable[[Setup], list] | None = None
+    augmentation: Callable[[Setup], list] | None = None
+    wrap_model: Callable[[Any, Setup], Any] | None = None
+
+
+def combine(name: str, description: str, *parts: Variant) -> Variant:
+    """A variant that applies every one of ``parts``, in order.
+
+    Callbacks and augmentation ops are concatenated, layers are merged
+    (two parts may not fill the same slot), model wrappers are composed;
+    at most one part may set the regularizer.
+
+    Example:
+    >>> both = combine("both", "L2 and early stopping", get("l2"),
+    ...                get("early_stopping"))
+    >>> both.regularizer is get("l2").regularizer, both.layers
+    (True, None)
+    """
+
+    def builders(field):
+        return [getattr(p, field) for p in parts if getattr(p, field)]
+
+    regularizers = builders("regularizer")
+    if len(regularizers) > 1:
+        raise ValueError(f"{name}: more than one part sets the regularizer")
+    layers, wrappers = builders("layers"), builders("wrap_model")
+
+    def merged_layers(setup):
+        merged = {}
+        for build in layers:
+            new = build(setup)
+            if merged.keys() & new.keys():
+                raise ValueError(f"{name}: two parts fill the same slot")
+            merged.update(new)
+        return merged
+
+    def wrapped(model, setup):
+        for wrap in wrappers:
+            model = wrap(model, setup)
+        return model
+
+    return Variant(
+        name,
+        description,
+        regularizer=regularizers[0] if regularizers else None,
+        layers=merged_layers if layers else None,
+        callbacks=_concatenated(builders("callbacks")),
+        augmentation=_concatenated(builders("augmentation")),
+        wrap_model=wrapped if wrappers else None,
+    )
+
+
+def _concatenated(builders):
+    """One builder returning the concatenated lists of ``builders``."""
+    if not builders:
+        return None
+    return lambda setup: [item for build in builders for item in build(setup)]
+
+
+def _l2(setup: Setup):
+    import keras_regkit as rk
+
+    return rk.regularizers.L2(lam=L2_LAMBDA, num_examples=setup.num_examples)
+
+
+def _dropout_layers(setup: Setup) -> dict:
+    import keras
+
+    import keras_regkit as rk
+
+    ramp = rk.schedules.Linear(0.0, 0.1, duration=max(setup.epochs // 2, 1))
+    return {
+        "branch": rk.layers.DropPath(0.1, seed=setup.seed),
+        "features": rk.layers.DropBlock2D(
+            ramp, block_size=3, seed=setup.seed + 1
+        ),
+        "head": keras.layers.Dropout(0.4, seed=setup.seed + 2),
+    }
+
+
+def _schedule_callback(setup: Setup) -> list:
+    import keras_regkit as rk
+
+    return [rk.callbacks.ScheduleCallback(log=False)]
+
+
+def _early_stopping(setup: Setup) -> list:
+    import keras_regkit as rk
+
+    return [
+        rk.callbacks.EarlyStopping(
+            monitor="val_accuracy",
+            patience=PATIENCE,
+            restore_best_weights=True,
+        )
+    ]
+
+
+def _augmentation_ops(setup: Setup) -> list:
+    import keras_regkit as rk
+
+    return [
+        rk.augment.RandomTranslation(0.125, 0.125),
+        rk.augment.RandomRotation(0.04),
+        rk.augment.RandomZoom(0.1),
+    ]
+
+
+_NONE = Variant("none", "no regularization")
+_L2 = Variant("l2", "L2, textbook lambda/(2m) form", regularizer=_l2)
+_DROPOUT = Variant(
+    "dropout",
+    "Dropout + DropPath + DropBlock2D (scheduled)",
+    layers=_dropout_layers,
+    callbacks=_schedule_callback,  # ramps DropBlock2D's rate
+)
+_EARLY_STOPPING = Variant(
+    "early_stopping",
+    "EarlyStopping on val_accuracy, restore best weights",
+    callbacks=_early_stopping,
+)
+_AUGMENT = Variant(
+    "augment",
+    "augment.Pipeline (shift, rotate, zoom)",
+    augmentation=_augmentation_ops,
+)
+
+VARIANTS: list[Variant] = [
+    _NONE,
+    _L2,
+    _DROPOUT,
+    _EARLY_STOPPING,
+    _AUGMENT,
+    combine(
+        "combined",
+        "all of the above",
+        _L2,
+        _DROPOUT,
+        _EARLY_STOPPING,
+        _AUGMENT,
+    ),
+]
+
+
+def names() -> list[str]:
+    """The variants' names, in order.
+
+    Example:
+    >>> names()
+    ['none', 'l2', 'dropout', 'early_stopping', 'augment', 'combined']
+    """
+    return [variant.name for variant in VARIANTS]
+
+
+def get(name: str) -> Variant:
+    """The variant called ``name`` (a `KeyError` if there is none).
+
+    Example:
+    >>> get("l2").description
+    'L2, textbook lambda/(2m) form'
+    """
+    for variant in VARIANTS:
+        if variant.name == name:
+            return variant
+    raise KeyError(name)
