@@ -1,12 +1,18 @@
 """Early stopping that never loses the best model.
 
 A drop-in replacement for `keras.callbacks.EarlyStopping` (same arguments,
-defaults and behaviour), with cheap on-device snapshots of the best weights,
-a way to get them back after an interrupted `fit`, an atomically written
-best-weights file, and more stopping rules: relative `min_delta`, smoothing
-of a noisy metric, non-finite values, "good enough" and "hopeless"
-thresholds (as in PyTorch Lightning), several monitored quantities, and
-Prechelt's GL, PQ and UP criteria.
+defaults, attributes and behaviour), put together from small pieces:
+
+- `monitor.Monitor`: one monitored quantity (direction, ``min_delta``,
+  smoothing, best value and epoch); the first one is the primary one;
+- `stopping_rules`: the rules (patience, thresholds, non-finite values,
+  Prechelt's GL, PQ and UP) and the `AnyOf` / `AllOf` combinators;
+- `best_weights.BestWeights`: the custody of the best weights (on-device
+  snapshot, host copy, atomically written file);
+- `stop_reason.StopReason`: why training stopped (a kind and a message).
+
+This module only wires them: Keras-style keywords build the default rules,
+or ``rules=[...]`` gives them directly.
 
 Reference:
     Lutz Prechelt, "Early Stopping - But When?", in Neural Networks: Tricks
@@ -16,9 +22,7 @@ Reference:
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import math
 import os
 import warnings
 from collections.abc import Sequence
@@ -26,146 +30,50 @@ from collections.abc import Sequence
 import keras
 import numpy as np
 
-from keras_regkit import _keras_internals
 from keras_regkit import _validation
-from keras_regkit.callbacks.weight_snapshot import WeightSnapshot
+from keras_regkit.callbacks.best_weights import WEIGHTS_SUFFIX
+from keras_regkit.callbacks.best_weights import BestWeights
+from keras_regkit.callbacks.monitor import Monitor
+from keras_regkit.callbacks.monitor import infer_direction  # noqa: F401
+from keras_regkit.callbacks.monitor import smooth_next  # noqa: F401
+from keras_regkit.callbacks.stop_reason import StopReason
+from keras_regkit.callbacks.stopping_rules import CRITERIA
+from keras_regkit.callbacks.stopping_rules import AllOf
+from keras_regkit.callbacks.stopping_rules import AnyOf
+from keras_regkit.callbacks.stopping_rules import DivergenceThreshold
+from keras_regkit.callbacks.stopping_rules import NonFinite
+from keras_regkit.callbacks.stopping_rules import Patience
+from keras_regkit.callbacks.stopping_rules import StoppingRule
+from keras_regkit.callbacks.stopping_rules import StoppingThreshold
+from keras_regkit.callbacks.stopping_rules import criterion_rule
+from keras_regkit.callbacks.stopping_rules import generalization_loss  # noqa: F401
+from keras_regkit.callbacks.stopping_rules import rising_strips  # noqa: F401
+from keras_regkit.callbacks.stopping_rules import training_progress  # noqa: F401
 
-_MODES = ("auto", "min", "max")
-_MIN_DELTA_MODES = ("absolute", "relative")
-_SMOOTHING = (None, "moving_average", "exponential")
-_CRITERIA = (None, "GL", "PQ", "UP")
-_COMBINE = ("all", "any")
-_WEIGHTS_SUFFIX = ".weights.h5"
-_STATE_KEYS = (
-    "best_values",
-    "best_epochs",
-    "waits",
-    "stopped_epoch",
-    "stop_reason",
-    "monitor_history",
-)
-
-
-# The rules' arithmetic, as pure functions of plain numbers.
-
-
-def smooth_next(
-    values: Sequence[float],
-    previous: float | None,
-    method: str | None,
-    window: int,
-) -> float:
-    """The smoothed value after the last element of ``values``.
-
-    Args:
-        values: The raw values so far, the newest last.
-        previous: The smoothed value before the newest one, or None.
-        method: None (no smoothing), ``"moving_average"`` (mean of the last
-            ``window`` values) or ``"exponential"`` (``s_t = a v_t +
-            (1 - a) s_{t-1}``, ``s_0 = v_0``, with ``a = 2 / (window + 1)``,
-            pandas' ``ewm(span=window, adjust=False)``).
-        window: The number of epochs smoothed over.
-
-    Returns:
-        The smoothed value.
-
-    Example:
-    >>> smooth_next([1.0, 2.0, 6.0], None, "moving_average", 2)
-    4.0
-    >>> smooth_next([1.0, 4.0], 1.0, "exponential", 2)
-    3.0
-    """
-    if method is None:
-        return values[-1]
-    if method == "moving_average":
-        tail = values[-window:]
-        return sum(tail) / len(tail)
-    if previous is None:
-        return values[-1]
-    alpha = 2.0 / (window + 1.0)
-    return alpha * values[-1] + (1.0 - alpha) * previous
-
-
-def generalization_loss(value: float, lowest: float) -> float:
-    """Prechelt's generalization loss, in percent.
-
-    ``GL(t) = 100 * (E_va(t) / E_opt(t) - 1)``, where ``E_va(t)`` is the
-    validation error at epoch t and ``E_opt(t)`` the lowest one so far. It
-    needs positive errors; with ``E_opt <= 0`` it is 0 at the lowest value
-    and infinite above it.
-
-    Example:
-    >>> generalization_loss(0.55, 0.5)
-    10.000000000000009
-    """
-    if lowest > 0:
-        return 100.0 * (value / lowest - 1.0)
-    return 0.0 if value <= lowest else math.inf
-
-
-def training_progress(strip: Sequence[float]) -> float:
-    """Prechelt's training progress over a strip of k epochs, per mille.
-
-    ``P_k(t) = 1000 * (sum of E_tr over the strip / (k * min of E_tr over
-    the strip) - 1)``: how much larger the strip's mean training error is
-    than its minimum. It is large while training error still falls fast and
-    tends to 0 as training converges. Infinite (no judgement) when the
-    strip's minimum is not positive.
-
-    Example:
-    >>> round(training_progress([1.2, 1.1, 1.0]), 6)
-    100.0
-    """
-    lowest = min(strip)
-    if lowest <= 0:
-        return math.inf
-    return 1000.0 * (sum(strip) / (len(strip) * lowest) - 1.0)
-
-
-def rising_strips(strip_ends: Sequence[float]) -> int:
-    """Number of successive strips, up to the last, whose error rose.
-
-    ``strip_ends`` holds the validation error at the end of each strip; a
-    strip "rose" when its end value is above the previous strip's end value.
-
-    Example:
-    >>> rising_strips([1.0, 0.8, 0.9, 1.0, 1.1])
-    3
-    """
-    count = 0
-    for index in range(len(strip_ends) - 1, 0, -1):
-        if strip_ends[index] > strip_ends[index - 1]:
-            count += 1
-        else:
-            break
-    return count
-
-
-def infer_direction(model, monitor: str) -> str | None:
-    """``"min"`` or ``"max"`` for a monitored quantity, or None if unknown.
-
-    As Keras does: a loss (``loss``, ``val_loss``) is minimised; otherwise
-    the direction declared by the model's compiled metric of that name
-    (without the ``val_`` prefix), e.g. accuracy, AUC and F1 are maximised.
-    """
-    name = monitor.removeprefix("val_")
-    direction = "min" if name == "loss" else None
-    metrics = getattr(model, "metrics", None) or []
-    for metric in _keras_internals.flat_metrics(metrics):
-        declared = _keras_internals.metric_direction(metric)
-        if getattr(metric, "name", None) == name and declared is not None:
-            direction = declared
-    return direction
+_COMBINE = {"all": AllOf, "any": AnyOf}
+# The keywords that build rules, with their defaults: with ``rules=``
+# they must keep these (``patience=0``, Keras's default, is then unused).
+_RULE_KEYWORDS = {
+    "patience": 0,
+    "baseline": None,
+    "check_finite": False,
+    "stopping_threshold": None,
+    "divergence_threshold": None,
+    "criterion": None,
+    "criterion_threshold": None,
+    "strip_length": 5,
+    "combine": "all",
+}
 
 
 def _as_list(value):
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
-def _check_optional_float(name, value):
+def _optional_float(name, value, owner):
     if value is None:
         return None
-    return _validation.check_float(name, value)
+    return _validation.check_float(name, value, owner=owner)
 
 
 def _as_scalar(name, value):
@@ -180,16 +88,14 @@ def _as_scalar(name, value):
     return float(array.reshape(()))
 
 
-def _format_number(value):
-    return f"{value:.6g}"
-
-
 @keras.saving.register_keras_serializable(package="keras_regkit")
 class EarlyStopping(keras.callbacks.Callback):
     """Stops training when a monitored quantity stops improving.
 
     A drop-in for `keras.callbacks.EarlyStopping`: the first eight
-    arguments, their defaults and their behaviour are Keras's. At the end
+    arguments, their defaults, their behaviour and the attributes ``best``,
+    ``wait``, ``stopped_epoch``, ``best_weights`` and ``best_epoch``
+    (readable and assignable, with Keras's meaning) are Keras's. At the end
     of each epoch (from ``start_from_epoch`` on) the monitored value is
     compared with the best so far; after ``patience`` epochs without an
     improvement of more than ``min_delta``, `fit` stops. Unlike Keras, an
@@ -200,62 +106,37 @@ class EarlyStopping(keras.callbacks.Callback):
     **Never losing the best weights.** With ``restore_best_weights=True``
     the model ends every `fit` with the best epoch's weights: stopped
     early, out of epochs, stopped by another callback or on a non-finite
-    value. The best weights are kept as an on-device copy of
+    value. They are kept by a `BestWeights`: an on-device copy of
     ``model.weights`` (plus the optimizer's variables with
-    ``include_optimizer=True``), refreshed variable by variable in one
-    compiled function at each improvement, with no round trip through host
-    memory. **Memory cost: one extra copy of the weights** (and of the
-    optimizer state if included) on the devices that hold them, kept as
-    long as the callback lives. Objects that are not Keras models but have
-    ``get_weights`` / ``set_weights`` are snapshotted through those.
+    ``include_optimizer=True``) refreshed in one compiled function at each
+    improvement. **Memory cost: one extra copy of the weights** (and of the
+    optimizer state if included). Objects that are not Keras models but
+    have ``get_weights`` / ``set_weights`` are copied through those.
 
-    `fit` skips ``on_train_end`` when it ends by an exception (a
-    ``KeyboardInterrupt``, an error in another callback or in the data):
-    call ``restore()`` afterwards to put the best weights back. With
-    ``save_best_to="best.weights.h5"`` the best weights are also written at
-    each improvement, to a temporary file then renamed over the target, so
-    a killed process leaves the previous file whole (this costs a full
-    weights write per improvement).
+    `fit` skips ``on_train_end`` when it ends by an exception: call
+    ``restore()`` afterwards. With ``save_best_to="best.weights.h5"`` the
+    best weights are also written at each improvement, to a temporary file
+    then renamed over the target, so a killed process leaves the previous
+    file whole; the directory is created and probed (writable, enough free
+    space) at ``on_train_begin``, so a bad path fails at once.
 
-    **Stopping rules.** A rule that fires stops training at once; the
-    defaults switch every rule but Keras's patience off. Rules see the
-    smoothed value when ``smoothing`` is set. Non-finite values never count
-    as improvements.
-
-    - patience: each monitored quantity stops after ``patience`` epochs
-      without improving on its best by more than ``min_delta`` (absolute,
-      or times ``|best|`` with ``min_delta_mode="relative"``). With
-      ``baseline``, the count only restarts at an epoch that beats the
-      baseline too. Several quantities stop when ``combine="all"`` of them
-      have run out of patience, or ``"any"`` of them. ``patience=None``
-      turns this rule off (to stop by another rule only).
-    - ``check_finite``: a NaN or infinite monitored (raw) value stops at
-      once.
-    - ``stopping_threshold``: stop once the value is better than it.
-    - ``divergence_threshold``: stop once the value is worse than it.
-    - ``criterion`` (Prechelt, 1998), for a quantity to minimise
-      (validation error E_va; E_opt the lowest so far; training error E_tr
-      is the logged ``loss``; strips are ``strip_length`` = k successive
-      monitored epochs):
-
-      - ``"GL"``: stop when the generalization loss
-        ``GL(t) = 100 (E_va(t) / E_opt(t) - 1)`` exceeds
-        ``criterion_threshold`` = alpha percent.
-      - ``"PQ"``: at the end of each strip, stop when ``GL(t) / P_k(t)``
-        exceeds alpha, where the training progress
-        ``P_k(t) = 1000 (sum E_tr over the strip / (k min E_tr over the
-        strip) - 1)``.
-      - ``"UP"``: at the end of each strip, stop when the validation error
-        has risen (end of strip against end of the strip before) in
-        ``criterion_threshold`` = s successive strips.
-
-    Thresholds, ``baseline`` and the criterion apply to the first monitored
-    quantity, which also decides ``best_epoch``, ``best_value`` and the
-    weights restored.
+    **Stopping rules.** A rule that fires stops training at once. The
+    keywords build the default rules, checked in this order: non-finite
+    values (``check_finite``), ``stopping_threshold`` ("good enough"),
+    ``divergence_threshold`` ("hopeless"), Prechelt's ``criterion`` (GL,
+    PQ or UP, see `stopping_rules`) and ``patience`` (one `Patience` per
+    monitored quantity, ``baseline`` on the first, combined with
+    ``combine="all"`` or ``"any"``; ``patience=None`` for none). Or pass
+    the rules yourself, ``rules=[rk.callbacks.Patience(5),
+    rk.callbacks.GeneralizationLoss(2.0)]`` (any of them stops training;
+    the rule keywords must then keep their defaults), including your own
+    `StoppingRule` subclasses. Rules judge the smoothed value when
+    ``smoothing`` is set; non-finite values never count as improvements.
 
     Args:
         monitor: The quantity to monitor, a key of the epoch logs; or a
-            list of them.
+            list of them (the first is the primary one: it decides the
+            best epoch, ``best`` and the weights kept).
         min_delta: The smallest change counted as an improvement (its
             absolute value is used, as Keras does).
         patience: Epochs without improvement after which training stops;
@@ -278,7 +159,9 @@ class EarlyStopping(keras.callbacks.Callback):
         check_finite: Stop at once on a NaN or infinite monitored value.
         stopping_threshold: Stop once the value is better than this.
         divergence_threshold: Stop once the value is worse than this.
-        criterion: None, ``"GL"``, ``"PQ"`` or ``"UP"`` (Prechelt's).
+        criterion: None, ``"GL"``, ``"PQ"`` or ``"UP"`` (Prechelt's; the
+            rule classes `GeneralizationLoss`, `ProgressQuotient`,
+            `UpStrips`).
         criterion_threshold: alpha for GL and PQ (a float > 0), s for UP
             (an integer >= 1); required with ``criterion``.
         strip_length: k, the strip length of PQ and UP, in epochs.
@@ -289,16 +172,24 @@ class EarlyStopping(keras.callbacks.Callback):
         include_optimizer: Snapshot and restore the optimizer's variables
             (moments, iteration count, learning rate) with the weights.
         strict: Raise instead of warning when a monitored key is missing.
+        rules: None (the keywords build the rules), or a list of
+            `StoppingRule` objects, any of which stops training.
 
     Attributes:
-        best_epoch: The best epoch (0-based), or None before any.
-        best_value: The best value of the first monitored quantity.
+        best: The best value of the primary quantity, or None (Keras's).
+        best_epoch: Its epoch (0-based; 0 before any, as in Keras).
+        wait: Epochs counted towards ``patience`` (primary quantity).
+        best_weights: The kept weights as numpy arrays, or None; assigning
+            a list of arrays makes ``on_train_end`` restore those.
         stopped_epoch: The epoch at which this callback stopped training
             (0 if it did not, as in Keras).
-        stop_reason: Which rule stopped training, in words, or None.
-        monitor_history: Per monitored epoch: ``"epoch"``, each monitored
-            quantity's raw value, ``"<name>_smoothed"`` with smoothing, and
-            ``"loss"`` for PQ.
+        stop_reason: A `StopReason` (a string with a ``kind``), or None.
+        primary: The primary `Monitor`; ``monitor_objects`` maps every
+            monitored name to its `Monitor`.
+        rule: The rule evaluated each epoch (an `AnyOf`), or None.
+        keeper: The `BestWeights` that keeps the best weights.
+        monitor_history: Per monitored epoch: ``"epoch"``, each value read
+            (raw), and ``"<name>_smoothed"`` with smoothing.
 
     Example:
     >>> import keras, numpy as np
@@ -316,7 +207,9 @@ class EarlyStopping(keras.callbacks.Callback):
     >>> stopper.stopped_epoch, stopper.best_epoch, stopper.best_value
     (3, 1, 0.5)
     >>> stopper.stop_reason
-    'loss did not improve for 2 epochs'
+    StopReason('loss did not improve for 2 epochs', kind='patience')
+    >>> print(stopper.stop_reason)
+    loss did not improve for 2 epochs
 
     Reference:
         Lutz Prechelt, "Early Stopping - But When?", Neural Networks:
@@ -347,81 +240,98 @@ class EarlyStopping(keras.callbacks.Callback):
         save_best_to: str | os.PathLike | None = None,
         include_optimizer: bool = False,
         strict: bool = False,
+        rules: Sequence[StoppingRule] | None = None,
     ):
         super().__init__()
+        check = _validation
         self.monitor = self._check_monitor(monitor)
         self.monitors = _as_list(self.monitor)
-        self.min_delta = abs(_validation.check_float("min_delta", min_delta))
+        self.min_delta = abs(
+            check.check_float("min_delta", min_delta, owner=self)
+        )
         if patience is not None:
-            patience = _validation.check_int("patience", patience, low=0)
+            patience = check.check_int("patience", patience, low=0, owner=self)
         self.patience = patience
         if isinstance(verbose, bool):
             verbose = int(verbose)
-        self.verbose = _validation.check_int("verbose", verbose, low=0)
+        self.verbose = check.check_int("verbose", verbose, low=0, owner=self)
         self.mode = self._check_mode(mode)
-        self.modes = _as_list(self.mode) * (
-            len(self.monitors) if isinstance(self.mode, str) else 1
-        )
-        self.baseline = _check_optional_float("baseline", baseline)
+        self.baseline = _optional_float("baseline", baseline, self)
         for name, flag in (
             ("restore_best_weights", restore_best_weights),
             ("check_finite", check_finite),
             ("include_optimizer", include_optimizer),
             ("strict", strict),
         ):
-            _validation.check_type(name, flag, bool, "a bool")
+            check.check_bool(name, flag, owner=self)
         self.restore_best_weights = restore_best_weights
-        self.start_from_epoch = _validation.check_int(
-            "start_from_epoch", start_from_epoch, low=0
+        self.start_from_epoch = check.check_int(
+            "start_from_epoch", start_from_epoch, low=0, owner=self
         )
-        self.min_delta_mode = _validation.check_choice(
-            "min_delta_mode", min_delta_mode, _MIN_DELTA_MODES
-        )
-        self.smoothing = _validation.check_choice(
-            "smoothing", smoothing, _SMOOTHING
-        )
-        self.smoothing_window = _validation.check_int(
-            "smoothing_window", smoothing_window, low=1
-        )
+        self.min_delta_mode = min_delta_mode
+        self.smoothing = smoothing
+        self.smoothing_window = smoothing_window
         self.check_finite = check_finite
-        self.stopping_threshold = _check_optional_float(
-            "stopping_threshold", stopping_threshold
+        self.stopping_threshold = _optional_float(
+            "stopping_threshold", stopping_threshold, self
         )
-        self.divergence_threshold = _check_optional_float(
-            "divergence_threshold", divergence_threshold
+        self.divergence_threshold = _optional_float(
+            "divergence_threshold", divergence_threshold, self
         )
-        self.criterion = _validation.check_choice(
-            "criterion", criterion, _CRITERIA
+        self.criterion = check.check_choice(
+            "criterion", criterion, (None, *CRITERIA), owner=self
         )
-        self.criterion_threshold = self._check_criterion_threshold(
-            criterion_threshold
+        self.criterion_threshold = criterion_threshold
+        self.strip_length = check.check_int(
+            "strip_length", strip_length, low=1, owner=self
         )
-        if self.criterion is not None and self.modes[0] == "max":
-            raise ValueError(
-                _validation.error_message(
-                    "mode",
-                    f"a quantity to minimise with criterion="
-                    f"{self.criterion!r} (Prechelt's criteria judge an "
-                    "error or a loss)",
-                    self.mode,
-                )
-            )
-        self.strip_length = _validation.check_int(
-            "strip_length", strip_length, low=1
+        self.combine = check.check_choice(
+            "combine", combine, tuple(_COMBINE), owner=self
         )
-        self.combine = _validation.check_choice("combine", combine, _COMBINE)
         self.save_best_to = self._check_path(save_best_to)
         self.include_optimizer = include_optimizer
         self.strict = strict
+        self.rules = self._check_rules(rules)
 
-        self._snapshot = None
+        # The pieces: monitors (the first is the primary one), the rule,
+        # the custody of the best weights.
+        modes = _as_list(self.mode)
+        if isinstance(self.mode, str):
+            modes = modes * len(self.monitors)
+        self.monitor_objects = {
+            name: Monitor(
+                name,
+                mode,
+                self.min_delta,
+                min_delta_mode,
+                smoothing,
+                smoothing_window,
+            )
+            for name, mode in zip(self.monitors, modes, strict=True)
+        }
+        rules = self.rules if self.rules is not None else self._keyword_rules()
+        for name in AnyOf(rules).monitor_names() if rules else ():
+            if name not in self.monitor_objects:
+                self.monitor_objects[name] = Monitor(
+                    name, "auto", self.min_delta
+                )
+        self.primary = self.monitor_objects[self.monitors[0]]
+        self.rule = AnyOf(rules) if rules else None
+        if self.rule is not None:
+            self.rule.bind(self.monitor_objects, self.primary.name)
+        self.keeper = BestWeights(
+            in_memory=restore_best_weights,
+            include_optimizer=include_optimizer,
+            path=self.save_best_to,
+            owner="EarlyStopping",
+        )
         self._resuming = False
+        self._free_wait = 0
         self._reset()
 
     # Argument checks that the shared helpers do not cover alone.
 
-    @staticmethod
-    def _check_monitor(monitor):
+    def _check_monitor(self, monitor):
         expected = "a string or a non-empty list of distinct strings"
         if isinstance(monitor, str):
             return monitor
@@ -430,238 +340,333 @@ class EarlyStopping(keras.callbacks.Callback):
             or not monitor
             or not all(isinstance(name, str) for name in monitor)
         ):
-            raise TypeError(
-                _validation.error_message("monitor", expected, monitor)
+            raise _validation.invalid(
+                "monitor", expected, monitor, owner=self, error=TypeError
             )
         if len(set(monitor)) != len(monitor):
-            raise ValueError(
-                _validation.error_message("monitor", expected, monitor)
-            )
+            raise _validation.invalid("monitor", expected, monitor, owner=self)
         return monitor[0] if len(monitor) == 1 else list(monitor)
 
     def _check_mode(self, mode):
         if isinstance(mode, str):
-            return _validation.check_choice("mode", mode, _MODES)
+            return mode
         if not isinstance(mode, (list, tuple)) or len(mode) != len(
             self.monitors
         ):
-            raise ValueError(
-                _validation.error_message(
-                    "mode",
-                    "one of 'auto', 'min', 'max', or a list of them with "
-                    f"one entry per monitored quantity ({len(self.monitors)})",
-                    mode,
-                )
+            raise _validation.invalid(
+                "mode",
+                "one of 'auto', 'min', 'max', or a list of them with one "
+                f"entry per monitored quantity ({len(self.monitors)})",
+                mode,
+                owner=self,
             )
-        for entry in mode:
-            _validation.check_choice("mode", entry, _MODES)
         return mode[0] if len(mode) == 1 else list(mode)
 
-    def _check_criterion_threshold(self, value):
-        if self.criterion is None:
-            if value is not None:
-                raise ValueError(
-                    _validation.error_message(
-                        "criterion_threshold",
-                        "None when criterion is None",
-                        value,
-                    )
-                )
-            return None
-        if value is None:
-            raise ValueError(
-                _validation.error_message(
-                    "criterion_threshold",
-                    f"a number with criterion={self.criterion!r}",
-                    value,
-                )
-            )
-        if self.criterion == "UP":
-            return _validation.check_int("criterion_threshold", value, low=1)
-        return _validation.check_float(
-            "criterion_threshold", value, low=0, low_inclusive=False
-        )
-
-    @staticmethod
-    def _check_path(path):
+    def _check_path(self, path):
         if path is None:
             return None
-        expected = f"None or a path ending in {_WEIGHTS_SUFFIX!r}"
+        expected = f"None or a path ending in {WEIGHTS_SUFFIX!r}"
         if not isinstance(path, (str, os.PathLike)):
-            raise TypeError(
-                _validation.error_message("save_best_to", expected, path)
+            raise _validation.invalid(
+                "save_best_to", expected, path, owner=self, error=TypeError
             )
         path = os.fspath(path)
-        if not path.endswith(_WEIGHTS_SUFFIX):
-            raise ValueError(
-                _validation.error_message("save_best_to", expected, path)
+        if not path.endswith(WEIGHTS_SUFFIX):
+            raise _validation.invalid(
+                "save_best_to", expected, path, owner=self
             )
         return path
+
+    def _check_rules(self, rules):
+        if rules is None:
+            if self.criterion is None and self.criterion_threshold is not None:
+                raise _validation.invalid(
+                    "criterion_threshold",
+                    "None when criterion is None",
+                    self.criterion_threshold,
+                    owner=self,
+                )
+            return None
+        if not isinstance(rules, (list, tuple)) or not all(
+            isinstance(rule, StoppingRule) for rule in rules
+        ):
+            raise _validation.invalid(
+                "rules",
+                "None or a list of StoppingRule objects",
+                rules,
+                owner=self,
+                error=TypeError,
+            )
+        for name, default in _RULE_KEYWORDS.items():
+            if getattr(self, name) != default:
+                raise _validation.invalid(
+                    name,
+                    f"its default ({default!r}) when `rules` is given (pass "
+                    "the rules either as `rules` or as keywords)",
+                    getattr(self, name),
+                    owner=self,
+                )
+        return list(rules)
+
+    def _keyword_rules(self):
+        """The rules that the Keras-style keywords ask for, in order."""
+        rules = []
+        if self.check_finite:
+            rules += [NonFinite(name) for name in self.monitors]
+        if self.stopping_threshold is not None:
+            rules.append(StoppingThreshold(self.stopping_threshold))
+        if self.divergence_threshold is not None:
+            rules.append(DivergenceThreshold(self.divergence_threshold))
+        if self.criterion is not None:
+            rules.append(
+                criterion_rule(
+                    self.criterion,
+                    self.criterion_threshold,
+                    self.strip_length,
+                    owner=self,
+                )
+            )
+        if self.patience is not None:
+            patience = [
+                Patience(self.patience, self.baseline if i == 0 else None, name)
+                for i, name in enumerate(self.monitors)
+            ]
+            if len(patience) == 1:
+                rules += patience
+            else:
+                rules.append(_COMBINE[self.combine](patience))
+        return rules
 
     # Per-run state.
 
     def _reset(self):
-        self.best_values = {name: None for name in self.monitors}
-        self.best_epochs = {name: None for name in self.monitors}
-        self.waits = {name: 0 for name in self.monitors}
+        for monitor in self.monitor_objects.values():
+            monitor.reset()
+        if self.rule is not None:
+            self.rule.reset()
         self.stopped_epoch = 0
         self.stop_reason = None
+        self._free_wait = 0
         keys = ["epoch"]
-        for name in self.monitors:
+        for name in self._needed_keys():
             keys.append(name)
-            if self.smoothing is not None:
+            monitor = self.monitor_objects.get(name)
+            if monitor is not None and monitor.smoothing is not None:
                 keys.append(f"{name}_smoothed")
-        if self.criterion == "PQ" and "loss" not in keys:
-            keys.append("loss")
         self.monitor_history = {key: [] for key in keys}
-        self.directions = None
-        self._variables = None
-        self._best_weights_source = None
-        self._host_weights = None
+        self._resolved = False
 
-    @property
-    def best_value(self):
-        """The best value of the first monitored quantity, or None."""
-        return self.best_values[self.monitors[0]]
+    def _needed_keys(self):
+        keys = list(self.monitor_objects)
+        if self.rule is not None:
+            keys += [k for k in self.rule.required_keys() if k not in keys]
+        return keys
+
+    def _patience_rules(self):
+        """The `Patience` rules, by monitored name (the first of each)."""
+        found = {}
+        stack = [self.rule] if self.rule is not None else []
+        while stack:
+            rule = stack.pop(0)
+            stack[:0] = getattr(rule, "rules", [])
+            if isinstance(rule, Patience):
+                found.setdefault(rule.monitored.name, rule)
+        return found
+
+    # Keras's attributes: readable and assignable, with Keras's meaning.
 
     @property
     def best(self):
-        """Keras's name for `best_value`."""
-        return self.best_value
+        """The best value of the primary quantity, or None."""
+        return self.primary.best
+
+    @best.setter
+    def best(self, value):
+        self.primary.best = value
+
+    @property
+    def best_value(self):
+        """Same as `best`."""
+        return self.primary.best
 
     @property
     def best_epoch(self):
-        """The epoch of `best_value` (0-based), or None."""
-        return self.best_epochs[self.monitors[0]]
+        """The epoch of `best` (0-based; 0 before any, as in Keras)."""
+        epoch = self.primary.best_epoch
+        return 0 if epoch is None else epoch
+
+    @best_epoch.setter
+    def best_epoch(self, value):
+        self.primary.best_epoch = value
 
     @property
     def wait(self):
-        """Epochs counted towards ``patience`` (first monitored quantity)."""
-        return self.waits[self.monitors[0]]
+        """Epochs counted towards ``patience`` (primary quantity)."""
+        rule = self._patience_rules().get(self.primary.name)
+        return self._free_wait if rule is None else rule.wait
 
-    @property
-    def monitor_op(self):
-        """Keras's comparison for the first monitored quantity, or None."""
-        if self.directions is None:
-            return None
-        if self.directions[self.monitors[0]] == "max":
-            return keras.ops.greater
-        return keras.ops.less
+    @wait.setter
+    def wait(self, value):
+        rule = self._patience_rules().get(self.primary.name)
+        if rule is None:
+            self._free_wait = value
+        else:
+            rule.wait = value
 
     @property
     def best_weights(self):
-        """The best weights as numpy arrays (Keras's attribute), or None."""
-        if self._best_weights_source == "host":
-            return self._host_weights
-        if self._best_weights_source == "device":
-            count = len(self.model.weights)
-            return [
-                keras.ops.convert_to_numpy(saved)
-                for saved in self._snapshot.copies[:count]
-            ]
-        return None
+        """The kept best weights as numpy arrays (Keras's), or None."""
+        return self.keeper.weights
+
+    @best_weights.setter
+    def best_weights(self, weights):
+        self.keeper.set_host_weights(weights)
+
+    @property
+    def best_values(self):
+        """The best value of each monitored quantity."""
+        return {n: m.best for n, m in self.monitor_objects.items()}
+
+    @property
+    def best_epochs(self):
+        """The best epoch of each monitored quantity (None before any)."""
+        return {n: m.best_epoch for n, m in self.monitor_objects.items()}
+
+    @property
+    def waits(self):
+        """The patience count of each quantity that has a `Patience` rule."""
+        return {n: r.wait for n, r in self._patience_rules().items()}
+
+    @property
+    def directions(self):
+        """``{name: "min" | "max"}`` once resolved (first epoch), or None."""
+        if not self._resolved:
+            return None
+        return {n: m.direction for n, m in self.monitor_objects.items()}
+
+    @property
+    def monitor_op(self):
+        """Keras's comparison for the primary quantity, or None."""
+        if self.primary.direction is None:
+            return None
+        if self.primary.direction == "max":
+            return keras.ops.greater
+        return keras.ops.less
+
+    # Resuming.
 
     def get_state(self) -> dict:
         """This run's state as plain Python values (JSON-serialisable).
 
         With `set_state`, training resumed from a backup (e.g. by
         `keras.callbacks.BackupAndRestore`) continues the same patience
-        count, bests, history and smoothing. The weight snapshot is not part
-        of the state: after resuming, `restore` uses ``save_best_to`` until
-        a new best epoch is captured.
+        count, bests, history and smoothing. The in-memory copy of the
+        weights is not part of the state: after resuming, `restore` uses
+        ``save_best_to`` until a new best epoch is kept.
         """
-        return copy.deepcopy({key: getattr(self, key) for key in _STATE_KEYS})
+        reason = self.stop_reason
+        return copy.deepcopy(
+            {
+                "stopped_epoch": self.stopped_epoch,
+                "stop_reason": None if reason is None else reason.to_dict(),
+                "monitors": {
+                    n: m.get_state() for n, m in self.monitor_objects.items()
+                },
+                "rule": None if self.rule is None else self.rule.get_state(),
+                "monitor_history": self.monitor_history,
+            }
+        )
 
     def set_state(self, state: dict) -> None:
         """Loads a `get_state` result; the next `fit` continues from it.
 
         Raises:
             ValueError: If the state does not come from a callback with the
-                same monitored quantities and history keys.
+                same monitored quantities, rules and history keys.
         """
-        if (
-            not isinstance(state, dict)
-            or set(state) != set(_STATE_KEYS)
-            or set(state["best_values"]) != set(self.monitors)
-            or set(state["monitor_history"]) != set(self.monitor_history)
-        ):
+        try:
+            if set(state["monitors"]) != set(self.monitor_objects) or set(
+                state["monitor_history"]
+            ) != set(self.monitor_history):
+                raise KeyError("monitors")
+            for name, monitor in self.monitor_objects.items():
+                monitor.set_state(state["monitors"][name])
+            if self.rule is not None:
+                self.rule.set_state(state["rule"])
+        except (KeyError, TypeError, ValueError) as error:
             raise ValueError(
                 "EarlyStopping.set_state() expects a dict from get_state() "
-                f"of a callback monitoring {self.monitors} with history keys "
-                f"{sorted(self.monitor_history)}. Received: {state!r}"
-            )
-        for key in _STATE_KEYS:
-            setattr(self, key, copy.deepcopy(state[key]))
-        # A snapshot held now belongs to another run.
-        self._best_weights_source = None
-        self._host_weights = None
+                f"of a callback monitoring {list(self.monitor_objects)} with "
+                f"history keys {sorted(self.monitor_history)}. Received: "
+                f"{state!r}"
+            ) from error
+        self.stopped_epoch = state["stopped_epoch"]
+        self.stop_reason = StopReason.from_dict(state["stop_reason"])
+        self.monitor_history = copy.deepcopy(state["monitor_history"])
         self._resuming = True
 
     # Callback hooks.
 
+    def set_model(self, model):
+        super().set_model(model)
+        self.keeper.model = model
+
     def on_train_begin(self, logs=None):
         # Each fit starts afresh (one instance can serve several fits),
         # unless set_state() was called to resume.
-        if self._resuming:
-            self._resuming = False
-            self.directions = None
-            self._variables = None
-            return
-        self._reset()
+        resuming, self._resuming = self._resuming, False
+        if not resuming:
+            self._reset()
+        self._resolved = False
+        self.keeper.begin(self.model, resuming=resuming)
 
     def on_epoch_end(self, epoch, logs=None):
-        if self.directions is None:
-            self.directions = self._resolve_directions()
-        raw = self._read_values(logs or {})
-        if raw is None or epoch < self.start_from_epoch:
+        if not self._resolved:
+            for monitor in self.monitor_objects.values():
+                monitor.resolve(self.model)
+            self._resolved = True
+        values = self._read_values(logs or {})
+        if values is None or epoch < self.start_from_epoch:
             return
-        compared = self._record(epoch, raw)
-        reason = self._check_finite(raw)
-        if reason is None:
-            improved = self._update_bests(epoch, compared)
-            reason = (
-                self._check_thresholds(compared[self.monitors[0]])
-                or self._check_criterion()
-                or self._check_patience(epoch, improved)
-            )
+        self._record(epoch, values)
+        if self.primary.improved and (
+            self.restore_best_weights or self.save_best_to is not None
+        ):
+            self.keeper.keep()
+        reason = None if self.rule is None else self.rule.update(epoch, values)
         if reason is not None:
             self.stopped_epoch = epoch
-            self.stop_reason = reason
+            self.stop_reason = StopReason.from_dict(reason)
             self.model.stop_training = True
 
     def on_train_end(self, logs=None):
         if self.verbose > 0:
             self._print_summary()
-        if self.restore_best_weights and self._has_best_weights():
+        if self.restore_best_weights and self.keeper.has_weights():
             if self.verbose > 0:
                 print(
                     "Restoring model weights from the end of the best epoch: "
                     f"{self.best_epoch + 1}."
                 )
-            self.restore()
+            self.keeper.restore()
 
     def restore(self) -> bool:
         """Puts the best weights of the last `fit` back into the model.
 
         For use after `fit` ended by an exception (which skips
         ``on_train_end``), or with ``restore_best_weights=False``. The
-        weights come from the snapshot (``restore_best_weights=True``), or
-        else from the ``save_best_to`` file.
+        weights come from the in-memory copy (``restore_best_weights=
+        True``), or else from the ``save_best_to`` file.
 
         Returns:
             True if weights were restored, False if there were none.
         """
-        if self._best_weights_source == "device":
-            self._snapshot.restore()
-        elif self._best_weights_source == "host":
-            self.model.set_weights(self._host_weights)
-        elif self._has_best_weights():
-            self.model.load_weights(self.save_best_to)
-        else:
-            return False
-        return True
+        return self.keeper.restore()
 
     def get_config(self):
+        rules = self.rules
+        if rules is not None:
+            rules = [keras.saving.serialize_keras_object(r) for r in rules]
         return {
             "monitor": self.monitor,
             "min_delta": self.min_delta,
@@ -684,60 +689,41 @@ class EarlyStopping(keras.callbacks.Callback):
             "save_best_to": self.save_best_to,
             "include_optimizer": self.include_optimizer,
             "strict": self.strict,
+            "rules": rules,
         }
 
     @classmethod
     def from_config(cls, config):
+        config = dict(config)
+        if config.get("rules") is not None:
+            config["rules"] = [
+                keras.saving.deserialize_keras_object(rule)
+                for rule in config["rules"]
+            ]
         return cls(**config)
 
     def _print_summary(self):
+        primary = self.primary
         if self.stop_reason is not None:
             line = (
                 f"Epoch {self.stopped_epoch + 1}: early stopping: "
                 f"{self.stop_reason}"
             )
-        elif self.best_epoch is not None:
+        elif primary.best is not None:
             line = "Early stopping did not stop training"
         else:
             return
-        if self.best_epoch is not None:
+        if primary.best is not None:
             line += (
-                f"; best {self.monitors[0]}: "
-                f"{_format_number(self.best_value)} at epoch "
+                f"; best {primary.name}: {primary.best:.6g} at epoch "
                 f"{self.best_epoch + 1}"
             )
         print(f"{line}.")
 
     # Reading and recording values.
 
-    def _resolve_directions(self):
-        directions = {}
-        for name, mode in zip(self.monitors, self.modes, strict=True):
-            direction = mode if mode != "auto" else None
-            if direction is None:
-                direction = infer_direction(self.model, name)
-            if direction is None:
-                raise ValueError(
-                    f"EarlyStopping callback received monitor={name}, but "
-                    "it cannot determine whether that metric should be "
-                    "maximized or minimized. Pass `mode='max'` in order to "
-                    "monitor based on the highest metric value, or pass "
-                    "`mode='min'` in order to use the lowest value."
-                )
-            directions[name] = direction
-        primary = self.monitors[0]
-        if self.criterion is not None and directions[primary] != "min":
-            raise ValueError(
-                f"EarlyStopping: criterion={self.criterion!r} needs a "
-                f"quantity to minimise (an error or a loss), but {primary} "
-                "is maximised."
-            )
-        return directions
-
     def _read_values(self, logs):
-        needed = list(self.monitors)
-        if self.criterion == "PQ" and "loss" not in needed:
-            needed.append("loss")
+        needed = self._needed_keys()
         missing = [name for name in needed if logs.get(name) is None]
         if missing:
             message = (
@@ -751,233 +737,14 @@ class EarlyStopping(keras.callbacks.Callback):
             return None
         return {name: _as_scalar(name, logs[name]) for name in needed}
 
-    def _record(self, epoch, raw):
-        """Appends this epoch to the history; returns the compared values."""
+    def _record(self, epoch, values):
+        """Appends this epoch to the history; the monitors observe it."""
         history = self.monitor_history
         history["epoch"].append(epoch)
-        compared = {}
-        for name, value in raw.items():
-            if name in history:
-                history[name].append(value)
-            if name not in self.monitors:
-                continue
-            compared[name] = value
-            if self.smoothing is not None:
-                smoothed = history[f"{name}_smoothed"]
-                compared[name] = smooth_next(
-                    history[name],
-                    smoothed[-1] if smoothed else None,
-                    self.smoothing,
-                    self.smoothing_window,
-                )
-                smoothed.append(compared[name])
-        return compared
-
-    def _compared_history(self):
-        name = self.monitors[0]
-        if self.smoothing is not None:
-            return self.monitor_history[f"{name}_smoothed"]
-        return self.monitor_history[name]
-
-    # The rules.
-
-    def _is_better(self, value, reference, direction, min_delta):
-        if direction == "min":
-            return value + min_delta < reference
-        return value - min_delta > reference
-
-    def _is_improvement(self, value, reference, direction):
-        if not math.isfinite(value):
-            return False
-        if reference is None:
-            return True
-        min_delta = self.min_delta
-        if self.min_delta_mode == "relative":
-            min_delta *= abs(reference)
-        return self._is_better(value, reference, direction, min_delta)
-
-    def _update_bests(self, epoch, compared):
-        """Updates bests and counts; returns the names that improved."""
-        improved = []
-        for name in self.monitors:
-            value = compared[name]
-            direction = self.directions[name]
-            self.waits[name] += 1
-            if not self._is_improvement(
-                value, self.best_values[name], direction
-            ):
-                continue
-            improved.append(name)
-            self.best_values[name] = value
-            self.best_epochs[name] = epoch
-            if name == self.monitors[0]:
-                self._keep_best_weights()
-            # Only restart the count when the baseline is beaten too.
-            if (
-                name != self.monitors[0]
-                or self.baseline is None
-                or self._is_improvement(value, self.baseline, direction)
-            ):
-                self.waits[name] = 0
-        return improved
-
-    def _check_finite(self, raw):
-        if not self.check_finite:
-            return None
-        for name in self.monitors:
-            if not math.isfinite(raw[name]):
-                return f"{name} is {raw[name]}, not a finite number"
-        return None
-
-    def _check_thresholds(self, value):
-        name = self.monitors[0]
-        direction = self.directions[name]
-        threshold = self.stopping_threshold
-        if threshold is not None and self._is_better(
-            value, threshold, direction, 0.0
-        ):
-            return (
-                f"{name} reached the stopping threshold {threshold:g} "
-                f"({_format_number(value)})"
-            )
-        threshold = self.divergence_threshold
-        if threshold is not None and self._is_better(
-            threshold, value, direction, 0.0
-        ):
-            return (
-                f"{name} diverged beyond the divergence threshold "
-                f"{threshold:g} ({_format_number(value)})"
-            )
-        return None
-
-    def _check_criterion(self):
-        if self.criterion is None:
-            return None
-        values = self._compared_history()
-        alpha = self.criterion_threshold
-        k = self.strip_length
-        gl = generalization_loss(values[-1], min(values))
-        if self.criterion == "GL":
-            if gl > alpha:
-                return (
-                    f"generalization loss GL = {gl:.4g}% exceeded "
-                    f"{alpha:g}% (Prechelt's GL criterion)"
-                )
-            return None
-        if len(values) % k:
-            return None
-        if self.criterion == "PQ":
-            progress = training_progress(self.monitor_history["loss"][-k:])
-            if progress > 0:
-                quotient = gl / progress
-            else:
-                quotient = math.inf if gl > 0 else 0.0
-            if quotient > alpha:
-                return (
-                    f"GL / training progress = {quotient:.4g} exceeded "
-                    f"{alpha:g} (Prechelt's PQ criterion, strips of {k})"
-                )
-            return None
-        rising = rising_strips(values[k - 1 :: k])
-        if rising >= alpha:
-            return (
-                f"{self.monitors[0]} rose in {rising} successive strips of "
-                f"{k} epochs (Prechelt's UP criterion)"
-            )
-        return None
-
-    def _patience_phrase(self, name):
-        wait = self.waits[name]
-        best = self.best_values[name]
-        if (
-            name == self.monitors[0]
-            and self.baseline is not None
-            and (
-                best is None
-                or not self._is_improvement(
-                    best, self.baseline, self.directions[name]
-                )
-            )
-        ):
-            return (
-                f"{name} did not beat the baseline {self.baseline:g} for "
-                f"{wait} epochs"
-            )
-        if self.min_delta == 0:
-            return f"{name} did not improve for {wait} epochs"
-        if self.min_delta_mode == "relative":
-            delta = f"{self.min_delta:g} of its best"
-        else:
-            delta = f"{self.min_delta:g}"
-        return f"{name} did not improve by more than {delta} for {wait} epochs"
-
-    def _check_patience(self, epoch, improved):
-        # As in Keras: never on the first epoch, nor for a quantity that
-        # improved this epoch (even when it did not beat the baseline).
-        if self.patience is None or epoch == 0:
-            return None
-        exhausted = [
-            name
-            for name in self.monitors
-            if name not in improved and self.waits[name] >= self.patience
-        ]
-        if self.combine == "all" and len(exhausted) == len(self.monitors):
-            return " and ".join(self._patience_phrase(n) for n in exhausted)
-        if self.combine == "any" and exhausted:
-            return self._patience_phrase(exhausted[0])
-        return None
-
-    # Keeping the best weights.
-
-    def _has_best_weights(self):
-        if self._best_weights_source is not None:
-            return True
-        return (
-            self.save_best_to is not None
-            and self.best_epoch is not None
-            and os.path.exists(self.save_best_to)
-        )
-
-    def _snapshot_variables(self):
-        weights = getattr(self.model, "weights", None)
-        if not isinstance(weights, (list, tuple)) or not all(
-            isinstance(weight, keras.Variable) for weight in weights
-        ):
-            return None
-        variables = list(weights)
-        optimizer = getattr(self.model, "optimizer", None)
-        if self.include_optimizer and optimizer is not None:
-            variables += list(optimizer.variables)
-        return variables
-
-    def _keep_best_weights(self):
-        if self.restore_best_weights:
-            if self._variables is None:
-                self._variables = self._snapshot_variables()
-            if self._variables is None:
-                self._host_weights = self.model.get_weights()
-                self._best_weights_source = "host"
-            else:
-                if self._snapshot is None or not self._snapshot.matches(
-                    self._variables
-                ):
-                    self._snapshot = WeightSnapshot(self._variables)
-                self._snapshot.capture()
-                self._best_weights_source = "device"
-        if self.save_best_to is not None:
-            self._save_best()
-
-    def _save_best(self):
-        """Writes the weights to a temporary file, then renames it."""
-        directory, name = os.path.split(self.save_best_to)
-        stem = name[: -len(_WEIGHTS_SUFFIX)]
-        temporary = os.path.join(
-            directory, f".{stem}.{os.getpid()}.tmp{_WEIGHTS_SUFFIX}"
-        )
-        try:
-            self.model.save_weights(temporary)
-            os.replace(temporary, self.save_best_to)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.remove(temporary)
-            raise
+        for name, value in values.items():
+            history[name].append(value)
+            monitor = self.monitor_objects.get(name)
+            if monitor is not None:
+                monitor.observe(epoch, value)
+                if monitor.smoothing is not None:
+                    history[f"{name}_smoothed"].append(monitor.value)

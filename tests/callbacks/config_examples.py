@@ -4,6 +4,8 @@ Each entry sets every constructor argument, with non-default values where
 possible, so that a forgotten `get_config` key shows up.
 """
 
+from keras_regkit.callbacks import stopping_rules as _rules
+
 CONFIG_EXAMPLES = {
     "EarlyStopping": {
         "monitor": ["val_loss", "val_accuracy"],
@@ -27,6 +29,23 @@ CONFIG_EXAMPLES = {
         "save_best_to": "best.weights.h5",
         "include_optimizer": True,
         "strict": True,
+        # `rules` replaces the rule keywords set above, so it cannot be
+        # set here too: test_rules_config_round_trip covers it.
+        "rules": None,
     },
+    "Patience": {"patience": 4, "baseline": 0.5, "monitor": "val_auc"},
+    "StoppingThreshold": {"threshold": 0.01, "monitor": "val_loss"},
+    "DivergenceThreshold": {"threshold": 10.0, "monitor": "loss"},
+    "NonFinite": {"monitor": "loss"},
+    "GeneralizationLoss": {"alpha": 2.5, "monitor": "val_error"},
+    "ProgressQuotient": {
+        "alpha": 0.5,
+        "strip_length": 3,
+        "training_loss": "train_error",
+        "monitor": "val_error",
+    },
+    "UpStrips": {"strips": 3, "strip_length": 4, "monitor": "val_error"},
+    "AnyOf": {"rules": [_rules.Patience(3), _rules.NonFinite()]},
+    "AllOf": {"rules": [_rules.Patience(3), _rules.GeneralizationLoss(1.0)]},
     "ScheduleCallback": {"log": False, "warn_if_unused": False},
 }

@@ -21,6 +21,7 @@ import pytest
 
 import keras_regkit as rk
 from keras_regkit.callbacks import early_stopping as es_module
+from keras_regkit.callbacks.weight_snapshot import WeightSnapshot
 
 EarlyStopping = rk.callbacks.EarlyStopping
 
@@ -475,6 +476,7 @@ def test_default_config_is_keras_defaults():
         "save_best_to": None,
         "include_optimizer": False,
         "strict": False,
+        "rules": None,
     }
 
 
@@ -768,7 +770,7 @@ def test_device_snapshot_restores_a_keras_model():
         model=model,
         set_epoch=_set_kernel_to_epoch,
     )
-    assert stopper._best_weights_source == "device"
+    assert isinstance(stopper.keeper.kept.snapshot, WeightSnapshot)
     np.testing.assert_array_equal(
         np.asarray(model.get_layer("dense").kernel), 1.0
     )
@@ -1027,7 +1029,7 @@ _MIRRORED_SCRIPT = textwrap.dedent(
     model.fit(x, x[:, :2], epochs=4, batch_size=8, verbose=0,
               callbacks=[script, stopper])
     assert stopper.stopped_epoch == 3
-    copy = stopper._snapshot.copies[0].value
+    copy = stopper.keeper.snapshot.copies[0].value
     assert type(copy).__name__ == "MirroredVariable", type(copy)
     for variable, expected in zip(model.weights, script.weights[1]):
         replicas = variable.value.values

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import keras_regkit as rk
+from keras_regkit.callbacks.weight_snapshot import WeightSnapshot
 
 pytestmark = pytest.mark.skipif(
     keras.backend.backend() != "torch", reason="PyTorch backend only"
@@ -67,7 +68,7 @@ def test_fit_restores_the_best_epoch_and_writes_it(tmp_path, include_optimizer):
     # Stopped early, `patience` epochs after a best that is not the first.
     assert 0 < best and stopper.stopped_epoch == best + 2 < 29
     assert stopper.best_epoch == best and len(val_loss) == best + 3
-    assert stopper._best_weights_source == "device"
+    assert isinstance(stopper.keeper.kept.snapshot, WeightSnapshot)
     _assert_equal(_weights(model.weights), weights[best])
     last = len(val_loss) - 1
     expected = optimizer_values[best if include_optimizer else last]

@@ -1,0 +1,259 @@
+"""Keeping a model's best weights: on device, on host, in a file.
+
+`BestWeights` is the custody of "the weights of the best epoch so far",
+apart from any rule that decides which epoch is best, so that any callback
+(early stopping, a checkpointing or weight-averaging callback) can use it:
+
+- in memory: an on-device `WeightSnapshot` of ``model.weights`` (plus the
+  optimizer's variables if asked) for Keras models, or a host copy through
+  ``get_weights`` / ``set_weights`` for other objects;
+- on disk: a ``.weights.h5`` file written to a temporary file and renamed
+  over the target (`write_weights_atomically`), so that a process killed
+  mid-write leaves the previous file whole. The target directory is
+  checked (created, probed, free space) when a run begins, so that a bad
+  path fails at once rather than at the first improvement.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import math
+import os
+import shutil
+
+import keras
+
+from keras_regkit.callbacks.weight_snapshot import WeightSnapshot
+
+WEIGHTS_SUFFIX = ".weights.h5"
+
+
+def write_weights_atomically(model, path: str) -> None:
+    """Writes ``model.save_weights`` to ``path`` via a temporary file.
+
+    The weights go to ``.<name>.<pid>.tmp.weights.h5`` in the same
+    directory, which is then renamed over ``path`` (``os.replace`` is
+    atomic on POSIX and Windows): a reader, or a process killed at any
+    moment, sees the previous file or the new one, never half of one.
+    """
+    directory, name = os.path.split(path)
+    stem = name[: -len(WEIGHTS_SUFFIX)]
+    temporary = os.path.join(
+        directory, f".{stem}.{os.getpid()}.tmp{WEIGHTS_SUFFIX}"
+    )
+    try:
+        model.save_weights(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(temporary)
+        raise
+
+
+def _weights_nbytes(model) -> int:
+    total = 0
+    for weight in getattr(model, "weights", None) or []:
+        dtype = keras.backend.standardize_dtype(weight.dtype)
+        bits = "".join(c for c in dtype if c.isdigit()) or "8"
+        total += math.prod(weight.shape) * max(int(bits) // 8, 1)
+    return total
+
+
+def check_writable(path: str, nbytes: int = 0, owner: str = "") -> None:
+    """Fails now if ``path`` cannot be written later.
+
+    Creates the directory if needed, writes and removes a probe file in it,
+    and checks that the disk has room for ``nbytes`` more (the temporary
+    file exists beside the previous one while it is written).
+
+    Raises:
+        OSError: Naming the path and the cause.
+    """
+    prefix = f"{owner}: " if owner else ""
+    directory = os.path.dirname(os.path.abspath(path))
+    probe = os.path.join(directory, f".{os.getpid()}.probe{WEIGHTS_SUFFIX}")
+    try:
+        os.makedirs(directory, exist_ok=True)
+        with open(probe, "wb") as handle:
+            handle.write(b"\0" * 4096)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.remove(probe)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            os.remove(probe)
+        raise type(error)(
+            error.errno,
+            f"{prefix}cannot write the best weights to {path!r}: "
+            f"{error.strerror or error}",
+        ) from error
+    free = shutil.disk_usage(directory).free
+    if nbytes and free < nbytes:
+        raise OSError(
+            errno.ENOSPC,
+            f"{prefix}not enough disk space for the best weights at "
+            f"{path!r}: {free / 2**20:.1f} MiB free, the weights need about "
+            f"{nbytes / 2**20:.1f} MiB",
+        )
+
+
+class HostCopy:
+    """The weights as host values, through ``get_weights`` / ``set_weights``.
+
+    For objects that are not Keras models, and for weights assigned by hand
+    (Keras's ``best_weights`` attribute).
+    """
+
+    def __init__(self, model, weights=None):
+        self.model = model
+        self.weights = weights
+
+    def capture(self) -> None:
+        self.weights = self.model.get_weights()
+
+    def restore(self) -> None:
+        self.model.set_weights(self.weights)
+
+    def numpy(self):
+        return self.weights
+
+
+class _DeviceCopy:
+    """A `WeightSnapshot` seen as the model's weights (optimizer apart)."""
+
+    def __init__(self, snapshot, count):
+        self.snapshot = snapshot
+        self.count = count
+
+    def capture(self) -> None:
+        self.snapshot.capture()
+
+    def restore(self) -> None:
+        self.snapshot.restore()
+
+    def numpy(self):
+        copies = self.snapshot.copies[: self.count]
+        return [keras.ops.convert_to_numpy(copy) for copy in copies]
+
+
+class BestWeights:
+    """Keeps the best weights of a run in memory and/or in a file.
+
+    Call `begin` when a run starts, `keep` at each new best, `restore` to
+    put the kept weights back. One instance serves several runs: the
+    on-device snapshot is reused while the model's variables are the same.
+
+    Args:
+        in_memory: Keep a copy in memory (on device for Keras models).
+        include_optimizer: Include the optimizer's variables in the
+            on-device copy.
+        path: None, or a ``.weights.h5`` path written atomically at each
+            `keep`.
+        owner: Named in error messages.
+
+    Attributes:
+        kept: What holds this run's copy in memory (a `WeightSnapshot`
+            wrapper or a `HostCopy`), or None.
+        snapshot: The on-device `WeightSnapshot`, or None.
+
+    Example:
+    >>> import keras, numpy as np
+    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    >>> best = BestWeights()
+    >>> best.begin(model)
+    >>> best.keep()
+    >>> kept = model.get_weights()
+    >>> _ = model.layers[0].kernel.assign(np.zeros((2, 1)))
+    >>> best.restore()
+    True
+    >>> all(np.array_equal(a, b) for a, b in zip(kept, model.get_weights()))
+    True
+    """
+
+    def __init__(
+        self,
+        in_memory: bool = True,
+        include_optimizer: bool = False,
+        path: str | None = None,
+        owner: str = "",
+    ):
+        self.in_memory = in_memory
+        self.include_optimizer = include_optimizer
+        self.path = path
+        self.owner = owner
+        self.model = None
+        self.snapshot = None
+        self.kept = None
+        self.saved = False
+
+    def begin(self, model, resuming: bool = False) -> None:
+        """Starts a run on ``model``: forgets the kept copy, checks the path.
+
+        With ``resuming``, a file written by the run being resumed counts
+        as kept.
+        """
+        self.model = model
+        self.kept = None
+        self.saved = resuming and self.path is not None
+        if self.path is not None:
+            check_writable(self.path, _weights_nbytes(model), self.owner)
+
+    def _variables(self):
+        weights = getattr(self.model, "weights", None)
+        if not isinstance(weights, (list, tuple)) or not all(
+            isinstance(weight, keras.Variable) for weight in weights
+        ):
+            return None
+        variables = list(weights)
+        optimizer = getattr(self.model, "optimizer", None)
+        if self.include_optimizer and optimizer is not None:
+            variables += list(optimizer.variables)
+        return variables
+
+    def _memory_copy(self):
+        variables = self._variables()
+        if variables is None:
+            return HostCopy(self.model)
+        if self.snapshot is None or not self.snapshot.matches(variables):
+            self.snapshot = WeightSnapshot(variables)
+        return _DeviceCopy(self.snapshot, len(self.model.weights))
+
+    def keep(self) -> None:
+        """Keeps the model's current weights (memory and/or file)."""
+        if self.in_memory:
+            if self.kept is None or isinstance(self.kept, HostCopy):
+                self.kept = self._memory_copy()
+            self.kept.capture()
+        if self.path is not None:
+            write_weights_atomically(self.model, self.path)
+            self.saved = True
+
+    def set_host_weights(self, weights) -> None:
+        """Keeps given host weights (None forgets the kept copy)."""
+        self.kept = None if weights is None else HostCopy(self.model, weights)
+
+    @property
+    def weights(self):
+        """The kept weights as host values, or None."""
+        return None if self.kept is None else self.kept.numpy()
+
+    def has_weights(self) -> bool:
+        """Whether `restore` has something to put back."""
+        return self.kept is not None or (
+            self.saved and os.path.exists(self.path)
+        )
+
+    def restore(self) -> bool:
+        """Puts the kept weights back: the memory copy, else the file.
+
+        Returns:
+            True if weights were restored, False if there were none.
+        """
+        if self.kept is not None:
+            self.kept.restore()
+        elif self.has_weights():
+            self.model.load_weights(self.path)
+        else:
+            return False
+        return True

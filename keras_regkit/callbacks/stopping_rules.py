@@ -1,0 +1,690 @@
+"""Stopping rules: small objects with one protocol, and two combinators.
+
+Each rule says which epoch-log keys it needs, takes one epoch at a time in
+``update(epoch, values)``, and answers None (go on) or a `StopReason`.
+Rules that judge a monitored quantity read it from a bound `Monitor`
+(direction, smoothed value, best); `EarlyStopping` binds them. Like
+optax's transforms, a new rule is a new small class, and `AnyOf` /
+`AllOf` combine them.
+
+Writing a rule: subclass `StoppingRule`, implement `update`, and keep
+any per-run state in `reset` / `get_state` / `set_state`::
+
+    @keras.saving.register_keras_serializable(package="my_package")
+    class StopAbove(rk.callbacks.StoppingRule):
+        def __init__(self, limit, monitor=None):
+            super().__init__(monitor)
+            self.limit = limit
+
+        def update(self, epoch, values):
+            if self.monitored.value > self.limit:
+                return self.stop(f"{self.monitored.name} above {self.limit}")
+            return None
+
+        def get_config(self):
+            return {**super().get_config(), "limit": self.limit}
+
+Reference:
+    Lutz Prechelt, "Early Stopping - But When?", in Neural Networks: Tricks
+    of the Trade, Lecture Notes in Computer Science 1524, Springer, 1998,
+    pp. 55-69.
+"""
+
+from __future__ import annotations
+
+import abc
+import math
+from collections.abc import Mapping
+from collections.abc import Sequence
+
+import keras
+
+from keras_regkit import _validation
+from keras_regkit.callbacks.monitor import Monitor
+from keras_regkit.callbacks.stop_reason import StopKind
+from keras_regkit.callbacks.stop_reason import StopReason
+
+_register = keras.saving.register_keras_serializable(package="keras_regkit")
+
+
+def _format_number(value):
+    return f"{value:.6g}"
+
+
+# Prechelt's arithmetic, as pure functions of plain numbers.
+
+
+def generalization_loss(value: float, lowest: float) -> float:
+    """Prechelt's generalization loss, in percent.
+
+    ``GL(t) = 100 * (E_va(t) / E_opt(t) - 1)``, where ``E_va(t)`` is the
+    validation error at epoch t and ``E_opt(t)`` the lowest one so far. It
+    needs positive errors; with ``E_opt <= 0`` it is 0 at the lowest value
+    and infinite above it.
+
+    Example:
+    >>> generalization_loss(0.55, 0.5)
+    10.000000000000009
+    """
+    if lowest > 0:
+        return 100.0 * (value / lowest - 1.0)
+    return 0.0 if value <= lowest else math.inf
+
+
+def training_progress(strip: Sequence[float]) -> float:
+    """Prechelt's training progress over a strip of k epochs, per mille.
+
+    ``P_k(t) = 1000 * (sum of E_tr over the strip / (k * min of E_tr over
+    the strip) - 1)``: how much larger the strip's mean training error is
+    than its minimum. It is large while training error still falls fast and
+    tends to 0 as training converges. Infinite (no judgement) when the
+    strip's minimum is not positive.
+
+    Example:
+    >>> round(training_progress([1.2, 1.1, 1.0]), 6)
+    100.0
+    """
+    lowest = min(strip)
+    if lowest <= 0:
+        return math.inf
+    return 1000.0 * (sum(strip) / (len(strip) * lowest) - 1.0)
+
+
+def rising_strips(strip_ends: Sequence[float]) -> int:
+    """Number of successive strips, up to the last, whose error rose.
+
+    ``strip_ends`` holds the validation error at the end of each strip; a
+    strip "rose" when its end value is above the previous strip's end value.
+
+    Example:
+    >>> rising_strips([1.0, 0.8, 0.9, 1.0, 1.1])
+    3
+    """
+    count = 0
+    for index in range(len(strip_ends) - 1, 0, -1):
+        if strip_ends[index] > strip_ends[index - 1]:
+            count += 1
+        else:
+            break
+    return count
+
+
+# The protocol.
+
+
+class StoppingRule(abc.ABC):
+    """Base class of stopping rules: one epoch in, a reason or None out.
+
+    Args:
+        monitor: The monitored quantity the rule judges, or None for the
+            callback's primary (first) monitored quantity.
+
+    Attributes:
+        kind: The `StopKind` of the reasons this rule gives.
+        monitored: The bound `Monitor` (after `bind`).
+    """
+
+    kind = StopKind.CUSTOM
+
+    def __init__(self, monitor: str | None = None):
+        if monitor is not None:
+            _validation.check_type(
+                "monitor", monitor, str, "None or a string", owner=self
+            )
+        self.monitor = monitor
+        self.monitored = None
+
+    def monitor_names(self) -> list[str]:
+        """The monitored quantities this rule names explicitly."""
+        return [] if self.monitor is None else [self.monitor]
+
+    def required_keys(self) -> tuple[str, ...]:
+        """Epoch-log keys needed besides the monitored quantities."""
+        return ()
+
+    def bind(self, monitors: Mapping[str, Monitor], primary: str) -> None:
+        """Attaches the rule to its `Monitor` (called by `EarlyStopping`)."""
+        self.monitored = monitors[self.monitor or primary]
+
+    def reset(self) -> None:
+        """Forgets the per-run state (a new `fit` starts)."""
+        return None
+
+    @abc.abstractmethod
+    def update(self, epoch: int, values: Mapping[str, float]):
+        """Takes one epoch; returns a `StopReason` to stop, else None.
+
+        Args:
+            epoch: The epoch index (0-based).
+            values: The raw logged values of this epoch, as floats: every
+                monitored quantity and every key of `required_keys`. The
+                bound monitor holds the compared (smoothed) value, the best
+                and whether this epoch improved (``self.monitored``).
+        """
+
+    def stop(self, message: str) -> StopReason:
+        """A `StopReason` of this rule's kind."""
+        return StopReason(message, self.kind)
+
+    def get_state(self) -> dict:
+        """The per-run state, as JSON-able plain values."""
+        return {}
+
+    def set_state(self, state: dict) -> None:
+        """Loads a `get_state` result."""
+        return None
+
+    def get_config(self) -> dict:
+        return {"monitor": self.monitor}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+@_register
+class Patience(StoppingRule):
+    """Stops after ``patience`` epochs without an improvement (Keras's rule).
+
+    An improvement is judged by the monitor (``min_delta``, smoothing). As
+    in Keras, the count never stops on the first epoch nor on an epoch
+    that improved, and with ``baseline`` it only restarts at an epoch that
+    beats the baseline too.
+
+    Args:
+        patience: Epochs without improvement after which training stops.
+        baseline: A value to beat, or None.
+        monitor: The quantity, or None for the primary one.
+
+    Example:
+    >>> rule = Patience(2)
+    >>> rule.bind({"loss": Monitor("loss", mode="min")}, "loss")
+    >>> for epoch, loss in enumerate([1.0, 0.5, 0.6, 0.7]):
+    ...     _ = rule.monitored.observe(epoch, loss)
+    ...     reason = rule.update(epoch, {"loss": loss})
+    >>> reason, reason.kind
+    (StopReason('loss did not improve for 2 epochs', kind='patience'), \
+<StopKind.PATIENCE: 'patience'>)
+    """
+
+    kind = StopKind.PATIENCE
+
+    def __init__(
+        self,
+        patience: int = 0,
+        baseline: float | None = None,
+        monitor: str | None = None,
+    ):
+        super().__init__(monitor)
+        self.patience = _validation.check_int(
+            "patience", patience, low=0, owner=self
+        )
+        if baseline is not None:
+            baseline = _validation.check_float("baseline", baseline, owner=self)
+        self.baseline = baseline
+        self.wait = 0
+
+    def reset(self):
+        self.wait = 0
+
+    def update(self, epoch, values):
+        monitor = self.monitored
+        self.wait += 1
+        if monitor.improved:
+            if self.baseline is None or monitor.is_improvement(
+                monitor.value, self.baseline
+            ):
+                self.wait = 0
+            return None
+        if epoch == 0 or self.wait < self.patience:
+            return None
+        return self.stop(self._phrase())
+
+    def _phrase(self):
+        monitor = self.monitored
+        name, wait = monitor.name, self.wait
+        if self.baseline is not None and (
+            monitor.best is None
+            or not monitor.is_improvement(monitor.best, self.baseline)
+        ):
+            return (
+                f"{name} did not beat the baseline {self.baseline:g} for "
+                f"{wait} epochs"
+            )
+        if monitor.min_delta == 0:
+            return f"{name} did not improve for {wait} epochs"
+        delta = f"{monitor.min_delta:g}"
+        if monitor.min_delta_mode == "relative":
+            delta += " of its best"
+        return f"{name} did not improve by more than {delta} for {wait} epochs"
+
+    def get_state(self):
+        return {"wait": self.wait}
+
+    def set_state(self, state):
+        self.wait = state["wait"]
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "patience": self.patience,
+            "baseline": self.baseline,
+        }
+
+
+@_register
+class StoppingThreshold(StoppingRule):
+    """Stops once the value is better than ``threshold`` ("good enough").
+
+    Args:
+        threshold: The value to beat (strictly).
+        monitor: The quantity, or None for the primary one.
+    """
+
+    kind = StopKind.THRESHOLD
+
+    def __init__(self, threshold: float, monitor: str | None = None):
+        super().__init__(monitor)
+        self.threshold = _validation.check_float(
+            "threshold", threshold, owner=self
+        )
+
+    def update(self, epoch, values):
+        monitor = self.monitored
+        if monitor.is_better(monitor.value, self.threshold):
+            return self.stop(
+                f"{monitor.name} reached the stopping threshold "
+                f"{self.threshold:g} ({_format_number(monitor.value)})"
+            )
+        return None
+
+    def get_config(self):
+        return {**super().get_config(), "threshold": self.threshold}
+
+
+@_register
+class DivergenceThreshold(StoppingRule):
+    """Stops once the value is worse than ``threshold`` ("hopeless").
+
+    Args:
+        threshold: The value not to cross (strictly).
+        monitor: The quantity, or None for the primary one.
+    """
+
+    kind = StopKind.DIVERGENCE
+
+    def __init__(self, threshold: float, monitor: str | None = None):
+        super().__init__(monitor)
+        self.threshold = _validation.check_float(
+            "threshold", threshold, owner=self
+        )
+
+    def update(self, epoch, values):
+        monitor = self.monitored
+        if monitor.is_better(self.threshold, monitor.value):
+            return self.stop(
+                f"{monitor.name} diverged beyond the divergence threshold "
+                f"{self.threshold:g} ({_format_number(monitor.value)})"
+            )
+        return None
+
+    def get_config(self):
+        return {**super().get_config(), "threshold": self.threshold}
+
+
+@_register
+class NonFinite(StoppingRule):
+    """Stops at once on a NaN or infinite logged (raw) value.
+
+    Args:
+        monitor: The quantity, or None for the primary one.
+    """
+
+    kind = StopKind.NON_FINITE
+
+    def update(self, epoch, values):
+        raw = self.monitored.raw
+        if not math.isfinite(raw):
+            return self.stop(
+                f"{self.monitored.name} is {raw}, not a finite number"
+            )
+        return None
+
+
+class _PrecheltRule(StoppingRule):
+    """Prechelt's criteria judge a quantity to minimise (an error)."""
+
+    kind = StopKind.CRITERION
+    criterion = ""
+
+    def bind(self, monitors, primary):
+        super().bind(monitors, primary)
+        if self.monitored.mode == "max":
+            raise _validation.invalid(
+                "mode",
+                f"a quantity to minimise with criterion={self.criterion!r} "
+                "(Prechelt's criteria judge an error or a loss)",
+                self.monitored.mode,
+                owner="EarlyStopping",
+            )
+
+    def _check_direction(self):
+        if self.monitored.direction != "min":
+            raise ValueError(
+                f"EarlyStopping: criterion={self.criterion!r} needs a "
+                "quantity to minimise (an error or a loss), but "
+                f"{self.monitored.name} is maximised."
+            )
+
+    @classmethod
+    def _check_alpha(cls, name, value, owner):
+        return _validation.check_float(
+            name, value, low=0, low_inclusive=False, owner=owner
+        )
+
+
+@_register
+class GeneralizationLoss(_PrecheltRule):
+    """Prechelt's GL_alpha: stop when ``GL(t)`` exceeds ``alpha`` percent.
+
+    ``GL(t) = 100 (E_va(t) / E_opt(t) - 1)`` (see `generalization_loss`),
+    with E_va the monitored (smoothed) value and E_opt the lowest so far.
+
+    Args:
+        alpha: The threshold, in percent (> 0).
+        monitor: The quantity, or None for the primary one.
+    """
+
+    criterion = "GL"
+
+    def __init__(self, alpha: float, monitor: str | None = None):
+        super().__init__(monitor)
+        self.alpha = self._check_alpha("alpha", alpha, self)
+        self.lowest = None
+
+    def reset(self):
+        self.lowest = None
+
+    def update(self, epoch, values):
+        self._check_direction()
+        value = self.monitored.value
+        self.lowest = value if self.lowest is None else min(self.lowest, value)
+        gl = generalization_loss(value, self.lowest)
+        if gl > self.alpha:
+            return self.stop(
+                f"generalization loss GL = {gl:.4g}% exceeded "
+                f"{self.alpha:g}% (Prechelt's GL criterion)"
+            )
+        return None
+
+    def get_state(self):
+        return {"lowest": self.lowest}
+
+    def set_state(self, state):
+        self.lowest = state["lowest"]
+
+    def get_config(self):
+        return {**super().get_config(), "alpha": self.alpha}
+
+
+@_register
+class ProgressQuotient(_PrecheltRule):
+    """Prechelt's PQ_alpha: at each strip's end, stop when GL / P_k > alpha.
+
+    ``P_k(t)`` is the training progress over the last strip of k epochs
+    (see `training_progress`), read from the training loss.
+
+    Args:
+        alpha: The threshold (> 0).
+        strip_length: k, in epochs.
+        training_loss: The log key of the training error.
+        monitor: The quantity, or None for the primary one.
+    """
+
+    criterion = "PQ"
+
+    def __init__(
+        self,
+        alpha: float,
+        strip_length: int = 5,
+        training_loss: str = "loss",
+        monitor: str | None = None,
+    ):
+        super().__init__(monitor)
+        self.alpha = self._check_alpha("alpha", alpha, self)
+        self.strip_length = _validation.check_int(
+            "strip_length", strip_length, low=1, owner=self
+        )
+        self.training_loss = _validation.check_type(
+            "training_loss", training_loss, str, "a string", owner=self
+        )
+        self.reset()
+
+    def required_keys(self):
+        return (self.training_loss,)
+
+    def reset(self):
+        self.count = 0
+        self.lowest = None
+        self.strip = []
+
+    def update(self, epoch, values):
+        self._check_direction()
+        value = self.monitored.value
+        k = self.strip_length
+        self.count += 1
+        self.lowest = value if self.lowest is None else min(self.lowest, value)
+        self.strip = [*self.strip, values[self.training_loss]][-k:]
+        if self.count % k:
+            return None
+        gl = generalization_loss(value, self.lowest)
+        progress = training_progress(self.strip)
+        if progress > 0:
+            quotient = gl / progress
+        else:
+            quotient = math.inf if gl > 0 else 0.0
+        if quotient > self.alpha:
+            return self.stop(
+                f"GL / training progress = {quotient:.4g} exceeded "
+                f"{self.alpha:g} (Prechelt's PQ criterion, strips of {k})"
+            )
+        return None
+
+    def get_state(self):
+        return {"count": self.count, "lowest": self.lowest, "strip": self.strip}
+
+    def set_state(self, state):
+        self.count = state["count"]
+        self.lowest = state["lowest"]
+        self.strip = list(state["strip"])
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "alpha": self.alpha,
+            "strip_length": self.strip_length,
+            "training_loss": self.training_loss,
+        }
+
+
+@_register
+class UpStrips(_PrecheltRule):
+    """Prechelt's UP_s: stop when the error rose in ``strips`` strips in a row.
+
+    At the end of each strip of k epochs, the monitored (smoothed) value
+    is compared with its value at the end of the previous strip.
+
+    Args:
+        strips: s, the number of successive rising strips (>= 1).
+        strip_length: k, in epochs.
+        monitor: The quantity, or None for the primary one.
+    """
+
+    criterion = "UP"
+
+    def __init__(
+        self, strips: int, strip_length: int = 5, monitor: str | None = None
+    ):
+        super().__init__(monitor)
+        self.strips = _validation.check_int("strips", strips, low=1, owner=self)
+        self.strip_length = _validation.check_int(
+            "strip_length", strip_length, low=1, owner=self
+        )
+        self.reset()
+
+    def reset(self):
+        self.count = 0
+        self.strip_ends = []
+
+    def update(self, epoch, values):
+        self._check_direction()
+        k = self.strip_length
+        self.count += 1
+        if self.count % k:
+            return None
+        self.strip_ends.append(self.monitored.value)
+        rising = rising_strips(self.strip_ends)
+        if rising >= self.strips:
+            return self.stop(
+                f"{self.monitored.name} rose in {rising} successive strips "
+                f"of {k} epochs (Prechelt's UP criterion)"
+            )
+        return None
+
+    def get_state(self):
+        return {"count": self.count, "strip_ends": self.strip_ends}
+
+    def set_state(self, state):
+        self.count = state["count"]
+        self.strip_ends = list(state["strip_ends"])
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "strips": self.strips,
+            "strip_length": self.strip_length,
+        }
+
+
+# The criterion keyword of EarlyStopping: one mapping, read once.
+CRITERIA = {
+    "GL": GeneralizationLoss,
+    "PQ": ProgressQuotient,
+    "UP": UpStrips,
+}
+
+
+def criterion_rule(
+    criterion: str, threshold, strip_length: int, owner=None
+) -> StoppingRule:
+    """The rule for ``EarlyStopping(criterion=..., criterion_threshold=...)``.
+
+    ``criterion_threshold`` is alpha (a float > 0) for GL and PQ, and s
+    (an integer >= 1) for UP; it is checked under that keyword's name.
+
+    Example:
+    >>> criterion_rule("UP", 2, strip_length=3).get_config()
+    {'monitor': None, 'strips': 2, 'strip_length': 3}
+    """
+    name = "criterion_threshold"
+    if threshold is None:
+        raise _validation.invalid(
+            name, f"a number with criterion={criterion!r}", None, owner=owner
+        )
+    if criterion == "UP":
+        strips = _validation.check_int(name, threshold, low=1, owner=owner)
+        return UpStrips(strips, strip_length)
+    alpha = _PrecheltRule._check_alpha(name, threshold, owner)
+    if criterion == "PQ":
+        return ProgressQuotient(alpha, strip_length)
+    return CRITERIA[criterion](alpha)
+
+
+# Combinators.
+
+
+class _Combinator(StoppingRule):
+    def __init__(self, rules: Sequence[StoppingRule]):
+        super().__init__(None)
+        if (
+            not isinstance(rules, (list, tuple))
+            or not rules
+            or not all(isinstance(rule, StoppingRule) for rule in rules)
+        ):
+            raise _validation.invalid(
+                "rules",
+                "a non-empty list of StoppingRule objects",
+                rules,
+                owner=self,
+                error=TypeError,
+            )
+        self.rules = list(rules)
+
+    def monitor_names(self):
+        return [name for rule in self.rules for name in rule.monitor_names()]
+
+    def required_keys(self):
+        return tuple(key for rule in self.rules for key in rule.required_keys())
+
+    def bind(self, monitors, primary):
+        for rule in self.rules:
+            rule.bind(monitors, primary)
+
+    def reset(self):
+        for rule in self.rules:
+            rule.reset()
+
+    def _updates(self, epoch, values):
+        # Every rule sees every epoch, so that each one's state stays right.
+        reasons = [rule.update(epoch, values) for rule in self.rules]
+        return [StopReason.from_dict(r) for r in reasons if r is not None]
+
+    def get_state(self):
+        return {"rules": [rule.get_state() for rule in self.rules]}
+
+    def set_state(self, state):
+        for rule, rule_state in zip(self.rules, state["rules"], strict=True):
+            rule.set_state(rule_state)
+
+    def get_config(self):
+        return {
+            "rules": [
+                keras.saving.serialize_keras_object(r) for r in self.rules
+            ]
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        rules = [
+            keras.saving.deserialize_keras_object(rule)
+            for rule in config["rules"]
+        ]
+        return cls(rules)
+
+
+@_register
+class AnyOf(_Combinator):
+    """Stops when any of its rules does (the first reason, in order).
+
+    Args:
+        rules: A non-empty list of rules.
+    """
+
+    def update(self, epoch, values):
+        reasons = self._updates(epoch, values)
+        return reasons[0] if reasons else None
+
+
+@_register
+class AllOf(_Combinator):
+    """Stops when all of its rules do at the same epoch (reasons joined).
+
+    Args:
+        rules: A non-empty list of rules.
+    """
+
+    def update(self, epoch, values):
+        reasons = self._updates(epoch, values)
+        if len(reasons) < len(self.rules):
+            return None
+        return StopReason(" and ".join(reasons), reasons[0].kind)
