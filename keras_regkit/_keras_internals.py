@@ -13,6 +13,8 @@ Checked against Keras 3.15.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
+from typing import NamedTuple
 
 import keras
 
@@ -35,6 +37,44 @@ def flatten_layers(model) -> list:
     if hasattr(model, "_flatten_layers"):
         return list(model._flatten_layers(include_self=True))
     return [model]
+
+
+def child_layers(layer) -> list:
+    """The layers directly nested in ``layer`` (not their sublayers).
+
+    Keras 3.15: ``Layer._flatten_layers(include_self=False,
+    recursive=False)``, i.e. the tracked ``_layers`` list, in the order
+    the layer created or received them (deterministic for a given
+    constructor call).
+
+    Args:
+        layer: A `keras.layers.Layer` (a model included).
+
+    Returns:
+        A list of layers; empty for a layer without sublayers.
+    """
+    if not hasattr(layer, "_flatten_layers"):
+        return []
+    return list(layer._flatten_layers(include_self=False, recursive=False))
+
+
+def config_holds_sublayers(layer) -> bool:
+    """Whether ``layer``'s config holds the full config of every sublayer.
+
+    Keras 3.15: a `keras.Sequential` and a functional model (class
+    ``Functional``, what ``keras.Model(inputs, outputs)`` returns) save
+    each sublayer's own `get_config` (hence its ``kernel_regularizer``)
+    and rebuild the sublayers from it. Every other container (subclassed
+    models, KerasHub backbones, which rebuild themselves from their
+    constructor arguments, wrappers) is treated as not doing so.
+
+    Args:
+        layer: A `keras.layers.Layer`.
+
+    Returns:
+        True for exactly those two classes (not their subclasses).
+    """
+    return type(layer) in _CONFIG_HOLDING_CLASSES
 
 
 def own_trainable_variables(layer) -> list:
@@ -123,3 +163,143 @@ def jax_state_sync(model):
     if keras.backend.backend() != "jax":
         return None
     return getattr(model, "jax_state_sync", None)
+
+
+def _config_holding_classes():
+    from keras.src.models.functional import Functional
+
+    return (keras.Sequential, Functional)
+
+
+_CONFIG_HOLDING_CLASSES = _config_holding_classes()
+
+# Weight name -> the layer attributes its constructor argument may set, where
+# that is not simply "<weight name>_regularizer" (Keras 3.15: DepthwiseConv's
+# weight is called "kernel" but its argument is `depthwise_regularizer`).
+_CONFIG_ATTRIBUTES = {
+    "kernel": ("kernel_regularizer", "depthwise_regularizer"),
+    "depthwise_kernel": ("depthwise_regularizer",),
+    "pointwise_kernel": ("pointwise_regularizer",),
+    "recurrent_kernel": ("recurrent_regularizer",),
+}
+
+
+def config_attribute(layer, weight_name: str) -> str | None:
+    """The layer attribute that saves ``weight_name``'s regularizer.
+
+    Keras 3.15 layers keep each ``*_regularizer`` constructor argument as
+    an attribute of that name, which `get_config` saves; the weight
+    itself carries the regularizer in ``variable.regularizer``.
+
+    Args:
+        layer: A `keras.layers.Layer`.
+        weight_name: A weight's name, e.g. ``"kernel"``.
+
+    Returns:
+        The attribute name, or None if the layer has none for it.
+    """
+    candidates = _CONFIG_ATTRIBUTES.get(
+        weight_name, (f"{weight_name}_regularizer",)
+    )
+    return next((name for name in candidates if hasattr(layer, name)), None)
+
+
+class WeightSlot(NamedTuple):
+    """One place a regularizer attaches to a layer: a (layer, weight) pair.
+
+    Attributes:
+        layer: The layer.
+        name: The weight's name (``"kernel"``). For an unbuilt layer, which
+            has no variables yet, the name of the ``*_regularizer``
+            attribute without its suffix.
+        variable: The weight (`keras.Variable`), or None while unbuilt.
+        attribute: The constructor attribute saving its regularizer
+            (``"kernel_regularizer"``), or None if the layer has none.
+        in_config: Whether saving the model passed to `walk` saves this
+            regularizer through the layers' configs: every container
+            between it and the layer holds its sublayers' configs
+            (`config_holds_sublayers`) and the layer has the attribute.
+    """
+
+    layer: Any
+    name: str
+    variable: Any
+    attribute: str | None
+    in_config: bool
+
+    @property
+    def regularizer(self):
+        """The regularizer in effect for this weight, or None."""
+        if self.variable is not None:
+            return getattr(self.variable, "regularizer", None)
+        return getattr(self.layer, self.attribute, None)
+
+    def set_regularizer(self, regularizer) -> None:
+        """Attaches ``regularizer`` to the weight and to the attribute."""
+        if self.variable is not None:
+            self.variable.regularizer = regularizer
+        if self.attribute is not None:
+            setattr(self.layer, self.attribute, regularizer)
+
+
+def weight_slots(layer, in_config: bool = True) -> list[WeightSlot]:
+    """The slots of one layer's own weights (not its sublayers').
+
+    Args:
+        layer: A `keras.layers.Layer`.
+        in_config: Whether the containers above the layer hold its config.
+
+    Returns:
+        One `WeightSlot` per trainable variable of a built layer; for an
+        unbuilt layer one per ``*_regularizer`` attribute (the activity
+        regularizer excepted: it regularizes no weight).
+    """
+    if layer.built:
+        slots = []
+        for variable in own_trainable_variables(layer):
+            attribute = config_attribute(layer, variable.name)
+            slots.append(
+                WeightSlot(
+                    layer,
+                    variable.name,
+                    variable,
+                    attribute,
+                    in_config and attribute is not None,
+                )
+            )
+        return slots
+    suffix = "_regularizer"
+    return [
+        WeightSlot(layer, name[: -len(suffix)], None, name, in_config)
+        for name in vars(layer)
+        if name.endswith(suffix) and name != "activity" + suffix
+    ]
+
+
+def walk(model) -> Iterator[tuple[Any, list[WeightSlot]]]:
+    """The one walk over a model's layer -> weight -> regularizer graph.
+
+    Yields every layer of ``model`` (itself first, then nested layers
+    depth first, each once even if shared) with its weight slots. The
+    order depends only on how the model was constructed, so a model
+    rebuilt from the same config yields its layers in the same order.
+    `keras_regkit.regularizers.apply`, the schedules' discovery
+    (`ScheduledValue`) and the saving of applied regularizers all use it.
+
+    Args:
+        model: A `keras.Model` or layer, built or not.
+
+    Yields:
+        ``(layer, [WeightSlot, ...])`` pairs.
+    """
+    seen = set()
+    stack = [(model, True)]
+    while stack:
+        layer, in_config = stack.pop()
+        if id(layer) in seen:
+            continue
+        seen.add(id(layer))
+        yield layer, weight_slots(layer, in_config)
+        holds = in_config and config_holds_sublayers(layer)
+        children = child_layers(layer)
+        stack.extend((child, holds) for child in reversed(children))

@@ -36,36 +36,36 @@ from keras_regkit import _keras_internals
 from keras_regkit import _validation
 
 
-def is_schedule(value: Any) -> bool:
-    """Whether ``value`` is a schedule rather than a constant."""
-    return callable(value) or isinstance(value, dict)
-
-
 class ScheduledValue:
     """A float argument that is either constant or scheduled.
 
-        Args:
-            value: A number, a schedule (any callable ``f(index) -> float``)
-                or a serialized schedule (a dict from `get_config`).
-            name: The argument's name, for messages, the variable and logs.
-            check: Validates one concrete value: ``check(name, value)``
-                returns the value as a float or raises. For example
-                ``functools.partial(_validation.check_float, low=0)``.
-            scale: A constant factor applied after validation (the textbook
-                λ/(2m) form of L2 uses ``scale=1 / (2 * m)``).
+    A scheduled value remembers its position: `index` is the epoch or step
+    it was last moved to. Saving that index with the owner's config (see
+    `positions` and `restore_positions`) lets a reloaded model continue
+    where the saved one stood.
 
-        Example:
-        >>> from functools import partial
-        >>> from keras_regkit import _keras_internals
-    from keras_regkit import _validation, schedules
-        >>> nonneg = partial(_validation.check_float, low=0)
-        >>> ScheduledValue(0.5, name="l2", check=nonneg).read()
-        0.5
-        >>> ramp = ScheduledValue(
-        ...     schedules.Linear(0.0, 1.0, duration=2), name="l2", check=nonneg
-        ... )
-        >>> ramp.update(1)
-        0.5
+    Args:
+        value: A number, a schedule (any callable ``f(index) -> float``)
+            or a serialized schedule (a dict from `get_config`).
+        name: The argument's name, for messages, the variable and logs.
+        check: Validates one concrete value: ``check(name, value)``
+            returns the value as a float or raises. For example
+            ``functools.partial(_validation.check_float, low=0)``.
+        scale: A constant factor applied after validation (the textbook
+            λ/(2m) form of L2 uses ``scale=1 / (2 * m)``).
+        index: The epoch or step to start at (0: the schedule's start).
+
+    Example:
+    >>> from functools import partial
+    >>> from keras_regkit import schedules
+    >>> nonneg = partial(_validation.check_float, low=0)
+    >>> ScheduledValue(0.5, name="l2", check=nonneg).read()
+    0.5
+    >>> ramp = ScheduledValue(
+    ...     schedules.Linear(0.0, 1.0, duration=2), name="l2", check=nonneg
+    ... )
+    >>> ramp.update(1), ramp.index
+    (0.5, 1)
     """
 
     def __init__(
@@ -75,16 +75,18 @@ class ScheduledValue:
         name: str,
         check: Callable[[str, Any], float],
         scale: float = 1.0,
+        index: int = 0,
     ):
         self.name = name
         self.scale = float(scale)
         self._check = check
         self.variable = None
+        self.index = _validation.check_int("index", index, low=0)
         if isinstance(value, dict):
             value = keras.saving.deserialize_keras_object(value)
         if callable(value):
             self.schedule = value
-            self._last = self.value_at(0)
+            self._last = self.value_at(self.index)
             self.variable = keras.Variable(
                 self._last, dtype="float32", trainable=False, name=name
             )
@@ -131,6 +133,7 @@ class ScheduledValue:
         if not self.is_constant:
             self.variable.assign(value)
             self._last = value
+            self.index = int(index)
         return value
 
     def read(self, dtype: str | None = None):
@@ -159,22 +162,78 @@ class ScheduledValue:
         return keras.saving.serialize_keras_object(self.schedule)
 
 
-def nonnegative(name: str, value: Any) -> float:
+POSITIONS_KEY = "schedule_index"
+
+
+def scheduled_values(owner) -> list[ScheduledValue]:
+    """The scheduled (non-constant) values held as attributes of ``owner``."""
+    return [
+        value
+        for value in vars(owner).values()
+        if isinstance(value, ScheduledValue) and not value.is_constant
+    ]
+
+
+def positions(owner) -> dict[str, int]:
+    """Where each scheduled value of ``owner`` stands, by argument name.
+
+    An owner adds this to its `get_config` under `POSITIONS_KEY` (only
+    when it has a scheduled value) so that `restore_positions` can move a
+    rebuilt copy to the same place.
+
+    Example:
+    >>> from keras_regkit import regularizers, schedules
+    >>> reg = regularizers.L2(schedules.Linear(0.0, 1.0, duration=4))
+    >>> _ = reg._l2.update(3)
+    >>> positions(reg)
+    {'l2': 3}
+    """
+    return {value.name: value.index for value in scheduled_values(owner)}
+
+
+def restore_positions(owner, saved: dict | None) -> None:
+    """Moves ``owner``'s scheduled values to the saved indices.
+
+    Args:
+        owner: An object holding `ScheduledValue` attributes.
+        saved: A dict from `positions` (or None: nothing to restore).
+    """
+    if saved is None:
+        return
+    saved = _validation.check_type(
+        POSITIONS_KEY, saved, dict, "a dict of indices", owner=owner
+    )
+    for value in scheduled_values(owner):
+        if value.name in saved:
+            index = _validation.check_int(
+                POSITIONS_KEY, saved[value.name], low=0, owner=owner
+            )
+            value.update(index)
+
+
+def nonnegative(name: str, value: Any, owner: Any = None) -> float:
     """The check for strengths: a finite float >= 0."""
-    return _validation.check_float(name, value, low=0.0)
+    return _validation.check_float(name, value, low=0.0, owner=owner)
 
 
-def _attached_objects(layer):
+def _attached_objects(layer, slots):
     """The layer and the regularizers attached to it or its weights."""
     objects = [layer]
     for attribute in vars(layer).values():
         if isinstance(attribute, keras.regularizers.Regularizer):
             objects.append(attribute)
-    for variable in _keras_internals.own_trainable_variables(layer):
-        regularizer = getattr(variable, "regularizer", None)
-        if regularizer is not None:
-            objects.append(regularizer)
+    for slot in slots:
+        if slot.regularizer is not None:
+            objects.append(slot.regularizer)
     return objects
+
+
+def _scheduled_in(model):
+    """Yields ``(layer, value)`` for every scheduled value, via the walker."""
+    for layer, slots in _keras_internals.walk(model):
+        for obj in _attached_objects(layer, slots):
+            for value in scheduled_values(obj):
+                yield layer, value
 
 
 def expose_as_state(model) -> list:
@@ -194,20 +253,14 @@ def expose_as_state(model) -> list:
     """
     known = {id(v) for v in model.variables}
     added = []
-    for layer in _keras_internals.flatten_layers(model):
+    for layer, value in _scheduled_in(model):
+        if id(value.variable) in known:
+            continue
         if not _keras_internals.can_hold_state(layer):
             continue
-        for obj in _attached_objects(layer):
-            for attribute in vars(obj).values():
-                if (
-                    isinstance(attribute, ScheduledValue)
-                    and not attribute.is_constant
-                    and id(attribute.variable) not in known
-                ):
-                    variable = attribute.variable
-                    _keras_internals.add_state_variable(layer, variable)
-                    known.add(id(attribute.variable))
-                    added.append(attribute.variable)
+        _keras_internals.add_state_variable(layer, value.variable)
+        known.add(id(value.variable))
+        added.append(value.variable)
     return added
 
 
@@ -227,16 +280,10 @@ def find_scheduled_values(model) -> dict[str, ScheduledValue]:
     """
     found = []
     seen = set()
-    for layer in _keras_internals.flatten_layers(model):
-        for obj in _attached_objects(layer):
-            for attribute in vars(obj).values():
-                if (
-                    isinstance(attribute, ScheduledValue)
-                    and not attribute.is_constant
-                    and id(attribute) not in seen
-                ):
-                    seen.add(id(attribute))
-                    found.append((layer.name, attribute))
+    for layer, value in _scheduled_in(model):
+        if id(value) not in seen:
+            seen.add(id(value))
+            found.append((layer.name, value))
     counts = {}
     for _, value in found:
         counts[value.name] = counts.get(value.name, 0) + 1

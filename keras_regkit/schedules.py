@@ -36,7 +36,7 @@ class Schedule(abc.ABC):
     """
 
     def __init__(self, unit: str = "epoch"):
-        self.unit = _validation.check_choice("unit", unit, UNITS)
+        self.unit = _validation.check_choice("unit", unit, UNITS, owner=self)
 
     @abc.abstractmethod
     def __call__(self, index: int) -> float:
@@ -54,12 +54,12 @@ class Schedule(abc.ABC):
         return f"{type(self).__name__}({args})"
 
 
-def _check_ramp(start, end, duration, delay):
+def _check_ramp(owner, start, end, duration, delay):
     return (
-        _validation.check_float("start", start),
-        _validation.check_float("end", end),
-        _validation.check_int("duration", duration, low=1),
-        _validation.check_int("delay", delay, low=0),
+        _validation.check_float("start", start, owner=owner),
+        _validation.check_float("end", end, owner=owner),
+        _validation.check_int("duration", duration, low=1, owner=owner),
+        _validation.check_int("delay", delay, low=0, owner=owner),
     )
 
 
@@ -87,7 +87,7 @@ class Linear(Schedule):
     def __init__(self, start, end, duration, delay=0, unit="epoch"):
         super().__init__(unit)
         self.start, self.end, self.duration, self.delay = _check_ramp(
-            start, end, duration, delay
+            self, start, end, duration, delay
         )
 
     def progress(self, index: int) -> float:
@@ -132,6 +132,15 @@ class Cosine(Linear):
         return self.start + (self.end - self.start) * eased
 
 
+def _sequence(name, value, owner):
+    """``value`` as a list; a string or a non-iterable raises `TypeError`."""
+    if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__iter__"):
+        raise _validation.invalid(
+            name, "a list", value, owner=owner, error=TypeError
+        )
+    return list(value)
+
+
 @keras.saving.register_keras_serializable(package="keras_regkit")
 class Piecewise(Schedule):
     """Piecewise-constant values changing at given boundaries.
@@ -154,28 +163,27 @@ class Piecewise(Schedule):
     def __init__(self, boundaries, values, unit="epoch"):
         super().__init__(unit)
         boundaries = [
-            _validation.check_int("boundaries", b, low=0) for b in boundaries
+            _validation.check_int("boundaries", b, low=0, owner=self)
+            for b in _sequence("boundaries", boundaries, self)
         ]
         if any(
-            later <= earlier
-            for earlier, later in zip(
-                boundaries[:-1], boundaries[1:], strict=True
-            )
+            later <= boundaries[i] for i, later in enumerate(boundaries[1:])
         ):
-            raise ValueError(
-                _validation.error_message(
-                    "boundaries", "strictly increasing integers", boundaries
-                )
+            raise _validation.invalid(
+                "boundaries",
+                "strictly increasing integers",
+                boundaries,
+                owner=self,
             )
-        values = [_validation.check_float("values", v) for v in values]
+        values = [
+            _validation.check_float("values", v, owner=self)
+            for v in _sequence("values", values, self)
+        ]
         if len(values) != len(boundaries) + 1:
-            raise ValueError(
-                _validation.error_message(
-                    "values",
-                    f"{len(boundaries) + 1} values (one more than boundaries)",
-                    values,
-                )
+            expected = (
+                f"{len(boundaries) + 1} values (one more than boundaries)"
             )
+            raise _validation.invalid("values", expected, values, owner=self)
         self.boundaries = boundaries
         self.values = values
 
@@ -213,10 +221,12 @@ class Custom(Schedule):
         if isinstance(function, dict):
             function = keras.saving.deserialize_keras_object(function)
         if not callable(function):
-            raise TypeError(
-                _validation.error_message(
-                    "function", "a callable f(index) -> float", function
-                )
+            raise _validation.invalid(
+                "function",
+                "a callable f(index) -> float",
+                function,
+                owner=self,
+                error=TypeError,
             )
         self.function = function
 

@@ -57,9 +57,9 @@ class ScheduleCallback(keras.callbacks.Callback):
 
     def __init__(self, log: bool = True, warn_if_unused: bool = True):
         super().__init__()
-        self.log = _validation.check_type("log", log, bool, "a bool")
-        self.warn_if_unused = _validation.check_type(
-            "warn_if_unused", warn_if_unused, bool, "a bool"
+        self.log = _validation.check_bool("log", log, owner=self)
+        self.warn_if_unused = _validation.check_bool(
+            "warn_if_unused", warn_if_unused, owner=self
         )
         self.values = {}
         self._step = 0

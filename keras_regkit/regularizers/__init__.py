@@ -11,6 +11,7 @@ import inspect
 
 import keras
 
+from keras_regkit import _validation
 from keras_regkit.regularizers.apply import apply
 from keras_regkit.regularizers.elastic_net import ElasticNet
 from keras_regkit.regularizers.group_lasso import GroupLasso
@@ -82,8 +83,11 @@ def get(identifier):
         return identifier()
     if callable(identifier):
         return identifier
-    raise ValueError(
-        f"Could not interpret regularizer identifier: {identifier!r}"
+    raise _validation.invalid(
+        "identifier",
+        "None, a string, a config dict, a class or a callable",
+        identifier,
+        owner="regularizers.get",
     )
 
 

@@ -50,12 +50,8 @@ def groups_as_columns(x, axis: int):
 def check_axis(name: str, axis: int, rank: int) -> int:
     """Validates ``axis`` against a kernel's rank at first call."""
     if not -rank <= axis < rank:
-        raise ValueError(
-            _validation.error_message(
-                "axis",
-                f"an integer in [{-rank}, {rank}) for this rank-{rank} "
-                f"kernel in {name}",
-                axis,
-            )
+        expected = (
+            f"an integer in [{-rank}, {rank}) for this rank-{rank} kernel"
         )
+        raise _validation.invalid("axis", expected, axis, owner=name)
     return axis

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import keras
 
-from keras_regkit import _scheduled_value
 from keras_regkit import _validation
+from keras_regkit.regularizers import _base
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class ElasticNet(keras.regularizers.Regularizer):
+class ElasticNet(_base.Regularizer):
     """Elastic-net penalty, parametrised as `sklearn.linear_model.ElasticNet`.
 
     The penalty is
@@ -33,11 +33,9 @@ class ElasticNet(keras.regularizers.Regularizer):
     """
 
     def __init__(self, alpha=0.01, l1_ratio=0.5):
-        self._alpha = _scheduled_value.ScheduledValue(
-            alpha, name="alpha", check=_scheduled_value.nonnegative
-        )
+        self._alpha = self.strength(alpha, "alpha")
         self.l1_ratio = _validation.check_float(
-            "l1_ratio", l1_ratio, low=0.0, high=1.0
+            "l1_ratio", l1_ratio, low=0.0, high=1.0, owner=self
         )
 
     @property
@@ -50,5 +48,5 @@ class ElasticNet(keras.regularizers.Regularizer):
         l2 = keras.ops.sum(keras.ops.square(x))
         return alpha * (self.l1_ratio * l1 + 0.5 * (1.0 - self.l1_ratio) * l2)
 
-    def get_config(self):
+    def arguments_config(self):
         return {"alpha": self._alpha.config_value(), "l1_ratio": self.l1_ratio}

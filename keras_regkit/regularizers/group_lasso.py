@@ -13,8 +13,8 @@ import math
 import keras
 from keras import ops
 
-from keras_regkit import _scheduled_value
 from keras_regkit import _validation
+from keras_regkit.regularizers import _base
 from keras_regkit.regularizers import _kernel
 
 
@@ -30,7 +30,7 @@ def safe_norm(squares):
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class GroupLasso(keras.regularizers.Regularizer):
+class GroupLasso(_base.Regularizer):
     """Group-lasso (L2,1) penalty: the sum of the L2 norms of weight groups.
 
     By default a group is everything feeding one output unit: a column of
@@ -61,14 +61,14 @@ class GroupLasso(keras.regularizers.Regularizer):
     """
 
     def __init__(self, factor=0.01, axis=None, scale_by_group_size=True):
-        self._factor = _scheduled_value.ScheduledValue(
-            factor, name="factor", check=_scheduled_value.nonnegative
-        )
+        self._factor = self.strength(factor, "factor")
         self.axis = (
-            None if axis is None else _validation.check_int("axis", axis)
+            None
+            if axis is None
+            else _validation.check_int("axis", axis, owner=self)
         )
-        self.scale_by_group_size = _validation.check_type(
-            "scale_by_group_size", scale_by_group_size, bool, "a bool"
+        self.scale_by_group_size = _validation.check_bool(
+            "scale_by_group_size", scale_by_group_size, owner=self
         )
 
     @property
@@ -77,6 +77,7 @@ class GroupLasso(keras.regularizers.Regularizer):
 
     def group_norms(self, x):
         """The L2 norm of every group of ``x``, shape ``(num_groups,)``."""
+        x = ops.convert_to_tensor(x)
         rank = _kernel.check_rank(type(self).__name__, x)
         axis = -1 if self.axis is None else self.axis
         _kernel.check_axis(type(self).__name__, axis, rank)
@@ -85,6 +86,7 @@ class GroupLasso(keras.regularizers.Regularizer):
         return safe_norm(squares)
 
     def __call__(self, x):
+        x = ops.convert_to_tensor(x)  # a tf.Variable has no `ndim`
         norms = self.group_norms(x)
         penalty = ops.sum(norms)
         if self.scale_by_group_size:
@@ -93,7 +95,7 @@ class GroupLasso(keras.regularizers.Regularizer):
             penalty = penalty * math.sqrt(group_size)
         return self._factor.read(x.dtype) * penalty
 
-    def get_config(self):
+    def arguments_config(self):
         return {
             "factor": self._factor.config_value(),
             "axis": self.axis,

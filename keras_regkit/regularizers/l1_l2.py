@@ -21,53 +21,44 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from keras_regkit import _scheduled_value
 from keras_regkit import _validation
+from keras_regkit.regularizers import _base
 
 _KERAS_DEFAULT = 0.01
 
 
-def _strength(value, default, lam, num_examples, name, divisor):
+def _strength(owner, value, default, lam, num_examples, name, divisor):
     """Builds the `ScheduledValue` for Keras's or the textbook form."""
     if lam is None:
         if num_examples is not None:
-            raise ValueError(
-                _validation.error_message(
-                    "num_examples",
-                    "None unless `lam` is given (the textbook form)",
-                    num_examples,
-                )
+            raise _validation.invalid(
+                "num_examples",
+                "None unless `lam` is given (the textbook form)",
+                num_examples,
+                owner=owner,
             )
         value = default if value is None else value
-        return _scheduled_value.ScheduledValue(
-            value, name=name, check=_scheduled_value.nonnegative
-        )
+        return owner.strength(value, name)
     if value is not None and value != default:
-        raise ValueError(
-            _validation.error_message(
-                name,
-                f"None when `lam` is given: pass either `{name}` (Keras's "
-                "per-batch form) or `lam` and `num_examples` (the textbook "
-                "form)",
-                value,
-            )
+        raise _validation.invalid(
+            name,
+            f"None when `lam` is given: pass either `{name}` (Keras's "
+            "per-batch form) or `lam` and `num_examples` (the textbook form)",
+            value,
+            owner=owner,
         )
     if num_examples is None:
-        raise ValueError(
-            _validation.error_message(
-                "num_examples",
-                "the number of training examples m (an integer >= 1) "
-                "when `lam` is given",
-                num_examples,
-            )
+        raise _validation.invalid(
+            "num_examples",
+            "the number of training examples m (an integer >= 1) when "
+            "`lam` is given",
+            num_examples,
+            owner=owner,
         )
-    num_examples = _validation.check_int("num_examples", num_examples, low=1)
-    return _scheduled_value.ScheduledValue(
-        lam,
-        name="lam",
-        check=_scheduled_value.nonnegative,
-        scale=1.0 / (divisor * num_examples),
+    num_examples = _validation.check_int(
+        "num_examples", num_examples, low=1, owner=owner
     )
+    return owner.strength(lam, "lam", scale=1.0 / (divisor * num_examples))
 
 
 def _textbook_config(name, strength, num_examples):
@@ -95,7 +86,7 @@ def l2_penalty(x, strength):
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class L1(keras.regularizers.Regularizer):
+class L1(_base.Regularizer):
     """L1 penalty, ``l1 * sum(|w|)``: a drop-in for `keras.regularizers.L1`.
 
     Args:
@@ -117,8 +108,10 @@ class L1(keras.regularizers.Regularizer):
     """
 
     def __init__(self, l1=_KERAS_DEFAULT, *, lam=None, num_examples=None):
-        self.num_examples = num_examples
-        self._l1 = _strength(l1, _KERAS_DEFAULT, lam, num_examples, "l1", 1)
+        self._l1 = _strength(
+            self, l1, _KERAS_DEFAULT, lam, num_examples, "l1", 1
+        )
+        self.num_examples = None if lam is None else int(num_examples)
 
     @property
     def l1(self):
@@ -128,12 +121,12 @@ class L1(keras.regularizers.Regularizer):
     def __call__(self, x):
         return l1_penalty(x, self._l1)
 
-    def get_config(self):
+    def arguments_config(self):
         return _textbook_config("l1", self._l1, self.num_examples)
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class L2(keras.regularizers.Regularizer):
+class L2(_base.Regularizer):
     """L2 penalty, ``l2 * sum(w ** 2)``: a drop-in for `keras.regularizers.L2`.
 
     Args:
@@ -155,8 +148,10 @@ class L2(keras.regularizers.Regularizer):
     """
 
     def __init__(self, l2=_KERAS_DEFAULT, *, lam=None, num_examples=None):
-        self.num_examples = num_examples
-        self._l2 = _strength(l2, _KERAS_DEFAULT, lam, num_examples, "l2", 2)
+        self._l2 = _strength(
+            self, l2, _KERAS_DEFAULT, lam, num_examples, "l2", 2
+        )
+        self.num_examples = None if lam is None else int(num_examples)
 
     @property
     def l2(self):
@@ -166,12 +161,12 @@ class L2(keras.regularizers.Regularizer):
     def __call__(self, x):
         return l2_penalty(x, self._l2)
 
-    def get_config(self):
+    def arguments_config(self):
         return _textbook_config("l2", self._l2, self.num_examples)
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class L1L2(keras.regularizers.Regularizer):
+class L1L2(_base.Regularizer):
     """``l1 * sum(|w|) + l2 * sum(w ** 2)``: a drop-in for Keras's `L1L2`.
 
     Args:
@@ -185,16 +180,8 @@ class L1L2(keras.regularizers.Regularizer):
     """
 
     def __init__(self, l1=0.0, l2=0.0):
-        self._l1 = _scheduled_value.ScheduledValue(
-            0.0 if l1 is None else l1,
-            name="l1",
-            check=_scheduled_value.nonnegative,
-        )
-        self._l2 = _scheduled_value.ScheduledValue(
-            0.0 if l2 is None else l2,
-            name="l2",
-            check=_scheduled_value.nonnegative,
-        )
+        self._l1 = self.strength(0.0 if l1 is None else l1, "l1")
+        self._l2 = self.strength(0.0 if l2 is None else l2, "l2")
 
     @property
     def l1(self):
@@ -212,5 +199,5 @@ class L1L2(keras.regularizers.Regularizer):
             penalty += l2_penalty(x, self._l2)
         return penalty
 
-    def get_config(self):
+    def arguments_config(self):
         return {"l1": self._l1.config_value(), "l2": self._l2.config_value()}

@@ -10,15 +10,15 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from keras_regkit import _scheduled_value
 from keras_regkit import _validation
+from keras_regkit.regularizers import _base
 from keras_regkit.regularizers import _kernel
 
 MODES = ("auto", "rows", "columns")
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class Orthogonal(keras.regularizers.Regularizer):
+class Orthogonal(_base.Regularizer):
     """Soft-orthogonality penalty ``factor * ||G − I||²_F``.
 
     The kernel is flattened to a matrix ``W`` of shape ``(fan_in, units)``
@@ -46,10 +46,8 @@ class Orthogonal(keras.regularizers.Regularizer):
     """
 
     def __init__(self, factor=0.01, mode="auto"):
-        self._factor = _scheduled_value.ScheduledValue(
-            factor, name="factor", check=_scheduled_value.nonnegative
-        )
-        self.mode = _validation.check_choice("mode", mode, MODES)
+        self._factor = self.strength(factor, "factor")
+        self.mode = _validation.check_choice("mode", mode, MODES, owner=self)
 
     @property
     def factor(self):
@@ -57,6 +55,7 @@ class Orthogonal(keras.regularizers.Regularizer):
 
     def gram(self, x):
         """The Gram matrix the penalty compares with the identity."""
+        x = ops.convert_to_tensor(x)
         _kernel.check_rank(type(self).__name__, x)
         matrix = ops.reshape(x, (-1, x.shape[-1]))
         fan_in, units = matrix.shape
@@ -72,5 +71,5 @@ class Orthogonal(keras.regularizers.Regularizer):
         identity = ops.eye(gram.shape[0], dtype=gram.dtype)
         return self._factor.read(x.dtype) * ops.sum(ops.square(gram - identity))
 
-    def get_config(self):
+    def arguments_config(self):
         return {"factor": self._factor.config_value(), "mode": self.mode}

@@ -117,9 +117,17 @@ def test_without_callback_value_stays_at_index_zero():
     np.testing.assert_allclose(history.history["loss"], [2.0, 2.0])
 
 
-def test_bad_arguments_and_config():
-    with pytest.raises(TypeError, match="argument `log`.*a bool"):
-        rk.callbacks.ScheduleCallback(log="yes")
+@pytest.mark.parametrize("name", ["log", "warn_if_unused"])
+@pytest.mark.parametrize("bad", ["yes", 1, 0.0, np.bool_(True), None])
+def test_flags_must_be_python_booleans(name, bad):
+    with pytest.raises(
+        TypeError,
+        match=f"ScheduleCallback: .*argument `{name}`.*True or False",
+    ):
+        rk.callbacks.ScheduleCallback(**{name: bad})
+
+
+def test_config_round_trip():
     callback = rk.callbacks.ScheduleCallback(log=False, warn_if_unused=False)
     again = rk.callbacks.ScheduleCallback(**callback.get_config())
     assert again.get_config() == {"log": False, "warn_if_unused": False}
