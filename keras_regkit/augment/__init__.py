@@ -32,13 +32,13 @@ from keras_regkit.augment.geometry import RandomRotation
 from keras_regkit.augment.geometry import RandomShear
 from keras_regkit.augment.geometry import RandomTranslation
 from keras_regkit.augment.geometry import RandomZoom
+from keras_regkit.augment.layer import AugmentationLayer
 from keras_regkit.augment.mixing import CutMix
 from keras_regkit.augment.mixing import MixUp
 from keras_regkit.augment.mixing import MixUpCutMix
 from keras_regkit.augment.occlusion import GridMask
 from keras_regkit.augment.occlusion import RandomCutout
 from keras_regkit.augment.occlusion import RandomErasing
-from keras_regkit.augment.pipeline import AugmentationLayer
 from keras_regkit.augment.pipeline import Pipeline
 from keras_regkit.augment.policies import AugMix
 from keras_regkit.augment.policies import JensenShannonCrossEntropy

@@ -1,13 +1,23 @@
-"""The base classes of every augmentation, and their shared helpers.
+"""The roles of augmentation ops, as base classes, and their shared helpers.
 
-An augmentation is split in two, as Keras's preprocessing layers are:
+An op is split in two, as Keras's preprocessing layers are:
 
-* ``sample(seed, batch_size, image_shape)`` draws the random parameters for
-  a whole batch at once (small tensors, one row per example) from a
+* ``sample(seed, batch_size, shape)`` draws the random parameters for a
+  whole batch at once (small tensors, one row per example) from a
   stateless seed;
-* the transform is a pure function of the images and those parameters
-  (``apply`` for pixel ops, ``matrix`` for geometric ops, whose matrices
-  the pipeline multiplies together and resamples once).
+* the transform is a pure function of the inputs and those parameters.
+
+What the transform is depends on the op's role, which its base class
+states:
+
+* `ValueOp` changes values where they are (pixels, spectrogram bins,
+  time steps, table cells): it implements ``apply(inputs, params)``;
+* `GeometricOp` moves pixels: it implements ``matrix(seed, batch_size,
+  shape)``, a centred 3x3 matrix per image, which a chain of ops
+  multiplies with its neighbours' and resamples once
+  (`keras_regkit.augment._chain`);
+* `BatchOp` mixes examples of the batch and their labels: it implements
+  ``mix(images, labels, params)``.
 
 Images inside a pipeline are float32 in [0, 1], shaped
 ``(batch, height, width, channels)``.
@@ -18,10 +28,6 @@ from __future__ import annotations
 import tensorflow as tf
 
 from keras_regkit import _validation
-
-GEOMETRY = "geometry"
-PIXEL = "pixel"
-MIX = "mix"
 
 # The input shapes an op accepts, by rank (batch included), in words.
 IMAGE_SHAPES = {4: "(batch, height, width, channels)"}
@@ -45,6 +51,22 @@ def bernoulli(seed, shape, probability):
     return tf.cast(uniform(seed, shape) < probability, tf.float32)
 
 
+def one_hot_choice(seed, batch_size, weights):
+    """``(batch, len(weights))`` one-hot rows drawn with relative ``weights``.
+
+    Example:
+    >>> import tensorflow as tf
+    >>> rows = one_hot_choice(tf.constant([1, 2], tf.int64), 5, [1.0, 0.0])
+    >>> rows.numpy()[:, 0].tolist()
+    [1.0, 1.0, 1.0, 1.0, 1.0]
+    """
+    logits = tf.math.log(tf.constant([weights], tf.float32))
+    index = tf.random.stateless_categorical(
+        logits, batch_size, seed=seed, dtype=tf.int32
+    )[0]
+    return tf.one_hot(index, len(weights), dtype=tf.float32)
+
+
 def as_seed(seed):
     """Turns a Python int, a pair or a tensor into a shape-(2,) int64 seed."""
     if isinstance(seed, int):
@@ -53,98 +75,66 @@ def as_seed(seed):
     return tf.reshape(seed, [2])
 
 
-def prefixed(owner, error):
-    """Returns ``error`` again, its message prefixed with the op's name."""
-    return type(error)(f"{type(owner).__name__}: {error}")
+def per_example(values, rank=4):
+    """Reshapes ``(batch,)`` values to broadcast over examples of ``rank``.
 
-
-def check(owner, checker, name, value, **kwargs):
-    """Runs a `keras_regkit._validation` checker, naming the op on error."""
-    try:
-        return checker(name, value, **kwargs)
-    except (TypeError, ValueError) as error:
-        raise prefixed(owner, error) from None
-
-
-def check_range(owner, name, value, *, low=None, high=None, symmetric=True):
-    """Checks a factor given as a float or a ``(low, high)`` pair.
-
-    Args:
-        owner: The op, named in error messages.
-        name: The argument's name.
-        value: A float ``f`` or a pair ``(a, b)`` with ``a <= b``.
-        low: Smallest allowed bound, or None.
-        high: Largest allowed bound, or None.
-        symmetric: Whether a float ``f`` means ``(-f, f)`` (else
-            ``(f, f)``, a fixed value).
-
-    Returns:
-        The ``(low, high)`` pair of plain floats.
+    Example:
+    >>> per_example([1, 2], rank=3).shape
+    TensorShape([2, 1, 1])
     """
-    if isinstance(value, (list, tuple)):
-        if len(value) != 2:
-            raise prefixed(
-                owner,
-                ValueError(
-                    _validation.error_message(
-                        name, "a float or a pair (low, high)", value
-                    )
-                ),
-            )
-        a = check(owner, _validation.check_float, name, value[0], low=low)
-        b = check(owner, _validation.check_float, name, value[1], high=high)
-        a = check(owner, _validation.check_float, name, a, high=high)
-        b = check(owner, _validation.check_float, name, b, low=low)
-        if a > b:
-            raise prefixed(
-                owner,
-                ValueError(
-                    _validation.error_message(
-                        name, "a pair (low, high) with low <= high", value
-                    )
-                ),
-            )
-        return a, b
-    if symmetric:
-        f = check(owner, _validation.check_float, name, value, low=0.0)
-        if (low is not None and -f < low) or (high is not None and f > high):
-            bound = min(abs(x) for x in (low, high) if x is not None)
-            raise prefixed(
-                owner,
-                ValueError(
-                    _validation.error_message(
-                        name, f"a float in [0, {bound:g}] or a pair", value
-                    )
-                ),
-            )
-        return -f, f
-    f = check(owner, _validation.check_float, name, value, low=low, high=high)
-    return f, f
+    shape = [-1] + [1] * (rank - 1)
+    return tf.reshape(tf.cast(values, tf.float32), shape)
+
+
+def blend_images(images, out, gate):
+    """``out`` where the ``(batch,)`` 0/1 ``gate`` is 1, else ``images``."""
+    return images + per_example(gate, images.shape.rank) * (out - images)
+
+
+def blend_matrix(matrix, gate):
+    """Centred matrices where the ``(batch,)`` gate is 1, else identities."""
+    eye = tf.eye(3, dtype=tf.float32)
+    return eye + gate[:, None, None] * (matrix - eye)
+
+
+def to_float(inputs):
+    """The pipeline's working dtype: uint8 scaled to [0, 1], else float32."""
+    if inputs.dtype == tf.uint8:
+        return tf.cast(inputs, tf.float32) * (1.0 / 255.0)
+    return tf.cast(inputs, tf.float32)
+
+
+def repeat_batch(value, views):
+    """``value`` concatenated ``views`` times along the batch axis.
+
+    None and ``views == 1`` return ``value`` unchanged.
+    """
+    if views == 1 or value is None:
+        return value
+    return tf.concat([tf.convert_to_tensor(value)] * views, axis=0)
 
 
 def plain(value):
     """A config value as plain Python: tuples become lists."""
-    if isinstance(value, tuple):
-        return [plain(v) for v in value]
-    if isinstance(value, list):
+    if isinstance(value, (tuple, list)):
         return [plain(v) for v in value]
     return value
 
 
 class Augmentation:
-    """Base class of every augmentation op.
+    """What every op shares: probability, validation, config.
 
-    Subclasses set ``kind`` (``"geometry"``, ``"pixel"`` or ``"mix"``),
-    implement ``_sample`` and ``apply`` (pixel ops) or ``_sample``
-    returning ``{"matrix": ...}`` (geometric ops), and extend
+    Ops derive from one of the roles below (`ValueOp`, `GeometricOp`,
+    `BatchOp`), implement ``_sample`` and the role's method, and extend
     ``get_config``.
 
     Args:
         probability: Chance, per example, that the op is applied.
     """
 
-    kind = PIXEL
     supports_xla = True
+    # Whether the op fuses with the geometric ops around it.
+    geometric = False
     # Whether `probability` gates the op in the base class (False where the
     # op uses the probability itself, as a flip does).
     _gated = True
@@ -153,98 +143,74 @@ class Augmentation:
     # Input ranks the op accepts (batch included), each described in words.
     shapes = IMAGE_SHAPES
     # How many times the op multiplies the batch (AugMix's consistency
-    # views); such an op must come last in a pipeline.
+    # views: the clean batch, then ``views - 1`` augmented copies); such
+    # an op must come last in a pipeline.
     views = 1
 
     def __init__(self, probability=1.0):
-        self.probability = check(
-            self,
-            _validation.check_float,
-            "probability",
-            probability,
-            low=0.0,
-            high=1.0,
+        self.probability = _validation.check_float(
+            "probability", probability, low=0.0, high=1.0, owner=self
         )
 
-    def validate(self, image_shape, has_labels=False, labels_spec=None):
+    def validate(self, shape, has_labels=False, labels_spec=None):
         """Raises ValueError if the op cannot handle these inputs.
 
         Args:
-            image_shape: ``(batch, height, width, channels)``, static
-                entries as ints and unknown ones as None.
+            shape: The batch's shape, static entries as ints and unknown
+                ones as None.
             has_labels: Whether the data carries labels.
             labels_spec: The labels' `tf.TensorSpec`, or None.
         """
-        channels = image_shape[-1]
+        channels = shape[-1]
         if self._channels is not None and channels not in self._channels:
             allowed = " or ".join(str(c) for c in self._channels)
-            raise prefixed(
-                self,
-                ValueError(
-                    _validation.error_message(
-                        "images",
-                        f"images with {allowed} channels, shaped (batch, "
-                        "height, width, channels)",
-                        tuple(image_shape),
-                    )
-                ),
+            expected = (
+                f"images with {allowed} channels, shaped (batch, height, "
+                "width, channels)"
+            )
+            raise _validation.invalid(
+                "images", expected, tuple(shape), owner=self
             )
 
     def output_size(self, height, width):
         """The image size after this op (geometric ops may change it)."""
         return height, width
 
-    def sample(self, seed, batch_size, image_shape):
+    def _own_gate(self, seed, batch_size, gate):
+        """Folds the op's own probability into ``gate``; returns both."""
+        if not self._gated or self.probability == 1.0:
+            return seed, gate
+        gate_seed, seed = split_seed(seed, 2)
+        own = bernoulli(gate_seed, [batch_size], self.probability)
+        return seed, own if gate is None else own * gate
+
+    def sample(self, seed, batch_size, shape, gate=None):
         """Draws the random parameters of a batch.
 
         Args:
             seed: A shape-(2,) stateless seed.
             batch_size: The number of examples (an int or scalar tensor).
-            image_shape: ``(height, width, channels)`` of the input.
+            shape: The shape of one example: ``(height, width, channels)``
+                for images.
+            gate: None, or float32 ``(batch,)`` 0/1: where the op applies
+                (a composite's choice), on top of its own probability.
 
         Returns:
             A dict of tensors, one row per example.
         """
-        if not self._gated or self.probability == 1.0:
-            return self._sample(seed, batch_size, image_shape)
-        gate_seed, seed = split_seed(seed, 2)
-        params = self._sample(seed, batch_size, image_shape)
-        gate = bernoulli(gate_seed, [batch_size], self.probability)
-        if self.kind == GEOMETRY:
-            eye = tf.eye(3, dtype=tf.float32)
-            gate = gate[:, None, None]
-            params["matrix"] = eye + gate * (params["matrix"] - eye)
-        else:
-            params["gate"] = gate
-        return params
+        seed, gate = self._own_gate(seed, batch_size, gate)
+        params = self._sample(seed, batch_size, shape)
+        if gate is None:
+            return params
+        return self._gate(params, gate)
 
-    def _sample(self, seed, batch_size, image_shape):
+    def _sample(self, seed, batch_size, shape):
         return {}
 
-    def transform(self, images, params, settings=None):
-        """Applies the op with the given parameters (pixel ops).
-
-        Args:
-            images: float32 images in [0, 1], ``(batch, h, w, c)``.
-            params: The output of ``sample``.
-            settings: The pipeline's resampling settings (a dict of
-                `keras_regkit.augment._resample.resample` arguments), for
-                ops that resample inside (composite ops); None for the
-                defaults.
-
-        Returns:
-            The transformed images, same shape.
-        """
-        out = self._run(images, params, settings)
-        if "gate" in params:
-            gate = tf.reshape(
-                params["gate"], [-1] + [1] * (images.shape.rank - 1)
-            )
-            out = images + gate * (out - images)
-        return out
-
-    def _run(self, images, params, settings):
-        return self.apply(images, params)  # defined by every pixel op
+    def _gate(self, params, gate):
+        raise _validation.invalid(
+            "ops", "ops that can be gated per example", self, owner=self
+        )
 
     def get_config(self):
         """Returns the constructor arguments as plain Python values."""
@@ -258,3 +224,79 @@ class Augmentation:
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
         return f"{type(self).__name__}({args})"
+
+
+class ValueOp(Augmentation):
+    """An op that changes values in place; implements ``apply``.
+
+    ``apply(inputs, params)`` is a pure function of a float32 batch and
+    ``sample``'s parameters, returning a batch of the same shape; where
+    the op is gated off for an example (its probability, a composite's
+    choice) the input is kept.
+    """
+
+    def apply(self, inputs, params):
+        """Applies the op with the given parameters (to the whole batch)."""
+        raise NotImplementedError(f"{type(self).__name__}.apply")
+
+    def _apply(self, inputs, params, settings):
+        # Ops that resample inside (composites) use the pipeline's
+        # resampling settings; others ignore them.
+        return self.apply(inputs, params)
+
+    def transform(self, inputs, params, settings=None):
+        """``apply``, kept only where the op's gate is 1.
+
+        Args:
+            inputs: The float32 batch.
+            params: The output of ``sample``.
+            settings: The pipeline's resampling settings (a dict of
+                `keras_regkit.augment._resample.resample` arguments), for
+                ops that resample inside; None for the defaults.
+
+        Returns:
+            The transformed batch, same shape.
+        """
+        out = self._apply(inputs, params, settings)
+        if "gate" in params:
+            out = blend_images(inputs, out, params["gate"])
+        return out
+
+    def _gate(self, params, gate):
+        return {**params, "gate": gate}
+
+
+class GeometricOp(Augmentation):
+    """An op that moves pixels; implements ``matrix``.
+
+    ``matrix(seed, batch_size, shape)`` draws one centred 3x3
+    output-to-input matrix per image (`keras_regkit.augment._resample`);
+    where the op is gated off the matrix is the identity. A chain of ops
+    multiplies consecutive matrices and resamples once.
+    """
+
+    geometric = True
+
+    def matrix(self, seed, batch_size, shape):
+        """Draws the batch's centred matrices, float32 ``(batch, 3, 3)``."""
+        raise NotImplementedError(f"{type(self).__name__}.matrix")
+
+    def _sample(self, seed, batch_size, shape):
+        return {"matrix": self.matrix(seed, batch_size, shape)}
+
+    def _gate(self, params, gate):
+        return {**params, "matrix": blend_matrix(params["matrix"], gate)}
+
+
+class BatchOp(Augmentation):
+    """An op that mixes examples and their labels; implements ``mix``.
+
+    ``mix(images, labels, params)`` returns ``(images, labels)``; such an
+    op needs labels and cannot be gated per example by a composite.
+    """
+
+    _gated = False
+
+    def mix(self, images, labels, params):
+        """Mixes a batch with drawn parameters; returns images and labels."""
+        raise NotImplementedError(f"{type(self).__name__}.mix")

@@ -17,11 +17,32 @@ FILL_MODES = ("constant", "reflect", "nearest")
 INTERPOLATIONS = ("bilinear", "nearest")
 
 
+def settings(
+    interpolation="bilinear", fill_mode="constant", fill_value=0.0, gather=False
+):
+    """The resampling settings of a pipeline, as `resample` arguments.
+
+    Example:
+    >>> settings(fill_mode="reflect")["fill_mode"]
+    'reflect'
+    """
+    return {
+        "interpolation": interpolation,
+        "fill_mode": fill_mode,
+        "fill_value": fill_value,
+        "gather": gather,
+    }
+
+
+# What ops that resample inside use when no pipeline gives settings.
+DEFAULT_SETTINGS = settings()
+
+
 def _as_float(value):
     return tf.cast(value, tf.float32)
 
 
-def build(rows):
+def affine_matrix(rows):
     """Stacks nested lists of ``(batch,)`` tensors into ``(batch, 3, 3)``.
 
     Args:
@@ -34,7 +55,7 @@ def build(rows):
 
     Example:
     >>> import tensorflow as tf
-    >>> m = build([[tf.ones([2]), 0.0, 5.0], [0.0, 1.0, -1.0]])
+    >>> m = affine_matrix([[tf.ones([2]), 0.0, 5.0], [0.0, 1.0, -1.0]])
     >>> m.shape
     TensorShape([2, 3, 3])
     >>> m[0].numpy().tolist()

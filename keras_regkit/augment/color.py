@@ -26,10 +26,6 @@ from keras_regkit.augment import _base
 _LUMA = (0.299, 0.587, 0.114)
 
 
-def _per_example(values):
-    return tf.reshape(tf.cast(values, tf.float32), [-1, 1, 1, 1])
-
-
 def _clip(images):
     return tf.clip_by_value(images, 0.0, 1.0)
 
@@ -60,7 +56,7 @@ def adjust_brightness(images, delta):
     >>> adjust_brightness(tf.fill([1, 1, 2, 1], 0.5), [0.7]).numpy().ravel()
     array([1., 1.], dtype=float32)
     """
-    return _clip(images + _per_example(delta))
+    return _clip(images + _base.per_example(delta))
 
 
 def adjust_contrast(images, factor):
@@ -73,7 +69,7 @@ def adjust_contrast(images, factor):
     array([0.3, 0.7], dtype=float32)
     """
     mean = tf.reduce_mean(images, axis=[1, 2], keepdims=True)
-    return _clip(mean + _per_example(factor) * (images - mean))
+    return _clip(mean + _base.per_example(factor) * (images - mean))
 
 
 def adjust_saturation(images, factor):
@@ -86,7 +82,7 @@ def adjust_saturation(images, factor):
     array([0.363, 0.363, 0.363], dtype=float32)
     """
     gray = grayscale(images)
-    return _clip(gray + _per_example(factor) * (images - gray))
+    return _clip(gray + _base.per_example(factor) * (images - gray))
 
 
 def adjust_hue(images, delta):
@@ -99,7 +95,7 @@ def adjust_hue(images, delta):
     array([0., 1., 0.], dtype=float32)
     """
     hsv = tf.image.rgb_to_hsv(images)
-    hue = tf.math.floormod(hsv[..., :1] + _per_example(delta), 1.0)
+    hue = tf.math.floormod(hsv[..., :1] + _base.per_example(delta), 1.0)
     return _clip(tf.image.hsv_to_rgb(tf.concat([hue, hsv[..., 1:]], -1)))
 
 
@@ -111,7 +107,7 @@ def adjust_gamma(images, gamma):
     >>> adjust_gamma(tf.fill([1, 1, 1, 1], 0.25), [0.5]).numpy().ravel()
     array([0.5], dtype=float32)
     """
-    return tf.pow(images, _per_example(gamma))
+    return tf.pow(images, _base.per_example(gamma))
 
 
 def solarize(images, threshold):
@@ -123,7 +119,7 @@ def solarize(images, threshold):
     >>> solarize(x, [0.5]).numpy().ravel().round(4)
     array([0.2, 0.2], dtype=float32)
     """
-    above = tf.cast(images >= _per_example(threshold), tf.float32)
+    above = tf.cast(images >= _base.per_example(threshold), tf.float32)
     return images + above * (1.0 - 2.0 * images)
 
 
@@ -136,7 +132,7 @@ def posterize(images, bits):
     >>> (posterize(x, [2]).numpy().ravel() * 255).round()
     array([192.], dtype=float32)
     """
-    step = tf.pow(2.0, 8.0 - _per_example(bits))
+    step = tf.pow(2.0, 8.0 - _base.per_example(bits))
     values = tf.floor(images * 255.0 + 0.5)
     return tf.floor(values / step) * step / 255.0
 
@@ -218,7 +214,7 @@ def sharpen(images, factor):
     degenerate = images + tf.pad(
         smooth - interior, [[0, 0], [1, 1], [1, 1], [0, 0]]
     )
-    return _clip(degenerate + _per_example(factor) * (images - degenerate))
+    return _clip(degenerate + _base.per_example(factor) * (images - degenerate))
 
 
 def gaussian_blur(images, sigma, kernel_size):
@@ -249,17 +245,17 @@ def gaussian_blur(images, sigma, kernel_size):
     )
     rows = 0.0
     for k in range(kernel_size):
-        rows += _per_example(weights[:, k]) * padded[:, k : k + height]
+        rows += _base.per_example(weights[:, k]) * padded[:, k : k + height]
     padded = tf.pad(
         rows, [[0, 0], [0, 0], [radius, radius], [0, 0]], mode="REFLECT"
     )
     out = 0.0
     for k in range(kernel_size):
-        out += _per_example(weights[:, k]) * padded[:, :, k : k + width]
+        out += _base.per_example(weights[:, k]) * padded[:, :, k : k + width]
     return out
 
 
-class _Factor(_base.Augmentation):
+class _Factor(_base.ValueOp):
     """An op whose parameter is ``neutral + U(range)`` per example."""
 
     neutral = 0.0
@@ -269,8 +265,8 @@ class _Factor(_base.Augmentation):
     def __init__(self, factor, probability=1.0):
         super().__init__(probability)
         self.factor = _base.plain(factor)
-        self.range = _base.check_range(
-            self, "factor", factor, low=self.low, high=self.high
+        self.range = _validation.check_float_range(
+            "factor", factor, low=self.low, high=self.high, owner=self
         )
 
     def _sample(self, seed, batch_size, image_shape):
@@ -407,7 +403,7 @@ class RandomSharpness(_Factor):
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class RandomGrayscale(_base.Augmentation):
+class RandomGrayscale(_base.ValueOp):
     """Turns RGB images to grayscale (3 equal channels) with a probability.
 
     Args:
@@ -428,7 +424,7 @@ class RandomGrayscale(_base.Augmentation):
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class RandomEqualize(_base.Augmentation):
+class RandomEqualize(_base.ValueOp):
     """Histogram-equalizes each channel of each image, with a probability.
 
     Args:
@@ -444,7 +440,7 @@ class RandomEqualize(_base.Augmentation):
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class RandomAutoContrast(_base.Augmentation):
+class RandomAutoContrast(_base.ValueOp):
     """Stretches each channel of each image to [0, 1], with a probability.
 
     Args:
@@ -460,7 +456,7 @@ class RandomAutoContrast(_base.Augmentation):
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class RandomSolarize(_base.Augmentation):
+class RandomSolarize(_base.ValueOp):
     """Inverts pixels above a per-example random threshold.
 
     Args:
@@ -476,8 +472,13 @@ class RandomSolarize(_base.Augmentation):
     def __init__(self, threshold=0.5, probability=1.0):
         super().__init__(probability)
         self.threshold = _base.plain(threshold)
-        self.range = _base.check_range(
-            self, "threshold", threshold, low=0.0, high=1.0, symmetric=False
+        self.range = _validation.check_float_range(
+            "threshold",
+            threshold,
+            low=0.0,
+            high=1.0,
+            symmetric=False,
+            owner=self,
         )
 
     def _sample(self, seed, batch_size, image_shape):
@@ -491,7 +492,7 @@ class RandomSolarize(_base.Augmentation):
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class RandomPosterize(_base.Augmentation):
+class RandomPosterize(_base.ValueOp):
     """Keeps a per-example random number of bits of each 8-bit value.
 
     Args:
@@ -509,26 +510,16 @@ class RandomPosterize(_base.Augmentation):
         self.bits = _base.plain(bits)
         pair = bits if isinstance(bits, (list, tuple)) else (bits, bits)
         if len(pair) != 2:
-            raise _base.prefixed(
-                self,
-                ValueError(
-                    _validation.error_message(
-                        "bits", "an integer or a pair (low, high)", bits
-                    )
-                ),
+            raise _validation.invalid(
+                "bits", "an integer or a pair (low, high)", bits, owner=self
             )
         low, high = (
-            _base.check(self, _validation.check_int, "bits", b, low=1, high=8)
+            _validation.check_int("bits", b, low=1, high=8, owner=self)
             for b in pair
         )
         if low > high:
-            raise _base.prefixed(
-                self,
-                ValueError(
-                    _validation.error_message(
-                        "bits", "a pair (low, high) with low <= high", bits
-                    )
-                ),
+            raise _validation.invalid(
+                "bits", "a pair (low, high) with low <= high", bits, owner=self
             )
         self.range = (low, high)
 
@@ -550,7 +541,7 @@ class RandomPosterize(_base.Augmentation):
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class RandomGaussianNoise(_base.Augmentation):
+class RandomGaussianNoise(_base.ValueOp):
     """Adds Gaussian noise of a given standard deviation, clipped to [0, 1].
 
     Args:
@@ -564,8 +555,8 @@ class RandomGaussianNoise(_base.Augmentation):
 
     def __init__(self, stddev=0.05, probability=1.0):
         super().__init__(probability)
-        self.stddev = _base.check(
-            self, _validation.check_float, "stddev", stddev, low=0.0
+        self.stddev = _validation.check_float(
+            "stddev", stddev, low=0.0, owner=self
         )
 
     def _sample(self, seed, batch_size, image_shape):
@@ -581,7 +572,7 @@ class RandomGaussianNoise(_base.Augmentation):
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class RandomGaussianBlur(_base.Augmentation):
+class RandomGaussianBlur(_base.ValueOp):
     """Blurs each image with its own random Gaussian width.
 
     Args:
@@ -597,21 +588,16 @@ class RandomGaussianBlur(_base.Augmentation):
 
     def __init__(self, kernel_size=3, sigma=(0.1, 2.0), probability=1.0):
         super().__init__(probability)
-        self.kernel_size = _base.check(
-            self, _validation.check_int, "kernel_size", kernel_size, low=1
+        self.kernel_size = _validation.check_int(
+            "kernel_size", kernel_size, low=1, owner=self
         )
         if self.kernel_size % 2 == 0:
-            raise _base.prefixed(
-                self,
-                ValueError(
-                    _validation.error_message(
-                        "kernel_size", "an odd integer >= 1", kernel_size
-                    )
-                ),
+            raise _validation.invalid(
+                "kernel_size", "an odd integer >= 1", kernel_size, owner=self
             )
         self.sigma = _base.plain(sigma)
-        self.range = _base.check_range(
-            self, "sigma", sigma, low=1e-3, symmetric=False
+        self.range = _validation.check_float_range(
+            "sigma", sigma, low=1e-3, symmetric=False, owner=self
         )
 
     def validate(self, image_shape, has_labels=False, labels_spec=None):
@@ -619,15 +605,11 @@ class RandomGaussianBlur(_base.Augmentation):
         radius = self.kernel_size // 2
         sizes = [s for s in image_shape[1:3] if s is not None]
         if any(s <= radius for s in sizes):
-            raise _base.prefixed(
-                self,
-                ValueError(
-                    _validation.error_message(
-                        "kernel_size",
-                        "a kernel narrower than twice the image",
-                        self.kernel_size,
-                    )
-                ),
+            raise _validation.invalid(
+                "kernel_size",
+                "a kernel narrower than twice the image",
+                self.kernel_size,
+                owner=self,
             )
 
     def _sample(self, seed, batch_size, image_shape):

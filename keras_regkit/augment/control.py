@@ -10,9 +10,10 @@ the choice is made per example, on every batch, from the batch's seed
 
 Consecutive geometric children are folded into one matrix per example
 (gated matrices are the identity where the gate is 0) and resampled once,
-with the pipeline's fill mode and interpolation. A composite whose
-children are all geometric is itself a geometric op: the pipeline fuses
-it with the geometric ops around it.
+with the pipeline's fill mode and interpolation (one chain of ops,
+`keras_regkit.augment._chain`, plans, samples and runs the children). A
+composite whose children are all geometric is itself geometric: the
+pipeline fuses it with the geometric ops around it.
 """
 
 from __future__ import annotations
@@ -22,193 +23,84 @@ import tensorflow as tf
 
 from keras_regkit import _validation
 from keras_regkit.augment import _base
-from keras_regkit.augment import _resample
-from keras_regkit.augment.pipeline import deserialize_ops
-from keras_regkit.augment.pipeline import serialize_ops
-
-_DEFAULT_SETTINGS = {
-    "interpolation": "bilinear",
-    "fill_mode": "constant",
-    "fill_value": 0.0,
-    "gather": False,
-}
+from keras_regkit.augment import _chain
 
 
 def check_children(owner, ops, name="ops"):
     """Validates a composite's child ops; returns them as ops.
 
     Children must be ops that keep the batch and the image size: no
-    label-mixing ops, no AugMix consistency views, no resized crop.
+    batch (label-mixing) ops, no AugMix consistency views, no resized
+    crop.
     """
-    ops = deserialize_ops(ops, owner, name)
+    ops = _chain.deserialize_ops(ops, owner, name)
     if not ops:
-        raise _base.prefixed(
-            owner,
-            ValueError(
-                _validation.error_message(name, "a non-empty list of ops", ops)
-            ),
+        raise _validation.invalid(
+            name, "a non-empty list of ops", ops, owner=owner
         )
     for op in ops:
         if (
-            op.kind == _base.MIX
+            isinstance(op, _base.BatchOp)
             or op.views > 1
             or op.output_size(7, 5) != (7, 5)
         ):
-            raise _base.prefixed(
-                owner,
-                ValueError(
-                    _validation.error_message(
-                        name,
-                        "ops that keep the batch and the image size (no "
-                        "label mixing, consistency views or resized crop)",
-                        type(op).__name__,
-                    )
-                ),
+            expected = (
+                "ops that keep the batch and the image size (no label "
+                "mixing, consistency views or resized crop)"
+            )
+            raise _validation.invalid(
+                name, expected, type(op).__name__, owner=owner
             )
     return ops
 
 
-def _gate_params(op, params, gate):
-    """Folds a ``(batch,)`` 0/1 gate into an op's drawn parameters."""
-    params = dict(params)
-    if op.kind == _base.GEOMETRY:
-        eye = tf.eye(3, dtype=tf.float32)
-        params["matrix"] = eye + gate[:, None, None] * (params["matrix"] - eye)
-    elif "gate" in params:
-        params["gate"] = params["gate"] * gate
-    else:
-        params["gate"] = gate
-    return params
-
-
-def plan(ops):
-    """Groups a sequence of ops: runs of geometric ops, single pixel ops.
-
-    Returns:
-        A list of lists of indices into ``ops``; a list of several
-        indices, or of one geometric op, is resampled once.
-    """
-    groups = []
-    for i, op in enumerate(ops):
-        geometric = op.kind == _base.GEOMETRY
-        if geometric and groups and ops[groups[-1][0]].kind == _base.GEOMETRY:
-            groups[-1].append(i)
-        else:
-            groups.append([i])
-    return groups
-
-
-def sample_sequence(ops, gates, seed, batch_size, image_shape):
-    """Draws the parameters of gated ops applied in sequence.
-
-    Args:
-        ops: The ops, in order.
-        gates: float32 ``(batch, len(ops))`` 0/1: where each op applies.
-        seed: A shape-(2,) stateless seed.
-        batch_size: The number of examples.
-        image_shape: ``(height, width, channels)``.
-
-    Returns:
-        A list with one parameter dict per group of `plan` (a fused
-        ``"matrix"`` in pixel coordinates for a geometric group).
-    """
-    seeds = _base.split_seed(seed, len(ops))
-    params = [
-        _gate_params(op, op.sample(s, batch_size, image_shape), gates[:, i])
-        for i, (op, s) in enumerate(zip(ops, seeds, strict=True))
-    ]
-    out = []
-    for group in plan(ops):
-        if ops[group[0]].kind != _base.GEOMETRY:
-            out.append(params[group[0]])
-            continue
-        matrix = fuse([params[i]["matrix"] for i in group])
-        size = image_shape[:2]
-        out.append({"matrix": _resample.to_pixels(matrix, size, size)})
-    return out
-
-
-def fuse(matrices):
-    """The product of centred matrices, the first op's on the left."""
-    matrix = matrices[0]
-    for m in matrices[1:]:
-        matrix = tf.linalg.matmul(matrix, m)
-    return matrix
-
-
-def run_sequence(ops, params, images, settings):
-    """Applies gated ops in sequence with `sample_sequence`'s parameters."""
-    settings = settings or _DEFAULT_SETTINGS
-    shape = tf.shape(images)
-    size = (
-        images.shape[1] if images.shape[1] is not None else shape[1],
-        images.shape[2] if images.shape[2] is not None else shape[2],
-    )
-    for group, group_params in zip(plan(ops), params, strict=True):
-        op = ops[group[0]]
-        if op.kind == _base.GEOMETRY:
-            images = _resample.resample(
-                images, group_params["matrix"], size, **settings
-            )
-        else:
-            images = op.transform(images, group_params, settings)
-    return images
-
-
-class Composite(_base.Augmentation):
+class Composite(_base.ValueOp):
     """Child ops applied in sequence, each to the examples its gate picks.
 
-    Subclasses set the children with ``_set_children`` and implement
-    ``_gates(seed, batch_size)``, returning float32 ``(batch,
-    len(children))`` 0/1 gates.
+    The children run as one `keras_regkit.augment._chain.Chain`. A
+    composite's own probability and the gate a parent composite gives it
+    are folded into its children's gates. A composite whose children are
+    all geometric is itself geometric: its parameters are one centred
+    matrix, fused with the geometric ops around it.
+
+    Subclasses call ``_set_children`` and implement ``_gates(seed,
+    batch_size)``, returning float32 ``(batch, len(children))`` 0/1
+    gates.
     """
 
     def _set_children(self, children):
-        self._children = list(children)
-        if all(op.kind == _base.GEOMETRY for op in self._children):
-            self.kind = _base.GEOMETRY
-        self.supports_xla = all(op.supports_xla for op in self._children)
+        self._chain = _chain.Chain(children)
+        self.supports_xla = all(op.supports_xla for op in self._chain.ops)
 
-    def validate(self, image_shape, has_labels=False, labels_spec=None):
-        for op in self._children:
-            try:
-                op.validate(image_shape, has_labels, labels_spec)
-            except ValueError as error:
-                raise _base.prefixed(self, error) from None
+    @property
+    def children(self):
+        """The child ops, in order."""
+        return self._chain.ops
 
-    def _sample(self, seed, batch_size, image_shape):
+    @property
+    def geometric(self):
+        """Whether every child is geometric (the composite is a matrix)."""
+        return self._chain.geometric
+
+    def validate(self, shape, has_labels=False, labels_spec=None):
+        self._chain.validate(shape, has_labels, labels_spec, owner=self)
+
+    def sample(self, seed, batch_size, shape, gate=None):
+        seed, gate = self._own_gate(seed, batch_size, gate)
         gate_seed, seed = _base.split_seed(seed, 2)
         gates = self._gates(gate_seed, batch_size)
-        if self.kind == _base.GEOMETRY:
-            seeds = _base.split_seed(seed, len(self._children))
-            matrices = [
-                _gate_params(op, op.sample(s, batch_size, image_shape), g)[
-                    "matrix"
-                ]
-                for op, s, g in zip(
-                    self._children,
-                    seeds,
-                    tf.unstack(gates, axis=1),
-                    strict=True,
-                )
-            ]
-            return {"matrix": fuse(matrices)}
-        groups = sample_sequence(
-            self._children, gates, seed, batch_size, image_shape
-        )
-        return {"groups": groups}
+        if gate is not None:
+            gates = gates * gate[:, None]
+        if self.geometric:
+            matrix = self._chain.sample_matrix(seed, batch_size, shape, gates)
+            return {"matrix": matrix}
+        return {"stages": self._chain.sample(seed, batch_size, shape, gates)}
 
-    def _run(self, images, params, settings):
-        return run_sequence(self._children, params["groups"], images, settings)
+    def _apply(self, inputs, params, settings):
+        return self._chain.run(inputs, None, params["stages"], settings)[0]
 
-
-def _one_hot_choice(seed, batch_size, weights):
-    """``(batch, len(weights))`` one-hot rows drawn with ``weights``."""
-    logits = tf.math.log(tf.constant([weights], tf.float32))
-    index = tf.random.stateless_categorical(
-        logits, batch_size, seed=seed, dtype=tf.int32
-    )[0]
-    return tf.one_hot(index, len(weights), dtype=tf.float32)
+    def apply(self, inputs, params):
+        return self._apply(inputs, params, None)
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
@@ -243,42 +135,36 @@ class RandomChoice(Composite):
         self.ops = check_children(self, ops)
         self.weights = None
         if weights is not None:
-            if not isinstance(weights, (list, tuple)) or len(weights) != len(
-                self.ops
-            ):
-                raise _base.prefixed(
-                    self,
-                    ValueError(
-                        _validation.error_message(
-                            "weights",
-                            f"a list of {len(self.ops)} floats",
-                            weights,
-                        )
-                    ),
+            expected = f"a list of {len(self.ops)} floats"
+            if not isinstance(weights, (list, tuple)):
+                raise _validation.invalid(
+                    "weights", expected, weights, owner=self, error=TypeError
+                )
+            if len(weights) != len(self.ops):
+                raise _validation.invalid(
+                    "weights", expected, weights, owner=self
                 )
             self.weights = [
-                _base.check(self, _validation.check_float, "weights", w, low=0)
+                _validation.check_float("weights", w, low=0, owner=self)
                 for w in weights
             ]
             if sum(self.weights) <= 0:
-                raise _base.prefixed(
-                    self,
-                    ValueError(
-                        _validation.error_message(
-                            "weights", "weights with a positive sum", weights
-                        )
-                    ),
+                raise _validation.invalid(
+                    "weights",
+                    "weights with a positive sum",
+                    weights,
+                    owner=self,
                 )
         self._set_children(self.ops)
 
     def _gates(self, seed, batch_size):
         weights = self.weights or [1.0] * len(self.ops)
-        return _one_hot_choice(seed, batch_size, weights)
+        return _base.one_hot_choice(seed, batch_size, weights)
 
     def get_config(self):
         return {
             **super().get_config(),
-            "ops": serialize_ops(self.ops),
+            "ops": _chain.serialize_ops(self.ops),
             "weights": self.weights,
         }
 
@@ -316,4 +202,4 @@ class RandomApply(Composite):
         return tf.tile(coin, [1, len(self.ops)])
 
     def get_config(self):
-        return {**super().get_config(), "ops": serialize_ops(self.ops)}
+        return {**super().get_config(), "ops": _chain.serialize_ops(self.ops)}

@@ -26,7 +26,7 @@ import tensorflow as tf
 
 from keras_regkit import _validation
 from keras_regkit.augment import _base
-from keras_regkit.augment._resample import build
+from keras_regkit.augment._resample import affine_matrix
 
 
 def flip_matrix(horizontal, vertical):
@@ -45,7 +45,7 @@ def flip_matrix(horizontal, vertical):
     array([[-1.,  0.,  0.],
            [ 0.,  1.,  0.]], dtype=float32)
     """
-    return build(
+    return affine_matrix(
         [[1.0 - 2.0 * horizontal, 0.0, 0.0], [0.0, 1.0 - 2.0 * vertical, 0.0]]
     )
 
@@ -67,7 +67,7 @@ def rotation_matrix(angles):
            [ 1.,  0.]], dtype=float32)
     """
     c, s = tf.cos(angles), tf.sin(angles)
-    return build([[c, -s, 0.0], [s, c, 0.0]])
+    return affine_matrix([[c, -s, 0.0], [s, c, 0.0]])
 
 
 def translation_matrix(dx, dy):
@@ -87,7 +87,7 @@ def translation_matrix(dx, dy):
     <tf.Tensor: shape=(2, 3), dtype=float32, numpy=
     array([[ 1.,  0., -2.], [ 0.,  1.,  1.]], dtype=float32)>
     """
-    return build([[1.0, 0.0, -dx], [0.0, 1.0, -dy]])
+    return affine_matrix([[1.0, 0.0, -dx], [0.0, 1.0, -dy]])
 
 
 def scale_matrix(sx, sy):
@@ -106,7 +106,7 @@ def scale_matrix(sx, sy):
     >>> scale_matrix(tf.constant([2.0]), tf.constant([0.5]))[0, 0].numpy()
     array([2., 0., 0.], dtype=float32)
     """
-    return build([[sx, 0.0, 0.0], [0.0, sy, 0.0]])
+    return affine_matrix([[sx, 0.0, 0.0], [0.0, sy, 0.0]])
 
 
 def shear_matrix(shx, shy):
@@ -124,19 +124,15 @@ def shear_matrix(shx, shy):
     >>> shear_matrix(tf.constant([0.5]), tf.constant([0.0]))[0, 0].numpy()
     array([1. , 0.5, 0. ], dtype=float32)
     """
-    return build([[1.0, shx, 0.0], [shy, 1.0, 0.0]])
+    return affine_matrix([[1.0, shx, 0.0], [shy, 1.0, 0.0]])
 
 
 def _size(value):
     return tf.cast(value, tf.float32)
 
 
-class _Geometric(_base.Augmentation):
-    kind = _base.GEOMETRY
-
-
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class RandomFlip(_Geometric):
+class RandomFlip(_base.GeometricOp):
     """Mirrors each image with some probability, per example and per axis.
 
     Args:
@@ -158,11 +154,11 @@ class RandomFlip(_Geometric):
 
     def __init__(self, mode="horizontal", probability=0.5):
         super().__init__(probability)
-        self.mode = _base.check(
-            self, _validation.check_choice, "mode", mode, choices=self.MODES
+        self.mode = _validation.check_choice(
+            "mode", mode, choices=self.MODES, owner=self
         )
 
-    def _sample(self, seed, batch_size, image_shape):
+    def matrix(self, seed, batch_size, image_shape):
         h_seed, v_seed = _base.split_seed(seed, 2)
         zeros = tf.zeros([batch_size])
         horizontal = vertical = zeros
@@ -170,14 +166,14 @@ class RandomFlip(_Geometric):
             horizontal = _base.bernoulli(h_seed, [batch_size], self.probability)
         if self.mode != "horizontal":
             vertical = _base.bernoulli(v_seed, [batch_size], self.probability)
-        return {"matrix": flip_matrix(horizontal, vertical)}
+        return flip_matrix(horizontal, vertical)
 
     def get_config(self):
         return {**super().get_config(), "mode": self.mode}
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class RandomRotation(_Geometric):
+class RandomRotation(_base.GeometricOp):
     """Rotates each image by its own random angle.
 
     Args:
@@ -196,18 +192,20 @@ class RandomRotation(_Geometric):
     def __init__(self, factor, probability=1.0):
         super().__init__(probability)
         self.factor = _base.plain(factor)
-        self.range = _base.check_range(self, "factor", factor, low=-1, high=1)
+        self.range = _validation.check_float_range(
+            "factor", factor, low=-1, high=1, owner=self
+        )
 
-    def _sample(self, seed, batch_size, image_shape):
+    def matrix(self, seed, batch_size, image_shape):
         turns = _base.uniform(seed, [batch_size], *self.range)
-        return {"matrix": rotation_matrix(turns * (2.0 * math.pi))}
+        return rotation_matrix(turns * (2.0 * math.pi))
 
     def get_config(self):
         return {**super().get_config(), "factor": self.factor}
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class RandomTranslation(_Geometric):
+class RandomTranslation(_base.GeometricOp):
     """Shifts each image by its own random offset.
 
     Args:
@@ -227,19 +225,19 @@ class RandomTranslation(_Geometric):
         super().__init__(probability)
         self.height_factor = _base.plain(height_factor)
         self.width_factor = _base.plain(width_factor)
-        self.height_range = _base.check_range(
-            self, "height_factor", height_factor, low=-1, high=1
+        self.height_range = _validation.check_float_range(
+            "height_factor", height_factor, low=-1, high=1, owner=self
         )
-        self.width_range = _base.check_range(
-            self, "width_factor", width_factor, low=-1, high=1
+        self.width_range = _validation.check_float_range(
+            "width_factor", width_factor, low=-1, high=1, owner=self
         )
 
-    def _sample(self, seed, batch_size, image_shape):
+    def matrix(self, seed, batch_size, image_shape):
         y_seed, x_seed = _base.split_seed(seed, 2)
         height, width = _size(image_shape[0]), _size(image_shape[1])
         dy = _base.uniform(y_seed, [batch_size], *self.height_range)
         dx = _base.uniform(x_seed, [batch_size], *self.width_range)
-        return {"matrix": translation_matrix(dx * width, dy * height)}
+        return translation_matrix(dx * width, dy * height)
 
     def get_config(self):
         return {
@@ -250,7 +248,7 @@ class RandomTranslation(_Geometric):
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class RandomZoom(_Geometric):
+class RandomZoom(_base.GeometricOp):
     """Zooms each image in or out by its own random factor.
 
     Args:
@@ -277,25 +275,22 @@ class RandomZoom(_Geometric):
             self.width_range = self._zoom_range("width_factor", width_factor)
 
     def _zoom_range(self, name, value):
-        low, high = _base.check_range(self, name, value, high=1.0)
+        low, high = _validation.check_float_range(
+            name, value, high=1.0, owner=self
+        )
         if low <= -1.0:
-            raise _base.prefixed(
-                self,
-                ValueError(
-                    _validation.error_message(
-                        name, "zoom factors in (-1, 1]", value
-                    )
-                ),
+            raise _validation.invalid(
+                name, "zoom factors in (-1, 1]", value, owner=self
             )
         return low, high
 
-    def _sample(self, seed, batch_size, image_shape):
+    def matrix(self, seed, batch_size, image_shape):
         y_seed, x_seed = _base.split_seed(seed, 2)
         zy = _base.uniform(y_seed, [batch_size], *self.height_range)
         zx = zy
         if self.width_range is not None:
             zx = _base.uniform(x_seed, [batch_size], *self.width_range)
-        return {"matrix": scale_matrix(1.0 + zx, 1.0 + zy)}
+        return scale_matrix(1.0 + zx, 1.0 + zy)
 
     def get_config(self):
         return {
@@ -306,7 +301,7 @@ class RandomZoom(_Geometric):
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class RandomShear(_Geometric):
+class RandomShear(_base.GeometricOp):
     """Shears each image by its own random amounts.
 
     Args:
@@ -324,14 +319,18 @@ class RandomShear(_Geometric):
         super().__init__(probability)
         self.x_factor = _base.plain(x_factor)
         self.y_factor = _base.plain(y_factor)
-        self.x_range = _base.check_range(self, "x_factor", x_factor)
-        self.y_range = _base.check_range(self, "y_factor", y_factor)
+        self.x_range = _validation.check_float_range(
+            "x_factor", x_factor, owner=self
+        )
+        self.y_range = _validation.check_float_range(
+            "y_factor", y_factor, owner=self
+        )
 
-    def _sample(self, seed, batch_size, image_shape):
+    def matrix(self, seed, batch_size, image_shape):
         x_seed, y_seed = _base.split_seed(seed, 2)
         shx = _base.uniform(x_seed, [batch_size], *self.x_range)
         shy = _base.uniform(y_seed, [batch_size], *self.y_range)
-        return {"matrix": shear_matrix(shx, shy)}
+        return shear_matrix(shx, shy)
 
     def get_config(self):
         return {
@@ -342,7 +341,7 @@ class RandomShear(_Geometric):
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class RandomPadCrop(_Geometric):
+class RandomPadCrop(_base.GeometricOp):
     """Pads by ``padding`` pixels and crops back at a random offset.
 
     The classic CIFAR augmentation, as a whole-pixel translation in
@@ -360,11 +359,11 @@ class RandomPadCrop(_Geometric):
 
     def __init__(self, padding=4, probability=1.0):
         super().__init__(probability)
-        self.padding = _base.check(
-            self, _validation.check_int, "padding", padding, low=0
+        self.padding = _validation.check_int(
+            "padding", padding, low=0, owner=self
         )
 
-    def _sample(self, seed, batch_size, image_shape):
+    def matrix(self, seed, batch_size, image_shape):
         shifts = tf.random.stateless_uniform(
             [2, batch_size],
             seed=seed,
@@ -373,14 +372,14 @@ class RandomPadCrop(_Geometric):
             dtype=tf.int32,
         )
         shifts = tf.cast(shifts, tf.float32)
-        return {"matrix": translation_matrix(shifts[0], shifts[1])}
+        return translation_matrix(shifts[0], shifts[1])
 
     def get_config(self):
         return {**super().get_config(), "padding": self.padding}
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class RandomResizedCrop(_Geometric):
+class RandomResizedCrop(_base.GeometricOp):
     """Crops a random area and aspect ratio, resized to ``(height, width)``.
 
     As in Inception and torchvision: the crop's area is a fraction of the
@@ -418,39 +417,27 @@ class RandomResizedCrop(_Geometric):
         probability=1.0,
     ):
         super().__init__(probability)
-        self.height = _base.check(
-            self, _validation.check_int, "height", height, low=1
-        )
-        self.width = _base.check(
-            self, _validation.check_int, "width", width, low=1
-        )
+        self.height = _validation.check_int("height", height, low=1, owner=self)
+        self.width = _validation.check_int("width", width, low=1, owner=self)
         self.scale = _base.plain(tuple(scale))
         self.ratio = _base.plain(tuple(ratio))
-        low, _ = _base.check_range(self, "scale", self.scale, high=1.0)
+        low, _ = _validation.check_float_range(
+            "scale", self.scale, high=1.0, owner=self
+        )
         if low <= 0:
-            raise _base.prefixed(
-                self,
-                ValueError(
-                    _validation.error_message(
-                        "scale", "a pair (low, high) in (0, 1]", scale
-                    )
-                ),
+            raise _validation.invalid(
+                "scale", "a pair (low, high) in (0, 1]", scale, owner=self
             )
-        low, _ = _base.check_range(self, "ratio", self.ratio)
+        low, _ = _validation.check_float_range("ratio", self.ratio, owner=self)
         if low <= 0:
-            raise _base.prefixed(
-                self,
-                ValueError(
-                    _validation.error_message(
-                        "ratio", "a pair (low, high) of ratios > 0", ratio
-                    )
-                ),
+            raise _validation.invalid(
+                "ratio", "a pair (low, high) of ratios > 0", ratio, owner=self
             )
 
     def output_size(self, height, width):
         return self.height, self.width
 
-    def _sample(self, seed, batch_size, image_shape):
+    def matrix(self, seed, batch_size, image_shape):
         area_seed, ratio_seed, x_seed, y_seed = _base.split_seed(seed, 4)
         height, width = _size(image_shape[0]), _size(image_shape[1])
         shape = [batch_size, self.ATTEMPTS]
@@ -480,8 +467,10 @@ class RandomResizedCrop(_Geometric):
         # Centred coordinates: the crop's centre relative to the image's.
         cx = x0 + crop_w / 2.0 - width / 2.0
         cy = y0 + crop_h / 2.0 - height / 2.0
-        matrix = build([[crop_w / width, 0.0, cx], [0.0, crop_h / height, cy]])
-        return {"matrix": matrix}
+        matrix = affine_matrix(
+            [[crop_w / width, 0.0, cx], [0.0, crop_h / height, cy]]
+        )
+        return matrix
 
     def get_config(self):
         return {

@@ -81,7 +81,7 @@ def mix(images, labels, lam, boxes):
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class MixUpCutMix(_base.Augmentation):
+class MixUpCutMix(_base.BatchOp):
     """MixUp or CutMix, switching between them, as timm's ``Mixup``.
 
     Args:
@@ -108,9 +108,6 @@ class MixUpCutMix(_base.Augmentation):
     (TensorShape([4, 3]), True)
     """
 
-    kind = _base.MIX
-    _gated = False
-
     def __init__(
         self,
         mixup_alpha=0.8,
@@ -122,99 +119,76 @@ class MixUpCutMix(_base.Augmentation):
         probability=1.0,
     ):
         super().__init__(probability)
-        self.mixup_alpha = _base.check(
-            self, _validation.check_float, "mixup_alpha", mixup_alpha, low=0
+        self.mixup_alpha = _validation.check_float(
+            "mixup_alpha", mixup_alpha, low=0, owner=self
         )
-        self.cutmix_alpha = _base.check(
-            self, _validation.check_float, "cutmix_alpha", cutmix_alpha, low=0
+        self.cutmix_alpha = _validation.check_float(
+            "cutmix_alpha", cutmix_alpha, low=0, owner=self
         )
         if self.mixup_alpha == 0 and self.cutmix_alpha == 0:
-            raise _base.prefixed(
-                self,
-                ValueError(
-                    _validation.error_message(
-                        "mixup_alpha",
-                        "mixup_alpha > 0 or cutmix_alpha > 0",
-                        mixup_alpha,
-                    )
-                ),
+            raise _validation.invalid(
+                "mixup_alpha",
+                "mixup_alpha > 0 or cutmix_alpha > 0",
+                mixup_alpha,
+                owner=self,
             )
-        self.switch_probability = _base.check(
-            self,
-            _validation.check_float,
+        self.switch_probability = _validation.check_float(
             "switch_probability",
             switch_probability,
             low=0.0,
             high=1.0,
+            owner=self,
         )
-        self.mode = _base.check(
-            self, _validation.check_choice, "mode", mode, choices=MODES
+        self.mode = _validation.check_choice(
+            "mode", mode, choices=MODES, owner=self
         )
         self.num_classes = num_classes
         if num_classes is not None:
-            self.num_classes = _base.check(
-                self, _validation.check_int, "num_classes", num_classes, low=1
+            self.num_classes = _validation.check_int(
+                "num_classes", num_classes, low=1, owner=self
             )
-        self.label_smoothing = _base.check(
-            self,
-            _validation.check_float,
+        self.label_smoothing = _validation.check_float(
             "label_smoothing",
             label_smoothing,
             low=0.0,
             high=1.0,
             high_inclusive=False,
+            owner=self,
         )
 
     def validate(self, image_shape, has_labels=False, labels_spec=None):
         if not has_labels:
-            raise _base.prefixed(
-                self,
-                ValueError(
-                    _validation.error_message(
-                        "labels",
-                        "(images, labels) or a dict with a 'labels' key: "
-                        "mixing needs labels",
-                        None,
-                    )
-                ),
+            raise _validation.invalid(
+                "labels",
+                "(images, labels) or a dict with a 'labels' key: "
+                "mixing needs labels",
+                None,
+                owner=self,
             )
         dtype = tf.as_dtype(labels_spec.dtype)
         shape = tuple(labels_spec.shape)
         if dtype.is_integer:
             if self.num_classes is None:
-                raise _base.prefixed(
-                    self,
-                    ValueError(
-                        _validation.error_message(
-                            "num_classes",
-                            "the number of classes, for sparse integer labels",
-                            None,
-                        )
-                    ),
+                raise _validation.invalid(
+                    "num_classes",
+                    "the number of classes, for sparse integer labels",
+                    None,
+                    owner=self,
                 )
             if len(shape) not in (1, 2) or (len(shape) == 2 and shape[1] != 1):
-                raise _base.prefixed(
-                    self,
-                    ValueError(
-                        _validation.error_message(
-                            "labels", "sparse labels shaped (batch,)", shape
-                        )
-                    ),
+                raise _validation.invalid(
+                    "labels", "sparse labels shaped (batch,)", shape, owner=self
                 )
         elif len(shape) != 2 or (
             self.num_classes is not None
             and shape[1] is not None
             and shape[1] != self.num_classes
         ):
-            raise _base.prefixed(
-                self,
-                ValueError(
-                    _validation.error_message(
-                        "labels",
-                        "one-hot labels shaped (batch, num_classes)",
-                        shape,
-                    )
-                ),
+            raise _validation.invalid(
+                "labels",
+                "one-hot labels shaped (batch, num_classes)",
+                shape,
+                owner=self,
             )
 
     def _sample(self, seed, batch_size, image_shape):
@@ -268,11 +242,8 @@ class MixUpCutMix(_base.Augmentation):
             labels = labels * (1.0 - eps) + eps / classes
         return labels
 
-    def mix(self, images, labels, params, settings=None):
-        """Mixes a batch with drawn parameters; returns images and labels.
-
-        ``settings`` (the pipeline's resampling settings) is unused here.
-        """
+    def mix(self, images, labels, params):
+        """Mixes a batch with drawn parameters; returns images and labels."""
         boxes = params.get("boxes")
         return mix(images, self.soft_labels(labels), params["lam"], boxes)
 
@@ -312,13 +283,8 @@ class MixUp(MixUpCutMix):
         label_smoothing=0.0,
         probability=1.0,
     ):
-        alpha = _base.check(
-            self,
-            _validation.check_float,
-            "alpha",
-            alpha,
-            low=0.0,
-            low_inclusive=False,
+        alpha = _validation.check_float(
+            "alpha", alpha, low=0.0, low_inclusive=False, owner=self
         )
         super().__init__(
             mixup_alpha=alpha,
@@ -365,13 +331,8 @@ class CutMix(MixUpCutMix):
         label_smoothing=0.0,
         probability=1.0,
     ):
-        alpha = _base.check(
-            self,
-            _validation.check_float,
-            "alpha",
-            alpha,
-            low=0.0,
-            low_inclusive=False,
+        alpha = _validation.check_float(
+            "alpha", alpha, low=0.0, low_inclusive=False, owner=self
         )
         super().__init__(
             mixup_alpha=0.0,

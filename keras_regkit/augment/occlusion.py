@@ -81,7 +81,7 @@ def erase(images, boxes, fill):
     return images + mask * (fill - images)
 
 
-class _Occlusion(_base.Augmentation):
+class _Occlusion(_base.ValueOp):
     """Shared fill handling; subclasses draw the boxes."""
 
     _gated = False
@@ -89,27 +89,22 @@ class _Occlusion(_base.Augmentation):
     def __init__(self, value, count, probability):
         super().__init__(probability)
         if isinstance(value, str):
-            self.value = _base.check(
-                self, _validation.check_choice, "value", value, choices=FILLS
+            self.value = _validation.check_choice(
+                "value", value, choices=FILLS, owner=self
             )
         elif isinstance(value, numbers.Real) and not isinstance(value, bool):
-            self.value = _base.check(
-                self, _validation.check_float, "value", value, low=0, high=1
+            self.value = _validation.check_float(
+                "value", value, low=0, high=1, owner=self
             )
         else:
-            raise _base.prefixed(
-                self,
-                TypeError(
-                    _validation.error_message(
-                        "value",
-                        "a float in [0, 1], 'random' or 'per_pixel'",
-                        value,
-                    )
-                ),
+            raise _validation.invalid(
+                "value",
+                "a float in [0, 1], 'random' or 'per_pixel'",
+                value,
+                owner=self,
+                error=TypeError,
             )
-        self.count = _base.check(
-            self, _validation.check_int, "count", count, low=1
-        )
+        self.count = _validation.check_int("count", count, low=1, owner=self)
 
     def _fill(self, seed, batch_size, image_shape):
         if self.value == "random":
@@ -190,23 +185,19 @@ class RandomErasing(_Occlusion):
         self.ratio = _base.plain(ratio)
         for name, pair, high in (("scale", scale, 1.0), ("ratio", ratio, None)):
             if not isinstance(pair, (list, tuple)):
-                raise _base.prefixed(
-                    self,
-                    TypeError(
-                        _validation.error_message(
-                            name, "a pair (low, high)", pair
-                        )
-                    ),
+                raise _validation.invalid(
+                    name,
+                    "a pair (low, high)",
+                    pair,
+                    owner=self,
+                    error=TypeError,
                 )
-            low, _ = _base.check_range(self, name, pair, high=high)
+            low, _ = _validation.check_float_range(
+                name, pair, high=high, owner=self
+            )
             if low <= 0:
-                raise _base.prefixed(
-                    self,
-                    ValueError(
-                        _validation.error_message(
-                            name, "a pair (low, high) of values > 0", pair
-                        )
-                    ),
+                raise _validation.invalid(
+                    name, "a pair (low, high) of values > 0", pair, owner=self
                 )
 
     def _boxes(self, seed, batch_size, image_shape):
@@ -272,13 +263,11 @@ class RandomCutout(_Occlusion):
         self, height=16, width=None, count=1, value=0.0, probability=1.0
     ):
         super().__init__(value, count, probability)
-        self.height = _base.check(
-            self, _validation.check_int, "height", height, low=1
-        )
+        self.height = _validation.check_int("height", height, low=1, owner=self)
         self.width = width
         if width is not None:
-            self.width = _base.check(
-                self, _validation.check_int, "width", width, low=1
+            self.width = _validation.check_int(
+                "width", width, low=1, owner=self
             )
 
     def _boxes(self, seed, batch_size, image_shape):
@@ -376,37 +365,29 @@ class GridMask(_Occlusion):
     def __init__(self, unit=(16, 48), ratio=0.5, value=0.0, probability=1.0):
         super().__init__(value, 1, probability)
         if not isinstance(unit, (list, tuple)) or len(unit) != 2:
-            raise _base.prefixed(
-                self,
-                TypeError(
-                    _validation.error_message(
-                        "unit", "a pair (low, high) of integers", unit
-                    )
-                ),
+            raise _validation.invalid(
+                "unit",
+                "a pair (low, high) of integers",
+                unit,
+                owner=self,
+                error=TypeError,
             )
         low, high = (
-            _base.check(self, _validation.check_int, "unit", u, low=2)
-            for u in unit
+            _validation.check_int("unit", u, low=2, owner=self) for u in unit
         )
         if low > high:
-            raise _base.prefixed(
-                self,
-                ValueError(
-                    _validation.error_message(
-                        "unit", "a pair (low, high) with low <= high", unit
-                    )
-                ),
+            raise _validation.invalid(
+                "unit", "a pair (low, high) with low <= high", unit, owner=self
             )
         self.unit = [low, high]
-        self.ratio = _base.check(
-            self,
-            _validation.check_float,
+        self.ratio = _validation.check_float(
             "ratio",
             ratio,
             low=0.0,
             high=1.0,
             low_inclusive=False,
             high_inclusive=False,
+            owner=self,
         )
 
     def _sample(self, seed, batch_size, image_shape):

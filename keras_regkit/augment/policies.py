@@ -16,7 +16,7 @@ op          standard maximum   wide (TrivialAugment)
 shear_x/y   0.3                0.99
 translate   0.45 of the side   0.45 of the side
 rotate      30 degrees         135 degrees
-brightness  factor 1 ± 0.9     1 ± 0.99 (multiplies)
+multiply    factor 1 ± 0.9     1 ± 0.99
 color       factor 1 ± 0.9     1 ± 0.99 (saturation)
 contrast    factor 1 ± 0.9     1 ± 0.99
 sharpness   factor 1 ± 0.9     1 ± 0.99
@@ -25,6 +25,9 @@ solarize    threshold 1 → 0    threshold 1 → 0
 ==========  =================  ========================
 
 ``identity``, ``autocontrast`` and ``equalize`` have no magnitude.
+``multiply`` multiplies the pixels (PIL's and timm's "Brightness"; the
+old name ``"brightness"`` is still accepted in ``ops=``), unlike
+`RandomBrightness`, which adds an offset.
 
 References:
     Cubuk et al., "RandAugment: Practical automated data augmentation
@@ -37,140 +40,152 @@ References:
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from collections.abc import Callable
 
 import keras
 import tensorflow as tf
 
 from keras_regkit import _validation
 from keras_regkit.augment import _base
+from keras_regkit.augment import _chain
 from keras_regkit.augment import color
 from keras_regkit.augment import control
 from keras_regkit.augment import geometry
 from keras_regkit.augment.mixing import sample_beta
 
-
-def _per_example(values):
-    return tf.reshape(values, [-1, 1, 1, 1])
-
-
-def _brightness(images, value):
-    return tf.clip_by_value(images * _per_example(1.0 + value), 0.0, 1.0)
+# Value functions take (images, value), value float32 (batch,); geometric
+# ones take (value, image_shape) and return centred matrices.
 
 
-def _zeros(value):
-    return tf.zeros_like(value)
+def identity(images, value):
+    """The images unchanged."""
+    return images
 
 
-# name: (kind, function, signed, standard maximum, wide maximum, channels).
-# Pixel functions take (images, value); geometric ones (value, image_shape)
-# and return centred matrices.
-_OPS = {
-    "identity": (_base.PIXEL, lambda x, v: x, False, 0.0, 0.0, None),
-    "autocontrast": (
-        _base.PIXEL,
-        lambda x, v: color.autocontrast(x),
-        False,
-        0.0,
-        0.0,
-        None,
-    ),
-    "equalize": (
-        _base.PIXEL,
-        lambda x, v: color.equalize(x),
-        False,
-        0.0,
-        0.0,
-        None,
-    ),
-    "rotate": (
-        _base.GEOMETRY,
-        lambda v, shape: geometry.rotation_matrix(v * (math.pi / 180.0)),
-        True,
-        30.0,
-        135.0,
-        None,
-    ),
-    "shear_x": (
-        _base.GEOMETRY,
-        lambda v, shape: geometry.shear_matrix(v, _zeros(v)),
-        True,
-        0.3,
-        0.99,
-        None,
-    ),
-    "shear_y": (
-        _base.GEOMETRY,
-        lambda v, shape: geometry.shear_matrix(_zeros(v), v),
-        True,
-        0.3,
-        0.99,
-        None,
-    ),
-    "translate_x": (
-        _base.GEOMETRY,
-        lambda v, shape: geometry.translation_matrix(
-            v * tf.cast(shape[1], tf.float32), _zeros(v)
-        ),
-        True,
-        0.45,
-        0.45,
-        None,
-    ),
-    "translate_y": (
-        _base.GEOMETRY,
-        lambda v, shape: geometry.translation_matrix(
-            _zeros(v), v * tf.cast(shape[0], tf.float32)
-        ),
-        True,
-        0.45,
-        0.45,
-        None,
-    ),
-    "brightness": (_base.PIXEL, _brightness, True, 0.9, 0.99, None),
-    "color": (
-        _base.PIXEL,
-        lambda x, v: color.adjust_saturation(x, 1.0 + v),
-        True,
-        0.9,
-        0.99,
-        (3,),
-    ),
-    "contrast": (
-        _base.PIXEL,
-        lambda x, v: color.adjust_contrast(x, 1.0 + v),
-        True,
-        0.9,
-        0.99,
-        None,
-    ),
-    "sharpness": (
-        _base.PIXEL,
-        lambda x, v: color.sharpen(x, 1.0 + v),
-        True,
-        0.9,
-        0.99,
-        None,
-    ),
-    "posterize": (
-        _base.PIXEL,
-        lambda x, v: color.posterize(x, tf.round(8.0 - v)),
-        False,
-        4.0,
-        6.0,
-        None,
-    ),
-    "solarize": (
-        _base.PIXEL,
-        lambda x, v: color.solarize(x, 1.0 - v),
-        False,
-        1.0,
-        1.0,
-        None,
-    ),
+def autocontrast(images, value):
+    """`color.autocontrast` (no magnitude)."""
+    return color.autocontrast(images)
+
+
+def equalize(images, value):
+    """`color.equalize` (no magnitude)."""
+    return color.equalize(images)
+
+
+def multiply(images, value):
+    """Pixels times ``1 + value``, clipped (PIL's ``Brightness``)."""
+    factor = _base.per_example(1.0 + value, images.shape.rank)
+    return tf.clip_by_value(images * factor, 0.0, 1.0)
+
+
+def saturation(images, value):
+    """Saturation times ``1 + value`` (PIL's ``Color``)."""
+    return color.adjust_saturation(images, 1.0 + value)
+
+
+def contrast(images, value):
+    """Contrast times ``1 + value``."""
+    return color.adjust_contrast(images, 1.0 + value)
+
+
+def sharpness(images, value):
+    """Sharpness times ``1 + value``."""
+    return color.sharpen(images, 1.0 + value)
+
+
+def posterize(images, value):
+    """Keeps ``8 - value`` bits (rounded)."""
+    return color.posterize(images, tf.round(8.0 - value))
+
+
+def solarize(images, value):
+    """Inverts pixels at or above ``1 - value``."""
+    return color.solarize(images, 1.0 - value)
+
+
+def rotate(value, image_shape):
+    """Rotation by ``value`` degrees, counter-clockwise."""
+    return geometry.rotation_matrix(value * (math.pi / 180.0))
+
+
+def shear_x(value, image_shape):
+    """Horizontal shear by ``value``."""
+    return geometry.shear_matrix(value, tf.zeros_like(value))
+
+
+def shear_y(value, image_shape):
+    """Vertical shear by ``value``."""
+    return geometry.shear_matrix(tf.zeros_like(value), value)
+
+
+def translate_x(value, image_shape):
+    """Horizontal shift by ``value`` of the width."""
+    width = tf.cast(image_shape[1], tf.float32)
+    return geometry.translation_matrix(value * width, tf.zeros_like(value))
+
+
+def translate_y(value, image_shape):
+    """Vertical shift by ``value`` of the height."""
+    height = tf.cast(image_shape[0], tf.float32)
+    return geometry.translation_matrix(tf.zeros_like(value), value * height)
+
+
+@dataclasses.dataclass(frozen=True)
+class PolicyOp:
+    """One op of the policies' table.
+
+    Attributes:
+        function: The transform: ``(images, value) -> images`` for a value
+            op, ``(value, image_shape) -> matrices`` for a geometric one.
+        geometric: Whether ``function`` returns centred matrices.
+        signed: Whether the value takes a random sign per example.
+        maximum: The value at level 1 (RandAugment, AugMix).
+        wide_maximum: The value at level 1 in TrivialAugment's wide table.
+        channels: Channel counts the op accepts, or None for any.
+    """
+
+    function: Callable
+    geometric: bool = False
+    signed: bool = False
+    maximum: float = 0.0
+    wide_maximum: float = 0.0
+    channels: tuple | None = None
+
+
+def _factor_op(function, channels=None):
+    return PolicyOp(function, False, True, 0.9, 0.99, channels)
+
+
+def _geometric_op(function, maximum, wide_maximum):
+    return PolicyOp(function, True, True, maximum, wide_maximum)
+
+
+# Name -> op, in the order the policies choose from (timm's NAME_TO_OP and
+# LEVEL_TO_ARG in one record).
+POLICY_OPS = {
+    "identity": PolicyOp(identity),
+    "autocontrast": PolicyOp(autocontrast),
+    "equalize": PolicyOp(equalize),
+    "rotate": _geometric_op(rotate, 30.0, 135.0),
+    "shear_x": _geometric_op(shear_x, 0.3, 0.99),
+    "shear_y": _geometric_op(shear_y, 0.3, 0.99),
+    "translate_x": _geometric_op(translate_x, 0.45, 0.45),
+    "translate_y": _geometric_op(translate_y, 0.45, 0.45),
+    "multiply": _factor_op(multiply),
+    "color": _factor_op(saturation, channels=(3,)),
+    "contrast": _factor_op(contrast),
+    "sharpness": _factor_op(sharpness),
+    "posterize": PolicyOp(posterize, maximum=4.0, wide_maximum=6.0),
+    "solarize": PolicyOp(solarize, maximum=1.0, wide_maximum=1.0),
 }
+# Older names, still accepted in ``ops=`` (and kept as given in configs):
+# "brightness" multiplies (PIL's and timm's name), unlike
+# `RandomBrightness`, which adds.
+OP_ALIASES = {"brightness": "multiply"}
 
-OP_NAMES = tuple(_OPS)
+OP_NAMES = tuple(POLICY_OPS)
 AUGMIX_OPS = (
     "autocontrast",
     "equalize",
@@ -184,15 +199,16 @@ AUGMIX_OPS = (
 )
 
 
-class _Level(_base.Augmentation):
-    """One policy op; its level per example is ``U(low, high) + std N``."""
+class _Level:
+    """A policy op's level per example: ``U(low, high) + std N``."""
 
     def __init__(self, name, wide, low, high, std):
         super().__init__(1.0)
-        kind, self.function, self.signed, standard, wider, channels = _OPS[name]
-        self.kind = kind
-        self._channels = channels
-        self.maximum = wider if wide else standard
+        self.name = name
+        spec = POLICY_OPS[name]
+        self.function, self.signed = spec.function, spec.signed
+        self._channels = spec.channels
+        self.maximum = spec.wide_maximum if wide else spec.maximum
         self.low, self.high, self.std = low, high, std
 
     def level(self, seed, batch_size):
@@ -208,47 +224,60 @@ class _Level(_base.Augmentation):
             level = level * sign
         return level
 
-    def _sample(self, seed, batch_size, image_shape):
-        value = self.level(seed, batch_size) * self.maximum
-        if self.kind == _base.GEOMETRY:
-            return {"matrix": self.function(value, image_shape)}
-        return {"value": value}
+    def value(self, seed, batch_size):
+        """Per-example signed values: the level times the maximum."""
+        return self.level(seed, batch_size) * self.maximum
 
-    def apply(self, images, params):
-        return self.function(images, params["value"])
+
+class _PolicyValueOp(_Level, _base.ValueOp):
+    """A value op of the table at a random level."""
+
+    def _sample(self, seed, batch_size, shape):
+        return {"value": self.value(seed, batch_size)}
+
+    def apply(self, inputs, params):
+        return self.function(inputs, params["value"])
+
+
+class _PolicyGeometricOp(_Level, _base.GeometricOp):
+    """A geometric op of the table at a random level."""
+
+    def matrix(self, seed, batch_size, shape):
+        return self.function(self.value(seed, batch_size), shape)
+
+
+def _policy_op(name, wide, low, high, std):
+    cls = _PolicyGeometricOp if POLICY_OPS[name].geometric else _PolicyValueOp
+    return cls(name, wide, low, high, std)
 
 
 def _check_ops(owner, ops, default):
+    """The ops as given (for the config) and their canonical names."""
     if ops is None:
         return None, list(default)
     if not isinstance(ops, (list, tuple)) or not ops:
-        raise _base.prefixed(
-            owner,
-            ValueError(
-                _validation.error_message(
-                    "ops", f"None or a non-empty list of {OP_NAMES}", ops
-                )
-            ),
+        raise _validation.invalid(
+            "ops", f"None or a non-empty list of {OP_NAMES}", ops, owner=owner
         )
+    choices = OP_NAMES + tuple(OP_ALIASES)
     names = [
-        _base.check(owner, _validation.check_choice, "ops", n, choices=OP_NAMES)
-        for n in ops
+        _validation.check_choice("ops", n, choices, owner=owner) for n in ops
     ]
-    return list(names), list(names)
+    return list(names), [OP_ALIASES.get(n, n) for n in names]
 
 
 def _steps(names, num_steps, wide, low, high, std):
     """Per-step op lists, ordered so that steps' geometric ops fuse.
 
-    Steps alternate pixel-then-geometric and geometric-then-pixel: since
+    Steps alternate value-then-geometric and geometric-then-value: since
     one op per step applies, the geometric ops of steps ``2k`` and
     ``2k + 1`` are adjacent and resampled once.
     """
-    ops = [_Level(name, wide, low, high, std) for name in names]
-    pixel = [op for op in ops if op.kind != _base.GEOMETRY]
-    geometric = [op for op in ops if op.kind == _base.GEOMETRY]
+    ops = [_policy_op(name, wide, low, high, std) for name in names]
+    values = [op for op in ops if not op.geometric]
+    geometric = [op for op in ops if op.geometric]
     return [
-        pixel + geometric if step % 2 == 0 else geometric + pixel
+        values + geometric if step % 2 == 0 else geometric + values
         for step in range(num_steps)
     ]
 
@@ -258,7 +287,7 @@ def _step_gates(seed, batch_size, steps):
     seeds = _base.split_seed(seed, len(steps))
     return tf.concat(
         [
-            control._one_hot_choice(s, batch_size, [1.0] * len(step))
+            _base.one_hot_choice(s, batch_size, [1.0] * len(step))
             for s, step in zip(seeds, steps, strict=True)
         ],
         axis=1,
@@ -314,23 +343,14 @@ class RandAugment(_Policy):
         probability=1.0,
     ):
         super().__init__(probability)
-        self.num_ops = _base.check(
-            self, _validation.check_int, "num_ops", num_ops, low=1
+        self.num_ops = _validation.check_int(
+            "num_ops", num_ops, low=1, owner=self
         )
-        self.magnitude = _base.check(
-            self,
-            _validation.check_float,
-            "magnitude",
-            magnitude,
-            low=0.0,
-            high=10.0,
+        self.magnitude = _validation.check_float(
+            "magnitude", magnitude, low=0.0, high=10.0, owner=self
         )
-        self.magnitude_std = _base.check(
-            self,
-            _validation.check_float,
-            "magnitude_std",
-            magnitude_std,
-            low=0.0,
+        self.magnitude_std = _validation.check_float(
+            "magnitude_std", magnitude_std, low=0.0, owner=self
         )
         self.ops, names = _check_ops(self, ops, OP_NAMES)
         level = self.magnitude / 10.0
@@ -383,7 +403,7 @@ class TrivialAugment(_Policy):
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class AugMix(_base.Augmentation):
+class AugMix(_base.ValueOp):
     """AugMix: a Dirichlet mix of random op chains, blended with the input.
 
     Each example gets ``width`` chains of ``depth`` ops (1 to 3 per chain
@@ -439,57 +459,35 @@ class AugMix(_base.Augmentation):
         probability=1.0,
     ):
         super().__init__(probability)
-        self.severity = _base.check(
-            self, _validation.check_int, "severity", severity, low=1, high=10
+        self.severity = _validation.check_int(
+            "severity", severity, low=1, high=10, owner=self
         )
-        self.width = _base.check(
-            self, _validation.check_int, "width", width, low=1
+        self.width = _validation.check_int("width", width, low=1, owner=self)
+        self.depth = _validation.check_choice(
+            "depth", depth, (-1, 1, 2, 3), owner=self
         )
-        self.depth = _base.check(
-            self,
-            _validation.check_choice,
-            "depth",
-            depth,
-            choices=(-1, 1, 2, 3),
+        self.alpha = _validation.check_float(
+            "alpha", alpha, low=0.0, low_inclusive=False, owner=self
         )
-        self.alpha = _base.check(
-            self,
-            _validation.check_float,
-            "alpha",
-            alpha,
-            low=0.0,
-            low_inclusive=False,
-        )
-        self.jsd = _base.check(
-            self,
-            _validation.check_choice,
-            "jsd",
-            jsd,
-            choices=(False, True),
-        )
-        if self.jsd:
-            self.kind = _base.MIX
-            self.views = 3
+        self.jsd = _validation.check_bool("jsd", jsd, owner=self)
+        self.views = 3 if self.jsd else 1
         self.ops, names = _check_ops(self, ops, AUGMIX_OPS)
         self._steps = _steps(
             names, self.MAX_DEPTH, False, 0.1, self.severity / 10.0, 0.0
         )
-        self._chain = [op for step in self._steps for op in step]
-        self.supports_xla = True
+        self._chain = _chain.Chain([op for step in self._steps for op in step])
 
-    def validate(self, image_shape, has_labels=False, labels_spec=None):
-        for op in self._chain:
-            try:
-                op.validate(image_shape)
-            except ValueError as error:
-                raise _base.prefixed(self, error) from None
+    def validate(self, shape, has_labels=False, labels_spec=None):
+        self._chain.validate(shape, owner=self)
 
-    def _sample_view(self, seed, batch_size, image_shape):
+    def _sample(self, seed, batch_size, shape):
+        """One view's parameters (a chain runs ``views - 1`` of them)."""
         seeds = _base.split_seed(seed, 2 * self.width + 4)
+        depth_seed, weight_seed, mix_seed, gate_seed = seeds[2 * self.width :]
         if self.depth == -1:
             depths = tf.random.stateless_uniform(
                 [batch_size, self.width],
-                seed=seeds[-4],
+                seed=depth_seed,
                 minval=1,
                 maxval=self.MAX_DEPTH + 1,
                 dtype=tf.int32,
@@ -502,59 +500,42 @@ class AugMix(_base.Augmentation):
         )
         chains = []
         for i in range(self.width):
-            gates = _step_gates(seeds[2 * i], batch_size, self._steps)
+            choice_seed, chain_seed = seeds[2 * i], seeds[2 * i + 1]
+            gates = _step_gates(choice_seed, batch_size, self._steps)
             active = tf.cast(
                 step_of_op[None, :] < depths[:, i : i + 1], tf.float32
             )
             chains.append(
-                control.sample_sequence(
-                    self._chain,
-                    gates * active,
-                    seeds[2 * i + 1],
-                    batch_size,
-                    image_shape,
+                self._chain.sample(
+                    chain_seed, batch_size, shape, gates * active
                 )
             )
         gammas = tf.random.stateless_gamma(
-            [batch_size, self.width], seed=seeds[-3], alpha=self.alpha
+            [batch_size, self.width], seed=weight_seed, alpha=self.alpha
         )
         weights = gammas / tf.reduce_sum(gammas, axis=1, keepdims=True)
         params = {
             "chains": chains,
             "weights": weights,
-            "mix": sample_beta(seeds[-2], [batch_size], self.alpha),
+            "mix": sample_beta(mix_seed, [batch_size], self.alpha),
         }
         if self.probability < 1.0:
             params["gate"] = _base.bernoulli(
-                seeds[-1], [batch_size], self.probability
+                gate_seed, [batch_size], self.probability
             )
         return params
 
-    def _sample(self, seed, batch_size, image_shape):
-        if not self.jsd:
-            return self._sample_view(seed, batch_size, image_shape)
-        seeds = _base.split_seed(seed, 2)
-        return {
-            "views": [
-                self._sample_view(s, batch_size, image_shape) for s in seeds
-            ]
-        }
-
-    def _run(self, images, params, settings):
+    def _apply(self, inputs, params, settings):
+        rank = inputs.shape.rank
         mixed = 0.0
         for i, chain in enumerate(params["chains"]):
-            out = control.run_sequence(self._chain, chain, images, settings)
-            mixed += _per_example(params["weights"][:, i]) * out
-        m = _per_example(params["mix"])
-        return m * images + (1.0 - m) * mixed
+            out, _ = self._chain.run(inputs, None, chain, settings)
+            mixed += _base.per_example(params["weights"][:, i], rank) * out
+        m = _base.per_example(params["mix"], rank)
+        return m * inputs + (1.0 - m) * mixed
 
-    def mix(self, images, labels, params, settings=None):
-        """The clean images and two views (``jsd=True``), labels repeated."""
-        views = [self.transform(images, p, settings) for p in params["views"]]
-        images = tf.concat([images, *views], axis=0)
-        if labels is not None:
-            labels = tf.concat([labels] * self.views, axis=0)
-        return images, labels
+    def apply(self, inputs, params):
+        return self._apply(inputs, params, None)
 
     def get_config(self):
         return {
@@ -608,10 +589,14 @@ class JensenShannonCrossEntropy(keras.losses.Loss):
     ):
         kwargs.setdefault("name", "jensen_shannon_cross_entropy")
         super().__init__(**kwargs)
-        self.num_views = _validation.check_int("num_views", num_views, low=2)
-        self.weight = _validation.check_float("weight", weight, low=0.0)
-        self.from_logits = _validation.check_choice(
-            "from_logits", from_logits, (False, True)
+        self.num_views = _validation.check_int(
+            "num_views", num_views, low=2, owner=self
+        )
+        self.weight = _validation.check_float(
+            "weight", weight, low=0.0, owner=self
+        )
+        self.from_logits = _validation.check_bool(
+            "from_logits", from_logits, owner=self
         )
 
     def call(self, y_true, y_pred):

@@ -57,7 +57,7 @@ def band_mask(length, start, width):
     return 1.0 - tf.reduce_prod(1.0 - tf.cast(inside, tf.float32), axis=1)
 
 
-class _Masking(_base.Augmentation):
+class _Masking(_base.ValueOp):
     """SpecAugment masks along one axis (1: time, 2: frequency)."""
 
     shapes = SPECTROGRAM_SHAPES
@@ -65,25 +65,21 @@ class _Masking(_base.Augmentation):
 
     def __init__(self, max_width, count=1, value=0.0, probability=1.0):
         super().__init__(probability)
-        self.max_width = _base.check(
-            self, _validation.check_int, "max_width", max_width, low=1
+        self.max_width = _validation.check_int(
+            "max_width", max_width, low=1, owner=self
         )
-        self.count = _base.check(
-            self, _validation.check_int, "count", count, low=1
-        )
+        self.count = _validation.check_int("count", count, low=1, owner=self)
         if value == "mean":
             self.value = value
         else:
-            self.value = _base.check(
-                self, _validation.check_float, "value", value
-            )
+            self.value = _validation.check_float("value", value, owner=self)
 
-    def _sample(self, seed, batch_size, image_shape):
+    def _sample(self, seed, batch_size, shape):
         width_seed, start_seed = _base.split_seed(seed, 2)
-        length = tf.cast(image_shape[self.axis - 1], tf.float32)
-        shape = [batch_size, self.count]
+        length = tf.cast(shape[self.axis - 1], tf.float32)
+        draws = [batch_size, self.count]
         width = tf.random.stateless_uniform(
-            shape,
+            draws,
             seed=width_seed,
             minval=0,
             maxval=self.max_width + 1,
@@ -91,21 +87,21 @@ class _Masking(_base.Augmentation):
         )
         width = tf.minimum(tf.cast(width, tf.float32), length)
         start = tf.floor(
-            _base.uniform(start_seed, shape) * (length - width + 1.0)
+            _base.uniform(start_seed, draws) * (length - width + 1.0)
         )
         return {"start": start, "width": width}
 
-    def apply(self, images, params):
-        length = tf.shape(images)[self.axis]
+    def apply(self, inputs, params):
+        length = tf.shape(inputs)[self.axis]
         mask = band_mask(length, params["start"], params["width"])
-        shape = [-1, 1, 1, 1][: images.shape.rank]
+        shape = [-1, 1, 1, 1][: inputs.shape.rank]
         shape[self.axis] = length
         mask = tf.reshape(mask, shape)
         fill = self.value
         if fill == "mean":
-            axes = list(range(1, images.shape.rank))
-            fill = tf.reduce_mean(images, axis=axes, keepdims=True)
-        return images + mask * (fill - images)
+            axes = list(range(1, inputs.shape.rank))
+            fill = tf.reduce_mean(inputs, axis=axes, keepdims=True)
+        return inputs + mask * (fill - inputs)
 
     def get_config(self):
         return {
@@ -168,7 +164,7 @@ class FrequencyMasking(_Masking):
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class RandomJitter(_base.Augmentation):
+class RandomJitter(_base.ValueOp):
     """Adds Gaussian noise to every value (time-series jitter).
 
     Args:
@@ -187,24 +183,24 @@ class RandomJitter(_base.Augmentation):
 
     def __init__(self, stddev=0.03, probability=1.0):
         super().__init__(probability)
-        self.stddev = _base.check(
-            self, _validation.check_float, "stddev", stddev, low=0.0
+        self.stddev = _validation.check_float(
+            "stddev", stddev, low=0.0, owner=self
         )
 
-    def _sample(self, seed, batch_size, image_shape):
-        shape = [batch_size, *image_shape]
-        noise = tf.random.stateless_normal(shape, seed=seed) * self.stddev
+    def _sample(self, seed, batch_size, shape):
+        draws = [batch_size, *shape]
+        noise = tf.random.stateless_normal(draws, seed=seed) * self.stddev
         return {"noise": noise}
 
-    def apply(self, images, params):
-        return images + params["noise"]
+    def apply(self, inputs, params):
+        return inputs + params["noise"]
 
     def get_config(self):
         return {**super().get_config(), "stddev": self.stddev}
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class RandomScaling(_base.Augmentation):
+class RandomScaling(_base.ValueOp):
     """Multiplies each channel of each series by a factor ``~ N(1, σ)``.
 
     Args:
@@ -223,17 +219,17 @@ class RandomScaling(_base.Augmentation):
 
     def __init__(self, stddev=0.1, probability=1.0):
         super().__init__(probability)
-        self.stddev = _base.check(
-            self, _validation.check_float, "stddev", stddev, low=0.0
+        self.stddev = _validation.check_float(
+            "stddev", stddev, low=0.0, owner=self
         )
 
-    def _sample(self, seed, batch_size, image_shape):
-        shape = [batch_size, 1, image_shape[-1]]
-        noise = tf.random.stateless_normal(shape, seed=seed)
+    def _sample(self, seed, batch_size, shape):
+        draws = [batch_size, 1, shape[-1]]
+        noise = tf.random.stateless_normal(draws, seed=seed)
         return {"factor": 1.0 + self.stddev * noise}
 
-    def apply(self, images, params):
-        return images * params["factor"]
+    def apply(self, inputs, params):
+        return inputs * params["factor"]
 
     def get_config(self):
         return {**super().get_config(), "stddev": self.stddev}
@@ -281,7 +277,7 @@ def smooth_curve(knots, length):
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class RandomMagnitudeWarp(_base.Augmentation):
+class RandomMagnitudeWarp(_base.ValueOp):
     """Multiplies each series by a smooth random curve around 1.
 
     As Um et al.: ``knots + 2`` values ``~ N(1, σ)`` evenly spaced over
@@ -305,33 +301,27 @@ class RandomMagnitudeWarp(_base.Augmentation):
 
     def __init__(self, stddev=0.2, knots=4, probability=1.0):
         super().__init__(probability)
-        self.stddev = _base.check(
-            self, _validation.check_float, "stddev", stddev, low=0.0
+        self.stddev = _validation.check_float(
+            "stddev", stddev, low=0.0, owner=self
         )
-        self.knots = _base.check(
-            self, _validation.check_int, "knots", knots, low=0
-        )
+        self.knots = _validation.check_int("knots", knots, low=0, owner=self)
 
-    def validate(self, image_shape, has_labels=False, labels_spec=None):
-        if image_shape[1] is None:
-            raise _base.prefixed(
-                self,
-                ValueError(
-                    _validation.error_message(
-                        "inputs",
-                        "a static time length, (batch, time, channels)",
-                        tuple(image_shape),
-                    )
-                ),
+    def validate(self, shape, has_labels=False, labels_spec=None):
+        if shape[1] is None:
+            raise _validation.invalid(
+                "inputs",
+                "a static time length, (batch, time, channels)",
+                tuple(shape),
+                owner=self,
             )
 
-    def _sample(self, seed, batch_size, image_shape):
-        shape = [batch_size, self.knots + 2, image_shape[-1]]
-        knots = 1.0 + self.stddev * tf.random.stateless_normal(shape, seed)
-        return {"curve": smooth_curve(knots, image_shape[0])}
+    def _sample(self, seed, batch_size, shape):
+        draws = [batch_size, self.knots + 2, shape[-1]]
+        knots = 1.0 + self.stddev * tf.random.stateless_normal(draws, seed)
+        return {"curve": smooth_curve(knots, shape[0])}
 
-    def apply(self, images, params):
-        return images * params["curve"]
+    def apply(self, inputs, params):
+        return inputs * params["curve"]
 
     def get_config(self):
         return {

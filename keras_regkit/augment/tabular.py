@@ -2,7 +2,7 @@
 
 Inputs are ``(batch, features)`` float rows (standardize the features
 first: the noise's standard deviation is the same for every feature),
-augmented by the same `Pipeline` as images, with the same seeds.
+augmented by the same `Pipeline` as inputs, with the same seeds.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ class FeatureNoise(RandomJitter):
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class FeatureDropout(_base.Augmentation):
+class FeatureDropout(_base.ValueOp):
     """Replaces each feature of each row by ``value`` with chance ``rate``.
 
     A corruption, not a dropout layer: kept values are not rescaled.
@@ -65,17 +65,17 @@ class FeatureDropout(_base.Augmentation):
 
     def __init__(self, rate=0.1, value=0.0, probability=1.0):
         super().__init__(probability)
-        self.rate = _base.check(
-            self, _validation.check_float, "rate", rate, low=0.0, high=1.0
+        self.rate = _validation.check_float(
+            "rate", rate, low=0.0, high=1.0, owner=self
         )
-        self.value = _base.check(self, _validation.check_float, "value", value)
+        self.value = _validation.check_float("value", value, owner=self)
 
-    def _sample(self, seed, batch_size, image_shape):
-        shape = [batch_size, *image_shape]
-        return {"drop": _base.bernoulli(seed, shape, self.rate)}
+    def _sample(self, seed, batch_size, shape):
+        draws = [batch_size, *shape]
+        return {"drop": _base.bernoulli(seed, draws, self.rate)}
 
-    def apply(self, images, params):
-        return images + params["drop"] * (self.value - images)
+    def apply(self, inputs, params):
+        return inputs + params["drop"] * (self.value - inputs)
 
     def get_config(self):
         return {**super().get_config(), "rate": self.rate, "value": self.value}

@@ -5,6 +5,7 @@ import pytest
 import tensorflow as tf
 
 from keras_regkit import augment as rka
+from keras_regkit.augment import _base
 from keras_regkit.augment import _resample
 from keras_regkit.augment import geometry
 
@@ -107,7 +108,7 @@ def test_fused_matrix_is_the_product_of_the_op_matrices():
     pipeline = rka.Pipeline(ops, jit_compile=False)
     seed = tf.constant([3, 4], tf.int64)
     fused = pipeline.sample(seed, 5, (6, 10, 3))[0]["matrix"].numpy()
-    seeds = rka.pipeline._base.split_seed(seed, len(ops))
+    seeds = _base.split_seed(seed, len(ops))
     product = np.eye(3)
     for op, op_seed in zip(ops, seeds, strict=True):
         product = product @ op.sample(op_seed, 5, (6, 10, 3))["matrix"].numpy()
@@ -116,7 +117,7 @@ def test_fused_matrix_is_the_product_of_the_op_matrices():
     expected = to_pixels @ product @ from_pixels
     np.testing.assert_allclose(fused, expected, atol=1e-5)
     # Five geometric ops, one resampling stage.
-    assert len(pipeline._stages) == 1
+    assert len(pipeline.chain.stages) == 1
 
 
 def test_one_resampling_for_several_ops():

@@ -69,9 +69,10 @@ def test_every_structure_keeps_its_shape():
     np.testing.assert_array_equal(labels, y)
     images, labels, weights = pipeline.augment((x, y, np.ones(4)), 1)
     np.testing.assert_array_equal(weights, 1.0)
-    out = pipeline.augment({"images": x, "labels": y, "id": np.arange(4)}, 1)
-    assert sorted(out) == ["id", "images", "labels"]
-    np.testing.assert_array_equal(out["id"], np.arange(4))
+    w = np.arange(4.0)
+    out = pipeline.augment({"images": x, "labels": y, "sample_weights": w}, 1)
+    assert sorted(out) == ["images", "labels", "sample_weights"]
+    np.testing.assert_array_equal(out["sample_weights"], w)
 
 
 def test_uint8_and_float_inputs_give_the_same_float32_output():

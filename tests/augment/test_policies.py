@@ -50,7 +50,7 @@ def test_randaugment_rotation_is_plus_or_minus_its_magnitude():
 
 def test_magnitude_noise_per_example():
     policy = rka.RandAugment(1, 5, magnitude_std=1.0, ops=["contrast"])
-    level = policy._children[0].level(_base.as_seed(3), 20000).numpy()
+    level = policy.children[0].level(_base.as_seed(3), 20000).numpy()
     # |level| ~ N(0.5, 0.1): 20000 draws, standard error 0.0007.
     assert abs(np.abs(level).mean() - 0.5) < 0.005
     assert abs(np.abs(level).std() - 0.1) < 0.005
@@ -68,7 +68,7 @@ def test_trivial_augment_one_op_with_a_uniform_level():
     assert 16 < changed.sum() < 56
     fraction = (np.abs(out - x) > 0).mean(axis=(1, 2, 3))[changed]
     assert len(np.unique(fraction)) > 10
-    level = policy._children[0].level(_base.as_seed(0), 20000).numpy()
+    level = policy.children[0].level(_base.as_seed(0), 20000).numpy()
     # U(0, 1): mean 0.5, variance 1/12.
     assert abs(level.mean() - 0.5) < 0.01 and abs(level.var() - 1 / 12) < 0.01
 
@@ -195,7 +195,7 @@ def test_jsd_loss_matches_numpy(from_logits):
 
 def test_colour_ops_need_rgb():
     gray = np.zeros((2, 8, 8, 1), np.float32)
-    with pytest.raises(ValueError, match="RandAugment: _Level.*3 channels"):
+    with pytest.raises(ValueError, match="RandAugment: _PolicyValueOp.*3 channels"):
         run(rka.RandAugment(), gray)
     out = run(rka.RandAugment(ops=["rotate", "equalize", "contrast"]), gray)
     assert out.shape == gray.shape
@@ -212,7 +212,7 @@ def test_colour_ops_need_rgb():
         (lambda: rka.AugMix(severity=0), ValueError, "AugMix.*`severity`"),
         (lambda: rka.AugMix(depth=4), ValueError, "`depth`.*-1, 1, 2, 3"),
         (lambda: rka.AugMix(alpha=0), ValueError, "`alpha`.*> 0"),
-        (lambda: rka.AugMix(jsd="yes"), ValueError, "`jsd`"),
+        (lambda: rka.AugMix(jsd="yes"), TypeError, "`jsd`"),
         (
             lambda: rka.JensenShannonCrossEntropy(num_views=1),
             ValueError,

@@ -1,0 +1,264 @@
+"""A chain of ops: plan, sample and run a sequence of ops, fused.
+
+The one place where a sequence of ops is put together, for a `Pipeline`
+and for every composite op (`RandomChoice`, `RandomApply`, the
+policies, AugMix's chains):
+
+* **plan**: consecutive geometric ops (`GeometricOp`, and composites
+  whose children are all geometric) form one stage; every other op is a
+  stage of its own;
+* **sample**: each op gets its own seed (op ``i`` of ``n`` gets
+  ``split_seed(seed, n)[i]``) and, inside a composite, a per-example 0/1
+  gate; a geometric stage multiplies its ops' centred matrices (gated
+  ones are the identity) and converts the product to pixel coordinates;
+* **run**: a geometric stage resamples once with the chain's resampling
+  settings, a value stage applies its op (blended with the input where
+  gated off), a batch stage mixes examples and labels.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import keras
+import tensorflow as tf
+
+from keras_regkit import _validation
+from keras_regkit.augment import _base
+from keras_regkit.augment import _resample
+
+_OPS_EXPECTED = "a list of keras_regkit.augment ops"
+
+
+def deserialize_ops(ops, owner, name="ops"):
+    """Turns a list of ops or of their serialized configs into ops."""
+    if not isinstance(ops, (list, tuple)):
+        raise _validation.invalid(
+            name, _OPS_EXPECTED, ops, owner=owner, error=TypeError
+        )
+    out = []
+    for op in ops:
+        if isinstance(op, dict):
+            op = keras.saving.deserialize_keras_object(copy.deepcopy(op))
+        out.append(
+            _validation.check_type(
+                name, op, _base.Augmentation, _OPS_EXPECTED, owner=owner
+            )
+        )
+    return out
+
+
+def serialize_ops(ops):
+    """The ops' serialized configs (plain Python values)."""
+    return [keras.saving.serialize_keras_object(op) for op in ops]
+
+
+def _size(images):
+    """``(height, width)`` of a batch: static where known, else dynamic."""
+    shape = tf.shape(images)
+    return (
+        images.shape[1] if images.shape[1] is not None else shape[1],
+        images.shape[2] if images.shape[2] is not None else shape[2],
+    )
+
+
+class _GeometryStage:
+    """Consecutive geometric ops: one matrix product, one resampling."""
+
+    geometric = True
+
+    def __init__(self, ops):
+        self.ops = ops
+
+    def output_size(self, height, width):
+        for op in self.ops:
+            height, width = op.output_size(height, width)
+        return height, width
+
+    def centred_matrix(self, seeds, batch_size, shape, gates):
+        """The product of the ops' centred matrices, the first on the left."""
+        matrix = None
+        for op, seed, gate in zip(self.ops, seeds, gates, strict=True):
+            m = op.sample(seed, batch_size, shape, gate)["matrix"]
+            matrix = m if matrix is None else tf.linalg.matmul(matrix, m)
+        return matrix
+
+    def sample(self, seeds, batch_size, shape, gates):
+        matrix = self.centred_matrix(seeds, batch_size, shape, gates)
+        size = self.output_size(shape[0], shape[1])
+        return {"matrix": _resample.to_pixels(matrix, shape[:2], size)}
+
+    def run(self, images, labels, params, settings):
+        size = self.output_size(*_size(images))
+        images = _resample.resample(images, params["matrix"], size, **settings)
+        return images, labels
+
+
+class _ValueStage:
+    """One value op (or composite), for ``op.views`` views of the batch."""
+
+    geometric = False
+
+    def __init__(self, op):
+        self.ops = [op]
+
+    def output_size(self, height, width):
+        return height, width
+
+    def sample(self, seeds, batch_size, shape, gates):
+        op = self.ops[0]
+        if op.views == 1:
+            return op.sample(seeds[0], batch_size, shape, gates[0])
+        views = _base.split_seed(seeds[0], op.views - 1)
+        return {
+            "views": [op.sample(s, batch_size, shape, gates[0]) for s in views]
+        }
+
+    def run(self, images, labels, params, settings):
+        op = self.ops[0]
+        if op.views == 1:
+            return op.transform(images, params, settings), labels
+        views = [op.transform(images, p, settings) for p in params["views"]]
+        images = tf.concat([images, *views], axis=0)
+        return images, _base.repeat_batch(labels, op.views)
+
+
+class _BatchStage(_ValueStage):
+    """One batch op: examples and labels mixed."""
+
+    def sample(self, seeds, batch_size, shape, gates):
+        return self.ops[0].sample(seeds[0], batch_size, shape)
+
+    def run(self, images, labels, params, settings):
+        return self.ops[0].mix(images, labels, params)
+
+
+def _stage(op):
+    if isinstance(op, _base.BatchOp):
+        return _BatchStage(op)
+    return _ValueStage(op)
+
+
+class Chain:
+    """Ops applied in order, planned into fused stages.
+
+    Args:
+        ops: The ops (`keras_regkit.augment._base.Augmentation`), in
+            order.
+
+    Example:
+    >>> from keras_regkit import augment as rka
+    >>> chain = Chain([rka.RandomFlip(), rka.RandomRotation(0.1),
+    ...                rka.RandomContrast(0.2), rka.RandomZoom(0.1)])
+    >>> [len(stage.ops) for stage in chain.stages]
+    [2, 1, 1]
+    """
+
+    def __init__(self, ops):
+        self.ops = list(ops)
+        self.stages = []
+        for op in self.ops:
+            if op.geometric and self.stages and self.stages[-1].geometric:
+                self.stages[-1].ops.append(op)
+            elif op.geometric:
+                self.stages.append(_GeometryStage([op]))
+            else:
+                self.stages.append(_stage(op))
+
+    @property
+    def geometric(self):
+        """Whether every op is geometric (the chain is one matrix)."""
+        return bool(self.ops) and all(op.geometric for op in self.ops)
+
+    def output_size(self, height, width):
+        """The images' ``(height, width)`` after the chain."""
+        for stage in self.stages:
+            height, width = stage.output_size(height, width)
+        return height, width
+
+    def validate(self, shape, has_labels=False, labels_spec=None, owner=None):
+        """Validates every op on the shape it will see.
+
+        Args:
+            shape: The batch's shape (None for unknown entries).
+            has_labels: Whether the data carries labels.
+            labels_spec: The labels' spec, or None.
+            owner: A composite whose name prefixes its children's errors,
+                or None.
+        """
+        dims = list(shape)
+        for stage in self.stages:
+            for op in stage.ops:
+                try:
+                    op.validate(tuple(dims), has_labels, labels_spec)
+                except ValueError as error:
+                    if owner is None:
+                        raise
+                    raise ValueError(
+                        f"{_validation.owner_name(owner)}: {error}"
+                    ) from None
+            if stage.geometric:
+                dims[1:3] = stage.output_size(dims[1], dims[2])
+
+    def _split(self, seed, gates):
+        """Per-stage lists of seeds and gates (None where ungated)."""
+        seeds = _base.split_seed(seed, max(len(self.ops), 1))
+        start, out = 0, []
+        for stage in self.stages:
+            count = len(stage.ops)
+            stage_gates = [
+                None if gates is None else gates[:, i]
+                for i in range(start, start + count)
+            ]
+            out.append((seeds[start : start + count], stage_gates))
+            start += count
+        return out
+
+    def sample(self, seed, batch_size, shape, gates=None):
+        """Draws every stage's parameters for a batch.
+
+        Args:
+            seed: A shape-(2,) stateless seed.
+            batch_size: The number of examples.
+            shape: The shape of one example.
+            gates: None, or float32 ``(batch, len(ops))`` 0/1: where each
+                op applies (a composite's choice).
+
+        Returns:
+            A list with one parameter dict per stage.
+        """
+        params, dims = [], list(shape)
+        for stage, (seeds, stage_gates) in zip(
+            self.stages, self._split(seed, gates), strict=True
+        ):
+            params.append(
+                stage.sample(seeds, batch_size, tuple(dims), stage_gates)
+            )
+            if stage.geometric:
+                dims[0:2] = stage.output_size(dims[0], dims[1])
+        return params
+
+    def sample_matrix(self, seed, batch_size, shape, gates=None):
+        """The centred matrix of an all-geometric chain (see `sample`)."""
+        ((seeds, stage_gates),) = self._split(seed, gates)
+        return self.stages[0].centred_matrix(
+            seeds, batch_size, shape, stage_gates
+        )
+
+    def run(self, images, labels, params, settings=None):
+        """Applies the stages with `sample`'s parameters.
+
+        Args:
+            images: The float32 batch.
+            labels: The labels, or None.
+            params: `sample`'s output.
+            settings: Resampling settings (`_resample.settings`), or None
+                for the defaults.
+
+        Returns:
+            ``(images, labels)``.
+        """
+        settings = settings or _resample.DEFAULT_SETTINGS
+        for stage, stage_params in zip(self.stages, params, strict=True):
+            images, labels = stage.run(images, labels, stage_params, settings)
+        return images, labels

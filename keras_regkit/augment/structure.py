@@ -1,0 +1,119 @@
+"""What in a batch is an image, a label, a sample weight: the structure adapter.
+
+A `Pipeline` accepts a batch in one of these structures and returns the
+same structure:
+
+* images alone;
+* a tuple ``(images,)``, ``(images, labels)`` or ``(images, labels,
+  sample_weights)`` (Keras's ``fit`` convention);
+* a dict with an ``"images"`` key and optionally ``"labels"`` and
+  ``"sample_weights"`` (Keras's preprocessing-layer convention).
+
+The images are transformed; labels are passed through, except that
+label-mixing ops return soft labels; sample weights are passed through
+(repeated when an op returns several views of the batch). Any other dict
+key raises: the pipeline cannot transform segmentation masks, bounding
+boxes or keypoints yet, and passing them through untouched would silently
+misalign them with the augmented images.
+"""
+
+from __future__ import annotations
+
+from keras_regkit import _validation
+from keras_regkit.augment import _base
+
+IMAGES_KEY = "images"
+LABELS_KEY = "labels"
+# Dict keys passed through unchanged (repeated with the views).
+PASSTHROUGH_KEYS = ("sample_weights",)
+KNOWN_KEYS = (IMAGES_KEY, LABELS_KEY, *PASSTHROUGH_KEYS)
+
+
+def check_keys(data, owner=None):
+    """Raises ValueError for a dict key the pipeline cannot handle.
+
+    Args:
+        data: A batch or an element spec (only dicts are checked).
+        owner: Named in the message.
+
+    Example:
+    >>> check_keys({"images": 0, "segmentation_masks": 0})
+    Traceback (most recent call last):
+    ...
+    ValueError: Invalid value received for argument `data`. Expected a \
+dict with keys 'images', 'labels', 'sample_weights' (the pipeline cannot \
+transform 'segmentation_masks'). Received: data=['images', \
+'segmentation_masks']
+    """
+    if not isinstance(data, dict):
+        return
+    if IMAGES_KEY not in data:
+        raise _validation.invalid(
+            "data", "a dict with an 'images' key", sorted(data), owner=owner
+        )
+    unknown = [key for key in data if key not in KNOWN_KEYS]
+    if unknown:
+        allowed = ", ".join(repr(key) for key in KNOWN_KEYS)
+        names = ", ".join(repr(key) for key in unknown)
+        expected = (
+            f"a dict with keys {allowed} (the pipeline cannot transform "
+            f"{names})"
+        )
+        raise _validation.invalid("data", expected, sorted(data), owner=owner)
+
+
+def unpack(data, views=1, owner=None):
+    """Splits a batch into images, labels and a repacking function.
+
+    Args:
+        data: Images; a tuple ``(images,)``, ``(images, labels)`` or
+            ``(images, labels, sample_weights)``; or a dict with an
+            ``"images"`` key and optionally ``"labels"`` and
+            ``"sample_weights"``.
+        views: How many times the pipeline multiplies the batch: the
+            other entries (sample weights) are repeated as many times
+            along the batch axis.
+        owner: Named in error messages.
+
+    Returns:
+        ``(images, labels, pack)`` where labels may be None and
+        ``pack(images, labels)`` rebuilds the structure.
+
+    Example:
+    >>> images, labels, pack = unpack({"images": 1, "labels": 2})
+    >>> pack(images * 10, labels)
+    {'images': 10, 'labels': 2}
+    """
+    if isinstance(data, dict):
+        check_keys(data, owner)
+        rest = {
+            key: _base.repeat_batch(value, views)
+            for key, value in data.items()
+            if key in PASSTHROUGH_KEYS
+        }
+
+        def pack_dict(images, labels):
+            out = {IMAGES_KEY: images, **rest}
+            if labels is not None:
+                out[LABELS_KEY] = labels
+            return out
+
+        return data[IMAGES_KEY], data.get(LABELS_KEY), pack_dict
+    if isinstance(data, (tuple, list)):
+        if not 1 <= len(data) <= 3:
+            raise _validation.invalid(
+                "data",
+                "images, (images, labels) or (images, labels, sample_weights)",
+                f"a tuple of {len(data)} elements",
+                owner=owner,
+            )
+        tail = tuple(_base.repeat_batch(value, views) for value in data[2:])
+
+        def pack_tuple(images, labels):
+            if len(data) == 1:
+                return (images,)
+            return (images, labels) + tail
+
+        labels = data[1] if len(data) > 1 else None
+        return data[0], labels, pack_tuple
+    return data, None, lambda images, labels: images
