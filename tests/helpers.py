@@ -44,36 +44,39 @@ def regression_data(input_shape, n=32, seed=0):
     return x, y
 
 
-def fit_save_load(model, x, y, path, callbacks=None, compare_losses=True):
-    """Fits briefly, checks the penalty is in `model.losses`, round-trips.
+def save_and_load(model, path):
+    """Saves ``model`` to ``path`` (a ``.keras`` file) and loads it back."""
+    model.save(path)
+    return keras.models.load_model(path)
 
-    A scheduled strength restarts at index 0 in a loaded model (until a
-    `ScheduleCallback` moves it), so ``compare_losses=False`` skips the
-    comparison of the penalties for those.
+
+def penalties(model) -> list[float]:
+    """The model's regularization terms (`model.losses`) as floats."""
+    return [float(keras.ops.convert_to_numpy(v)) for v in model.losses]
+
+
+def fit_save_load(model, x, y, path, callbacks=None, epochs=2):
+    """Fits briefly, checks the penalties, round-trips through ``path``.
+
+    The reloaded model must predict the same, carry the same penalties
+    (scheduled strengths included: they keep their position) and the same
+    regularizer configs.
 
     Returns:
         The reloaded model.
     """
     model.compile(keras.optimizers.SGD(0.01), "mse")
     history = model.fit(
-        x, y, epochs=2, batch_size=8, verbose=0, callbacks=callbacks
+        x, y, epochs=epochs, batch_size=8, verbose=0, callbacks=callbacks
     )
     assert np.all(np.isfinite(history.history["loss"]))
     assert len(model.losses) >= 1
-    assert all(
-        float(keras.ops.convert_to_numpy(loss)) > 0 for loss in model.losses
-    )
-    model.save(path)
-    loaded = keras.models.load_model(path)
+    assert all(loss > 0 for loss in penalties(model))
+    loaded = save_and_load(model, path)
     np.testing.assert_allclose(
         model.predict(x, verbose=0), loaded.predict(x, verbose=0), rtol=1e-6
     )
-    if compare_losses:
-        np.testing.assert_allclose(
-            [keras.ops.convert_to_numpy(v) for v in model.losses],
-            [keras.ops.convert_to_numpy(v) for v in loaded.losses],
-            rtol=1e-6,
-        )
+    np.testing.assert_allclose(penalties(model), penalties(loaded), rtol=1e-6)
     for before, after in zip(model.layers, loaded.layers, strict=True):
         reg = getattr(before, "kernel_regularizer", None)
         if reg is not None:
@@ -82,20 +85,17 @@ def fit_save_load(model, x, y, path, callbacks=None, compare_losses=True):
     return loaded
 
 
-def scheduled_penalty_run(regularizer, epochs, input_dim=3):
-    """Trains with a frozen kernel of ones and zero data loss.
+def frozen_dense_model(regularizer, input_dim=3):
+    """``Dense(1)`` with a kernel of ones that SGD(0) never moves.
 
-    The reported loss of each epoch is then exactly the penalty on a kernel
-    of ones; a layer counts how often the training step is traced.
-
-    Returns:
-        (history dict, traces per epoch end).
+    With zero data (``np.zeros``) the loss `fit` reports is exactly the
+    penalty on a kernel of ``input_dim`` ones. Compiled; the first layer
+    is a `TraceCounter`.
     """
-    counter = TraceCounter()
     model = keras.Sequential(
         [
             keras.Input((input_dim,)),
-            counter,
+            TraceCounter(),
             keras.layers.Dense(
                 1,
                 use_bias=False,
@@ -105,11 +105,25 @@ def scheduled_penalty_run(regularizer, epochs, input_dim=3):
         ]
     )
     model.compile(keras.optimizers.SGD(0.0), "mse")
+    return model
+
+
+def scheduled_penalty_run(regularizer, epochs, input_dim=3):
+    """Trains `frozen_dense_model` on zero data with `ScheduleCallback`.
+
+    The reported loss of each epoch is then exactly the penalty on a kernel
+    of ones; the model's `TraceCounter` counts how often the training step
+    is traced.
+
+    Returns:
+        (history dict, traces per epoch end).
+    """
+    model = frozen_dense_model(regularizer, input_dim)
     history, seen = fit_with_schedules(
         model,
         np.zeros((16, input_dim), "float32"),
         np.zeros((16, 1), "float32"),
-        counter,
+        model.layers[0],
         epochs=epochs,
         batch_size=8,
     )
@@ -325,3 +339,62 @@ def layer_gradient(layer, variable, loss, *args, **kwargs):
         return loss(outputs, losses), None
 
     return gradient(fn, values[index])[0]
+
+
+def fit_save_load_predictions(
+    model,
+    x,
+    y,
+    path,
+    *,
+    batch_size=4,
+    jit_compile=False,
+    optimizer="adam",
+    rtol=1e-6,
+):
+    """Fits two epochs, saves to ``path`` (.keras), loads, compares.
+
+    Checks that the losses are finite, that the loaded model has layers of
+    the same types and that it predicts the same. (`fit_save_load` adds
+    the checks of a regularized model's penalties.)
+
+    Returns:
+        The reloaded model.
+    """
+    allow_torch_compile_warnings(jit_compile)
+    model.compile(optimizer, "mse", jit_compile=jit_compile)
+    history = model.fit(x, y, epochs=2, batch_size=batch_size, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    assert [type(layer) for layer in loaded.layers] == [
+        type(layer) for layer in model.layers
+    ]
+    np.testing.assert_allclose(
+        loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=rtol
+    )
+    return loaded
+
+
+def keras_conv2d_runs_channels_first_on_cpu() -> bool:
+    """Whether Keras's own `Conv2D` runs ``channels_first`` on this CPU.
+
+    TensorFlow's CPU `Conv2D` kernel runs NCHW only with oneDNN on (the
+    default on Intel CPUs; off on others, or with
+    ``TF_ENABLE_ONEDNN_OPTS=0``): "The Conv2D op currently only supports
+    the NHWC tensor format on the CPU". JAX and torch run it everywhere.
+    """
+    conv = keras.layers.Conv2D(1, 1, data_format="channels_first")
+    try:
+        if keras.backend.backend() == "tensorflow":
+            import tensorflow as tf
+
+            with tf.device("/CPU:0"):
+                conv(np.ones((1, 1, 2, 2), "float32"))
+        else:
+            conv(np.ones((1, 1, 2, 2), "float32"))
+    except Exception as error:  # UnimplementedError on TensorFlow
+        if "NHWC" not in str(error):
+            raise
+        return False
+    return True

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from collections.abc import Iterable
 
@@ -10,27 +9,7 @@ import keras
 
 from keras_regkit import _keras_internals
 from keras_regkit import _validation
-
-# Weight name -> the layer attributes its constructor argument may set, where
-# that is not simply "<weight name>_regularizer" (DepthwiseConv's weight is
-# called "kernel" but its argument is `depthwise_regularizer`).
-_CONFIG_ATTRIBUTES = {
-    "kernel": ("kernel_regularizer", "depthwise_regularizer"),
-    "depthwise_kernel": ("depthwise_regularizer",),
-    "pointwise_kernel": ("pointwise_regularizer",),
-    "recurrent_kernel": ("recurrent_regularizer",),
-}
-
-
-def _config_attribute(layer, weight_name):
-    candidates = _CONFIG_ATTRIBUTES.get(
-        weight_name, (f"{weight_name}_regularizer",)
-    )
-    return next((name for name in candidates if hasattr(layer, name)), None)
-
-
-def _own_weights(layer):
-    return _keras_internals.own_trainable_variables(layer)
+from keras_regkit.regularizers import _in_config
 
 
 def _selector(layers, all_layers):
@@ -43,20 +22,15 @@ def _selector(layers, all_layers):
     names = {layer.name for layer in all_layers}
     for item in items:
         if isinstance(item, str) and item not in names:
-            raise ValueError(
-                _validation.error_message(
-                    "layers",
-                    f"names of layers of the model ({sorted(names)})",
-                    item,
-                )
-            )
+            expected = f"names of layers of the model ({sorted(names)})"
+            raise _validation.invalid("layers", expected, item, owner="apply")
         if not isinstance(item, (str, type, keras.layers.Layer)):
-            raise TypeError(
-                _validation.error_message(
-                    "layers",
-                    "None, a predicate, or layer names, classes or instances",
-                    item,
-                )
+            raise _validation.invalid(
+                "layers",
+                "None, a predicate, or layer names, classes or instances",
+                item,
+                owner="apply",
+                error=TypeError,
             )
 
     def matches(layer):
@@ -131,28 +105,49 @@ def apply(
     from keras_regkit import regularizers as _regularizers
 
     regularizer = _regularizers.get(regularizer)
+    overwrite = _validation.check_bool("overwrite", overwrite, owner="apply")
     weight_names = [weights] if isinstance(weights, str) else list(weights)
-    all_layers = _keras_internals.flatten_layers(model)
-    selected = _selector(layers, all_layers)
+    visits = list(_keras_internals.walk(model))
+    selected = _selector(layers, [layer for layer, _ in visits])
     done = []
-    for layer in all_layers:
+    outside_config = False
+    for layer, slots in visits:
         if not selected(layer):
             continue
-        done.extend(
-            _apply_to_layer(layer, regularizer, weight_names, overwrite)
-        )
-    if done:
-        _drop_compiled_functions(model)
-    else:
-        raise ValueError(
-            _validation.error_message(
-                "weights",
-                "weight names present in the selected layers (none of "
-                "them has one, or all are regularized and overwrite=False)",
-                weights,
+        for slot in _matching_slots(layer, slots, weight_names):
+            if slot.regularizer is not None and not overwrite:
+                continue
+            slot.set_regularizer(regularizer)
+            outside_config = outside_config or not slot.in_config
+            done.append(
+                slot.variable.path
+                if slot.variable is not None
+                else f"{layer.name}/{slot.attribute}"
             )
+    if not done:
+        raise _validation.invalid(
+            "weights",
+            "weight names present in the selected layers (none of them has "
+            "one, or all are regularized and overwrite=False)",
+            weights,
+            owner="apply",
         )
+    if outside_config:
+        _in_config.keep_in_config(model)
+    _drop_compiled_functions(model)
     return done
+
+
+def _matching_slots(layer, slots, weight_names):
+    """The slots of ``layer`` for the requested weight names, in order."""
+    matched = []
+    for name in weight_names:
+        if layer.built:
+            matched.extend(s for s in slots if s.name == name)
+        else:
+            attribute = _keras_internals.config_attribute(layer, name)
+            matched.extend(s for s in slots if s.attribute == attribute)
+    return matched
 
 
 def _drop_compiled_functions(model):
@@ -160,37 +155,3 @@ def _drop_compiled_functions(model):
     for name in ("train_function", "test_function"):
         if getattr(model, name, None) is not None:
             setattr(model, name, None)
-
-
-def _apply_to_layer(layer, regularizer, weight_names, overwrite):
-    done = []
-    by_name = {v.name: v for v in _own_weights(layer)} if layer.built else {}
-    for weight_name in weight_names:
-        attribute = _config_attribute(layer, weight_name)
-        variable = by_name.get(weight_name)
-        if variable is None and (layer.built or attribute is None):
-            continue
-        current = (
-            variable.regularizer
-            if variable is not None
-            else getattr(layer, attribute)
-        )
-        if current is not None and not overwrite:
-            continue
-        if variable is not None:
-            variable.regularizer = regularizer
-        if attribute is not None:
-            setattr(layer, attribute, regularizer)
-        elif variable is not None:
-            warnings.warn(
-                f"Layer {layer.name!r} has no `{weight_name}_regularizer` "
-                "argument: the regularizer is active but will not be saved "
-                "with the model.",
-                stacklevel=3,
-            )
-        done.append(
-            variable.path
-            if variable is not None
-            else f"{layer.name}/{attribute}"
-        )
-    return done

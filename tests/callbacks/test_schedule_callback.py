@@ -1,5 +1,6 @@
 """ScheduleCallback: per-epoch and per-step updates, logs, warnings."""
 
+import helpers
 import keras
 import numpy as np
 import pytest
@@ -10,19 +11,7 @@ from keras_regkit.regularizers import L2
 
 
 def _frozen_model(regularizer):
-    model = keras.Sequential(
-        [
-            keras.Input((2,)),
-            keras.layers.Dense(
-                1,
-                use_bias=False,
-                kernel_initializer="ones",
-                kernel_regularizer=regularizer,
-            ),
-        ]
-    )
-    model.compile(keras.optimizers.SGD(0.0), "mse")
-    return model
+    return helpers.frozen_dense_model(regularizer, input_dim=2)
 
 
 def _zeros(n):

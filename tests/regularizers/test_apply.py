@@ -131,22 +131,6 @@ def test_unbuilt_layers_get_the_attribute():
     assert len(model.losses) == 1
 
 
-def test_custom_layer_without_argument_warns():
-    class Scale(keras.layers.Layer):
-        def build(self, input_shape):
-            self.kernel = self.add_weight(
-                shape=(input_shape[-1],), name="kernel"
-            )
-
-        def call(self, x):
-            return x * self.kernel
-
-    model = keras.Sequential([keras.Input((3,)), Scale(name="scale")])
-    with pytest.warns(UserWarning, match="will not be saved"):
-        rk.regularizers.apply(model, L1(0.1))
-    assert len(model.losses) == 1
-
-
 @pytest.mark.compat("regularizers.apply", "TensorFlow")
 @pytest.mark.compat("regularizers.apply", "JAX")
 @pytest.mark.compat("regularizers.apply", "PyTorch")

@@ -229,7 +229,6 @@ def test_scheduled_config_round_trip(tmp_path):
         y,
         str(tmp_path / "m.keras"),
         callbacks=[rk.callbacks.ScheduleCallback()],
-        compare_losses=False,
     )
     restored = loaded.layers[0].kernel_regularizer
     assert isinstance(restored._l2.schedule, schedules.Cosine)
