@@ -312,8 +312,12 @@ class EarlyStopping(keras.callbacks.Callback):
         rules = self.rules if self.rules is not None else self._keyword_rules()
         for name in AnyOf(rules).monitor_names() if rules else ():
             if name not in self.monitor_objects:
-                self.monitor_objects[name] = Monitor(
-                    name, "auto", self.min_delta
+                raise _validation.invalid(
+                    "rules",
+                    f"rules on monitored quantities only: add {name!r} to "
+                    "`monitor` (and its `mode`)",
+                    rules,
+                    owner=self,
                 )
         self.primary = self.monitor_objects[self.monitors[0]]
         self.rule = AnyOf(rules) if rules else None
