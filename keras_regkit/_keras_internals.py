@@ -303,3 +303,28 @@ def walk(model) -> Iterator[tuple[Any, list[WeightSlot]]]:
         holds = in_config and config_holds_sublayers(layer)
         children = child_layers(layer)
         stack.extend((child, holds) for child in reversed(children))
+
+
+def saveable_state_base() -> type:
+    """A base class that makes an object's state saved by `model.save`.
+
+    Keras 3.15: saving (``saving_lib._save_state`` / ``_load_state``)
+    visits every attribute of a layer that is an instance of
+    ``keras.src.saving.keras_saveable.KerasSaveable`` and calls its
+    ``save_own_variables(store)`` / ``load_own_variables(store)``; it then
+    walks the object's own attributes, skipping those named by the
+    ``_obj_type()`` it declares, which must be one Keras knows (``"Loss"``
+    is the closest to a regularizer). Nothing public lets a non-layer
+    object (a regularizer held by ``layer.kernel_regularizer``) carry
+    saved tensors. Used by `keras_regkit.regularizers.L2SP`.
+
+    Returns:
+        A mixin class; subclasses define the two store methods.
+    """
+    from keras.src.saving.keras_saveable import KerasSaveable
+
+    class SaveableState(KerasSaveable):
+        def _obj_type(self):
+            return "Loss"
+
+    return SaveableState

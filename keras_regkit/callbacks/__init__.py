@@ -8,6 +8,7 @@ stop reasons (`stop_reason.StopReason`, `stop_reason.StopKind`).
 """
 
 from keras_regkit.callbacks.early_stopping import EarlyStopping
+from keras_regkit.callbacks.gap_monitor import GapMonitor
 from keras_regkit.callbacks.schedule_callback import ScheduleCallback
 from keras_regkit.callbacks.stopping_rules import AllOf
 from keras_regkit.callbacks.stopping_rules import AnyOf
@@ -19,16 +20,19 @@ from keras_regkit.callbacks.stopping_rules import ProgressQuotient
 from keras_regkit.callbacks.stopping_rules import StoppingRule
 from keras_regkit.callbacks.stopping_rules import StoppingThreshold
 from keras_regkit.callbacks.stopping_rules import UpStrips
+from keras_regkit.callbacks.swa import SWA
 
 __all__ = [
     "AllOf",
     "AnyOf",
     "DivergenceThreshold",
     "EarlyStopping",
+    "GapMonitor",
     "GeneralizationLoss",
     "NonFinite",
     "Patience",
     "ProgressQuotient",
+    "SWA",
     "ScheduleCallback",
     "StoppingRule",
     "StoppingThreshold",

@@ -18,6 +18,8 @@ from keras_regkit.regularizers.group_lasso import GroupLasso
 from keras_regkit.regularizers.l1_l2 import L1
 from keras_regkit.regularizers.l1_l2 import L1L2
 from keras_regkit.regularizers.l1_l2 import L2
+from keras_regkit.regularizers.l2_sp import L2SP
+from keras_regkit.regularizers.l2_sp import apply_l2sp
 from keras_regkit.regularizers.orthogonal import Orthogonal
 
 ALL_OBJECTS = (L1, L2, L1L2, ElasticNet, GroupLasso, Orthogonal)
@@ -97,8 +99,10 @@ __all__ = [
     "L1",
     "L1L2",
     "L2",
+    "L2SP",
     "Orthogonal",
     "apply",
+    "apply_l2sp",
     "deserialize",
     "get",
     "serialize",

@@ -48,4 +48,24 @@ CONFIG_EXAMPLES = {
     "AnyOf": {"rules": [_rules.Patience(3), _rules.NonFinite()]},
     "AllOf": {"rules": [_rules.Patience(3), _rules.GeneralizationLoss(1.0)]},
     "ScheduleCallback": {"log": False, "warn_if_unused": False},
+    # Data arguments are not configuration: their config value is None.
+    "SWA": {
+        "start": 0.5,
+        "swa_lr": 0.01,
+        "anneal_epochs": 2,
+        "anneal_strategy": "linear",
+        "bn_data": None,
+        "bn_batch_size": 16,
+        "swap_at_end": False,
+        "verbose": 1,
+    },
+    "GapMonitor": {
+        "train_data": None,
+        "validation_data": None,
+        "subset": 64,
+        "every": 2,
+        "metrics": ["loss"],
+        "batch_size": 8,
+        "seed": 3,
+    },
 }

@@ -16,4 +16,8 @@ CONFIG_EXAMPLES = {
         "factor": schedules.Piecewise([1], [0.0, 0.1]),
         "mode": "rows",
     },
+    "L2SP": {
+        "alpha": 0.3,
+        "starting_point": {"shape": [2, 3], "dtype": "float32"},
+    },
 }

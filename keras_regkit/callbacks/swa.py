@@ -1,0 +1,509 @@
+"""Stochastic weight averaging (SWA) as a callback.
+
+SWA (Izmailov et al., 2018) averages the weights visited at the end of the
+last epochs of training, optionally with a constant (or annealed to a
+constant) learning rate, and uses the average for inference: a flatter,
+better-generalizing solution at the cost of one more copy of the weights.
+The BatchNormalization statistics of the average are not the average of
+the statistics: they are recomputed with one pass over training data
+(`recompute_batch_norm`, the equivalent of PyTorch's
+``torch.optim.swa_utils.update_bn``).
+
+The running average lives in non-trainable variables created beside the
+weights (a `WeightSnapshot`: same devices, same `tf.distribute` strategy)
+and is updated with ``keras.ops`` and ``Variable.assign`` only, so the
+callback works on every backend and under ``MirroredStrategy``.
+
+Reference:
+    Pavel Izmailov, Dmitrii Podoprikhin, Timur Garipov, Dmitry Vetrov,
+    Andrew Gordon Wilson, "Averaging Weights Leads to Wider Optima and
+    Better Generalization", UAI 2018.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import warnings
+
+import keras
+import numpy as np
+
+from keras_regkit import _keras_internals
+from keras_regkit import _validation
+from keras_regkit.callbacks.weight_snapshot import WeightSnapshot
+
+ANNEAL_STRATEGIES = ("cos", "linear")
+
+
+def swa_learning_rate(
+    epoch: int,
+    start_epoch: int,
+    initial_lr: float,
+    swa_lr: float,
+    anneal_epochs: int = 0,
+    anneal_strategy: str = "cos",
+) -> float:
+    """The learning rate of epoch ``epoch`` under SWA's schedule.
+
+    Before ``start_epoch``: ``initial_lr``. From ``start_epoch`` on, the
+    rate moves from ``initial_lr`` to ``swa_lr`` over ``anneal_epochs``
+    epochs and stays there: epoch ``start_epoch + k`` uses
+
+        initial_lr + (swa_lr - initial_lr) * a(min(1, (k + 1) / anneal_epochs))
+
+    with ``a(t) = (1 - cos(pi t)) / 2`` (``"cos"``) or ``a(t) = t``
+    (``"linear"``); with ``anneal_epochs=0`` the first SWA epoch already
+    uses ``swa_lr``.
+
+    Example:
+    >>> [round(swa_learning_rate(e, 2, 0.1, 0.01, 2, "linear"), 4)
+    ...  for e in range(5)]
+    [0.1, 0.1, 0.055, 0.01, 0.01]
+    """
+    if epoch < start_epoch:
+        return initial_lr
+    if anneal_epochs == 0:
+        return swa_lr
+    t = min(1.0, (epoch - start_epoch + 1) / anneal_epochs)
+    factor = (
+        t if anneal_strategy == "linear" else (1 - math.cos(math.pi * t)) / 2
+    )
+    return initial_lr + (swa_lr - initial_lr) * factor
+
+
+def batch_norm_layers(model) -> list:
+    """Every `keras.layers.BatchNormalization` in ``model``, nested ones too."""
+    return [
+        layer
+        for layer in _keras_internals.flatten_layers(model)
+        if isinstance(layer, keras.layers.BatchNormalization)
+    ]
+
+
+def _input_batches(data, batch_size):
+    """Yields input batches from arrays, ``(x, y)`` arrays or a dataset."""
+    if isinstance(data, tuple) and data and hasattr(data[0], "shape"):
+        data = data[0]
+    if hasattr(data, "shape") and not hasattr(data, "element_spec"):
+        for begin in range(0, int(data.shape[0]), batch_size):
+            yield data[begin : begin + batch_size]
+        return
+    for batch in data:
+        yield batch[0] if isinstance(batch, (tuple, list)) else batch
+
+
+def recompute_batch_norm(model, data, batch_size: int = 32) -> int:
+    """Sets BatchNormalization statistics to their mean over one data pass.
+
+    Every `BatchNormalization` layer's ``moving_mean`` and
+    ``moving_variance`` become the arithmetic mean, over the batches of
+    ``data``, of the batch statistics the layer computes in training mode
+    (the mean and the biased variance, as Keras computes them), as
+    ``torch.optim.swa_utils.update_bn`` does with ``momentum=None``. During
+    the pass each layer's ``momentum`` is set to 0 (so after each batch the
+    moving statistics hold that batch's statistics, which are summed), then
+    restored. Layers frozen with ``trainable=False`` run in inference mode
+    and keep their statistics. The other weights do not change.
+
+    Args:
+        model: A `keras.Model`.
+        data: Input arrays, an ``(x, y)`` tuple of arrays (x is used), or
+            an iterable of batches (``x`` or ``(x, y, ...)``), e.g. a
+            finite `tf.data.Dataset`.
+        batch_size: Batch size for arrays.
+
+    Returns:
+        The number of batches used (0 if the model has no BatchNormalization
+        layer: nothing is run).
+
+    Example:
+    >>> import keras, numpy as np
+    >>> bn = keras.layers.BatchNormalization()
+    >>> model = keras.Sequential([keras.Input((2,)), bn])
+    >>> x = np.array([[0.0, 1.0], [2.0, 3.0], [4.0, 5.0], [6.0, 7.0]])
+    >>> recompute_batch_norm(model, x, batch_size=2)
+    2
+    >>> bn.moving_mean.numpy().tolist(), bn.moving_variance.numpy().tolist()
+    ([3.0, 4.0], [1.0, 1.0])
+    """
+    layers = batch_norm_layers(model)
+    if not layers:
+        return 0
+    momenta = [layer.momentum for layer in layers]
+    sums = [None] * len(layers)
+    count = 0
+    forward = _forward_function(model)
+    try:
+        for layer in layers:
+            layer.momentum = 0.0
+        for batch in _input_batches(data, batch_size):
+            forward(batch)
+            count += 1
+            for index, layer in enumerate(layers):
+                stats = [
+                    keras.ops.convert_to_numpy(v).astype("float64")
+                    for v in (layer.moving_mean, layer.moving_variance)
+                ]
+                previous = sums[index] or [0.0, 0.0]
+                sums[index] = [previous[0] + stats[0], previous[1] + stats[1]]
+    finally:
+        for layer, momentum in zip(layers, momenta, strict=True):
+            layer.momentum = momentum
+    if count == 0:
+        raise _validation.invalid(
+            "bn_data", "data with at least one batch", data, owner="SWA"
+        )
+    for layer, (mean_sum, variance_sum) in zip(layers, sums, strict=True):
+        layer.moving_mean.assign(mean_sum / count)
+        layer.moving_variance.assign(variance_sum / count)
+    return count
+
+
+def _forward_function(model):
+    """``model(x, training=True)``, traced once on TensorFlow."""
+
+    def forward(x):
+        model(x, training=True)
+
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        return tf.function(forward, autograph=False, reduce_retracing=True)
+    return forward
+
+
+@keras.saving.register_keras_serializable(package="keras_regkit")
+class SWA(keras.callbacks.Callback):
+    """Stochastic weight averaging: averages the weights of the last epochs.
+
+    From the start epoch on, at the end of every epoch, the model's
+    trainable weights are added to a running arithmetic mean kept in
+    non-trainable variables on the weights' devices (``avg += (w - avg) /
+    n``). At the end of training (``swap_at_end=True``) the average is
+    swapped into the model and, if ``bn_data`` is given, the
+    BatchNormalization statistics are recomputed for it with one pass over
+    ``bn_data`` (`recompute_batch_norm`). `swap` (or the `averaged` context
+    manager) swaps the average in and back out at any time, e.g. to
+    evaluate it mid-training. Non-trainable weights other than the
+    BatchNormalization statistics keep their current values.
+
+    **Learning rate.** With ``swa_lr`` set, the optimizer's learning rate
+    is set at the beginning of each epoch from the start epoch on, annealed
+    from its current value to ``swa_lr`` over ``anneal_epochs`` epochs
+    (`swa_learning_rate`), and left at ``swa_lr`` after training. An
+    optimizer whose learning rate is a `LearningRateSchedule` (or a
+    callable) cannot be set: `fit` then fails at once with an error naming
+    ``swa_lr`` (use ``swa_lr=None`` to keep the schedule, or a float
+    learning rate).
+
+    **With EarlyStopping.** Keras calls the callbacks' ``on_train_end`` in
+    list order, so when ``EarlyStopping(restore_best_weights=True)`` and
+    ``SWA(swap_at_end=True)`` are both used, the one listed last decides
+    the final weights. List SWA after EarlyStopping to end with the
+    average (of the epochs run so far, stopped early or not), or use
+    ``restore_best_weights=False``. If training stops before the start
+    epoch, nothing was averaged: SWA warns and leaves the weights alone.
+
+    Memory: two extra copies of the trainable weights (the average, and
+    the model's own weights kept while the average is swapped in; the
+    latter includes the non-trainable ones).
+
+    Args:
+        start: When averaging starts: an int, the (0-based) epoch index, or
+            a float in (0, 1], the fraction of ``fit``'s ``epochs`` after
+            which it starts (``0.75``: the last quarter). Resolved at the
+            beginning of `fit`; a start at or beyond the number of epochs
+            raises there.
+        swa_lr: None (leave the learning rate alone) or the SWA learning
+            rate, a float > 0.
+        anneal_epochs: Epochs over which the rate moves to ``swa_lr``
+            (0: at once).
+        anneal_strategy: ``"cos"`` or ``"linear"``.
+        bn_data: None, or the data for the BatchNormalization pass when
+            the average is swapped in: input arrays, an ``(x, y)`` tuple or
+            a finite dataset of batches. Not part of the config (None
+            there). A model with BatchNormalization layers and no
+            ``bn_data`` warns at the beginning of `fit`.
+        bn_batch_size: Batch size for array ``bn_data``.
+        swap_at_end: Swap the average in at the end of `fit`.
+        verbose: 0 silent, 1 prints when averaging starts and when the
+            average is swapped in.
+
+    Attributes:
+        start_epoch: The resolved start epoch (after `fit` began).
+        n_averaged: How many epochs' weights are in the average.
+        swapped: Whether the average is in the model now.
+
+    Example:
+    >>> import keras, numpy as np
+    >>> import keras_regkit as rk
+    >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    >>> model.compile(keras.optimizers.SGD(0.1), "mse")
+    >>> swa = rk.callbacks.SWA(start=2, swa_lr=0.05)
+    >>> _ = model.fit(np.ones((8, 3)), np.ones((8, 1)), epochs=4,
+    ...     verbose=0, callbacks=[swa])
+    >>> swa.start_epoch, swa.n_averaged, swa.swapped
+    (2, 2, True)
+    >>> round(float(model.optimizer.learning_rate), 4)
+    0.05
+
+    Reference:
+        Izmailov et al., "Averaging Weights Leads to Wider Optima and
+        Better Generalization", UAI 2018.
+    """
+
+    def __init__(
+        self,
+        start: int | float = 0.75,
+        swa_lr: float | None = None,
+        anneal_epochs: int = 0,
+        anneal_strategy: str = "cos",
+        bn_data=None,
+        bn_batch_size: int = 32,
+        swap_at_end: bool = True,
+        verbose: int = 0,
+    ):
+        super().__init__()
+        check = _validation
+        self.start = self._check_start(start)
+        if swa_lr is not None:
+            swa_lr = check.check_float(
+                "swa_lr", swa_lr, low=0, low_inclusive=False, owner=self
+            )
+        self.swa_lr = swa_lr
+        self.anneal_epochs = check.check_int(
+            "anneal_epochs", anneal_epochs, low=0, owner=self
+        )
+        self.anneal_strategy = check.check_choice(
+            "anneal_strategy", anneal_strategy, ANNEAL_STRATEGIES, owner=self
+        )
+        self.bn_data = bn_data
+        self.bn_batch_size = check.check_int(
+            "bn_batch_size", bn_batch_size, low=1, owner=self
+        )
+        self.swap_at_end = check.check_bool(
+            "swap_at_end", swap_at_end, owner=self
+        )
+        self.verbose = check.check_int("verbose", verbose, low=0, owner=self)
+        self.start_epoch = None
+        self.n_averaged = 0
+        self.swapped = False
+        self._average = None
+        self._backup = None
+        self._update = None
+        self._initial_lr = None
+
+    def _check_start(self, start):
+        expected = (
+            "an int >= 0 (the epoch averaging starts at) or a float in "
+            "(0, 1] (the fraction of the epochs after which it starts)"
+        )
+        if isinstance(start, (bool, np.bool_)) or not isinstance(
+            start, (int, float, np.integer, np.floating)
+        ):
+            raise _validation.invalid(
+                "start", expected, start, owner=self, error=TypeError
+            )
+        if isinstance(start, (float, np.floating)):
+            if not 0.0 < start <= 1.0:
+                raise _validation.invalid("start", expected, start, owner=self)
+            return float(start)
+        if start < 0:
+            raise _validation.invalid("start", expected, start, owner=self)
+        return int(start)
+
+    def get_config(self) -> dict:
+        return {
+            "start": self.start,
+            "swa_lr": self.swa_lr,
+            "anneal_epochs": self.anneal_epochs,
+            "anneal_strategy": self.anneal_strategy,
+            # Data is not configuration: pass it again after from_config.
+            "bn_data": None,
+            "bn_batch_size": self.bn_batch_size,
+            "swap_at_end": self.swap_at_end,
+            "verbose": self.verbose,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    # Averaging.
+
+    @property
+    def average_weights(self) -> list | None:
+        """The averaged trainable weights as numpy arrays, or None."""
+        if self._average is None or self.n_averaged == 0:
+            return None
+        return [keras.ops.convert_to_numpy(v) for v in self._average.copies]
+
+    def _resolve_start(self, epochs):
+        if epochs is None:
+            raise RuntimeError(
+                "SWA: `fit` did not pass its number of epochs (params"
+                "['epochs']): call set_params or use SWA inside fit."
+            )
+        if isinstance(self.start, float):
+            start_epoch = min(int(math.floor(self.start * epochs)), epochs - 1)
+        else:
+            start_epoch = self.start
+        if start_epoch >= epochs:
+            raise _validation.invalid(
+                "start",
+                f"an epoch before the end of training (fit runs epochs 0 to "
+                f"{epochs - 1})",
+                self.start,
+                owner=self,
+            )
+        return start_epoch
+
+    def _check_learning_rate_settable(self):
+        optimizer = self.model.optimizer
+        try:
+            optimizer.learning_rate = float(
+                keras.ops.convert_to_numpy(optimizer.learning_rate)
+            )
+        except (TypeError, AttributeError) as error:
+            raise _validation.invalid(
+                "swa_lr",
+                "None when the optimizer's learning rate is a "
+                "LearningRateSchedule or a callable (SWA cannot set it; use "
+                "a float learning rate, or swa_lr=None to keep the schedule)",
+                self.swa_lr,
+                owner=self,
+            ) from error
+
+    def on_train_begin(self, logs=None):
+        epochs = (self.params or {}).get("epochs")
+        self.start_epoch = self._resolve_start(epochs)
+        self.n_averaged = 0
+        self.swapped = False
+        self._initial_lr = None
+        if self.swa_lr is not None:
+            self._check_learning_rate_settable()
+        if self.bn_data is None and batch_norm_layers(self.model):
+            warnings.warn(
+                "SWA: the model has BatchNormalization layers but no "
+                "`bn_data` was given: the averaged weights will be used "
+                "with the statistics of the last weights. Pass bn_data "
+                "(e.g. the training inputs) to recompute them.",
+                stacklevel=2,
+            )
+        variables = list(self.model.trainable_weights)
+        if self._average is None or not self._average.matches(variables):
+            self._average = WeightSnapshot(variables)
+            self._update = _update_function(self._average)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.swa_lr is None or epoch < self.start_epoch:
+            return
+        optimizer = self.model.optimizer
+        if self._initial_lr is None:
+            self._initial_lr = float(
+                keras.ops.convert_to_numpy(optimizer.learning_rate)
+            )
+        optimizer.learning_rate = swa_learning_rate(
+            epoch,
+            self.start_epoch,
+            self._initial_lr,
+            self.swa_lr,
+            self.anneal_epochs,
+            self.anneal_strategy,
+        )
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch < self.start_epoch:
+            return
+        if self.n_averaged == 0:
+            self._average.capture()
+            if self.verbose:
+                print(f"SWA: averaging from epoch {epoch + 1}.")
+        else:
+            fraction = 1.0 / (self.n_averaged + 1)
+            self._update(keras.ops.convert_to_tensor(fraction, "float32"))
+        self.n_averaged += 1
+
+    def on_train_end(self, logs=None):
+        if not self.swap_at_end or self.swapped:
+            return
+        if self.n_averaged == 0:
+            warnings.warn(
+                f"SWA: training ended before the start epoch "
+                f"({self.start_epoch}): nothing was averaged, the weights "
+                "are left as they are.",
+                stacklevel=2,
+            )
+            return
+        self.swap()
+
+    # Swapping.
+
+    def swap(self) -> None:
+        """Swaps the average into the model, or the model's weights back.
+
+        The first call keeps the model's weights (all of them) and assigns
+        the average to the trainable ones, then recomputes the
+        BatchNormalization statistics with ``bn_data`` if given; the next
+        call puts the kept weights back.
+
+        Raises:
+            RuntimeError: If nothing was averaged yet.
+        """
+        if not self.swapped:
+            if self.n_averaged == 0:
+                raise RuntimeError(
+                    "SWA.swap(): nothing was averaged yet (averaging starts "
+                    f"at epoch {self.start_epoch})."
+                )
+            weights = list(self.model.weights)
+            if self._backup is None or not self._backup.matches(weights):
+                self._backup = WeightSnapshot(weights)
+            self._backup.capture()
+            self._average.restore()
+            if self.bn_data is not None:
+                recompute_batch_norm(
+                    self.model, self.bn_data, self.bn_batch_size
+                )
+            self.swapped = True
+            if self.verbose:
+                print(f"SWA: the average of {self.n_averaged} epochs is in.")
+        else:
+            self._backup.restore()
+            self.swapped = False
+
+    @contextlib.contextmanager
+    def averaged(self):
+        """A context in which the model holds the averaged weights.
+
+        Example (after some averaging)::
+
+            with swa.averaged():
+                model.evaluate(x_val, y_val)
+        """
+        was_swapped = self.swapped
+        if not was_swapped:
+            self.swap()
+        try:
+            yield self.model
+        finally:
+            if not was_swapped:
+                self.swap()
+
+
+def _update_function(snapshot):
+    """``avg += (w - avg) * fraction`` for every copy, one compiled call."""
+
+    def update(fraction):
+        for average, variable in zip(
+            snapshot.copies, snapshot.variables, strict=True
+        ):
+            step = keras.ops.cast(fraction, average.dtype)
+            average.assign(average + (variable.value - average.value) * step)
+
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        return tf.function(update, autograph=False)
+    return update

@@ -1,0 +1,144 @@
+"""L2SP and apply_l2sp: closed-form penalty and gradient, saved w0, errors."""
+
+import keras
+import numpy as np
+import pytest
+
+import keras_regkit as rk
+
+rkr = rk.regularizers
+to_numpy = keras.ops.convert_to_numpy
+
+
+def pretrained_model():
+    """A nested model: a pretrained base inside a functional model + head."""
+    base = keras.Sequential(
+        [keras.Input((5,)), keras.layers.Dense(3, name="feat")], name="base"
+    )
+    inputs = keras.Input((5,))
+    outputs = keras.layers.Dense(2, name="head")(base(inputs))
+    return keras.Model(inputs, outputs, name="net")
+
+
+def zero_data_loss(y_true, y_pred):
+    """A loss whose gradient is zero: only the penalties train."""
+    return keras.ops.mean(y_pred) * 0.0
+
+
+def test_penalty_is_the_closed_form_on_a_non_square_weight():
+    rng = np.random.default_rng(0)
+    w0 = rng.normal(size=(3, 5)).astype("float32")
+    w = rng.normal(size=(3, 5)).astype("float32")
+    penalty = rkr.L2SP(0.3, starting_point=w0)(w)
+    expected = 0.3 / 2 * np.sum((w.astype("float64") - w0) ** 2)
+    np.testing.assert_allclose(float(penalty), expected, rtol=1e-6)
+
+
+def test_one_sgd_step_follows_the_closed_form_gradient():
+    """w <- w - lr * (alpha (w - w0)) on the base, - lr * beta w on the head."""
+    model = pretrained_model()
+    feat = model.get_layer("base").get_layer("feat")
+    head = model.get_layer("head")
+    rng = np.random.default_rng(1)
+    feat.kernel.assign(rng.normal(size=(5, 3)))
+    w0 = to_numpy(feat.kernel).copy()
+    done = rkr.apply_l2sp(model, alpha=0.5, beta=0.2, new_layers="head")
+    assert done == {"l2sp": ["base/feat/kernel"], "l2": ["head/kernel"]}
+    # Move away from w0, so the gradient is not zero.
+    w = w0 + rng.normal(size=w0.shape).astype("float32")
+    feat.kernel.assign(w)
+    head_w = to_numpy(head.kernel).copy()
+    model.compile(keras.optimizers.SGD(0.1), zero_data_loss)
+    x, y = np.ones((4, 5), "float32"), np.zeros((4, 2), "float32")
+    np.testing.assert_allclose(
+        float(sum(model.losses)),
+        0.5 / 2 * np.sum((w - w0) ** 2) + 0.2 / 2 * np.sum(head_w**2),
+        rtol=1e-5,
+    )
+    model.train_on_batch(x, y)
+    np.testing.assert_allclose(
+        to_numpy(feat.kernel), w - 0.1 * 0.5 * (w - w0), rtol=1e-5, atol=1e-7
+    )
+    np.testing.assert_allclose(
+        to_numpy(head.kernel), head_w - 0.1 * 0.2 * head_w, rtol=1e-5, atol=1e-7
+    )
+
+
+def test_starting_point_is_fixed_in_training_and_survives_save_load(tmp_path):
+    model = pretrained_model()
+    feat = model.get_layer("base").get_layer("feat")
+    w0 = to_numpy(feat.kernel).copy()
+    rkr.apply_l2sp(model, alpha=0.1, beta=0.01, new_layers="head")
+    regularizer = feat.kernel.regularizer
+    # Not a weight of the model: the optimizer and get_weights ignore it.
+    assert all(v is not regularizer.starting_point for v in model.weights)
+    model.compile(keras.optimizers.SGD(0.1), "mse")
+    x = np.random.rand(16, 5).astype("float32")
+    y = np.random.rand(16, 2).astype("float32")
+    model.fit(x, y, epochs=2, batch_size=4, verbose=0)
+    assert not np.allclose(to_numpy(feat.kernel), w0)
+    np.testing.assert_array_equal(to_numpy(regularizer.starting_point), w0)
+
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    loaded = keras.models.load_model(path)  # no custom_objects
+    loaded_reg = loaded.get_layer("base").get_layer("feat").kernel.regularizer
+    assert isinstance(loaded_reg, rkr.L2SP)
+    assert loaded_reg is not regularizer
+    np.testing.assert_array_equal(to_numpy(loaded_reg.starting_point), w0)
+    np.testing.assert_allclose(
+        [float(v) for v in loaded.losses],
+        [float(v) for v in model.losses],
+        rtol=1e-6,
+    )
+    np.testing.assert_allclose(
+        loaded.evaluate(x, y, verbose=0), model.evaluate(x, y, verbose=0)
+    )
+
+
+def test_applied_with_apply_to_one_layer():
+    model = pretrained_model()
+    feat = model.get_layer("base").get_layer("feat")
+    regularizer = rkr.L2SP(1.0, starting_point=np.zeros((5, 3), "float32"))
+    assert rkr.apply(model, regularizer, layers="feat") == ["base/feat/kernel"]
+    kernel = to_numpy(feat.kernel)
+    np.testing.assert_allclose(
+        float(model.losses[0]), 0.5 * np.sum(kernel**2), rtol=1e-6
+    )
+
+
+def test_no_starting_point_raises_naming_the_argument():
+    with pytest.raises(ValueError, match="argument `starting_point`"):
+        rkr.L2SP(0.1)
+    with pytest.raises(ValueError, match="argument `starting_point`"):
+        rkr.L2SP(0.1, starting_point={"shape": [2]})
+    with pytest.raises(ValueError, match="argument `alpha`"):
+        rkr.L2SP(-1.0, starting_point=np.zeros(2))
+
+
+def test_shape_mismatch_raises_naming_the_argument():
+    regularizer = rkr.L2SP(0.1, starting_point=np.zeros((2, 3), "float32"))
+    with pytest.raises(ValueError, match=r"starting_point.*\(3, 2\)"):
+        regularizer(np.zeros((3, 2), "float32"))
+
+
+def test_apply_l2sp_bad_arguments():
+    model = pretrained_model()
+    with pytest.raises(ValueError, match="argument `new_layers`"):
+        rkr.apply_l2sp(model, 0.1, new_layers="nope")
+    with pytest.raises(ValueError, match="argument `beta`"):
+        rkr.apply_l2sp(model, 0.1, beta=-1.0)
+    with pytest.raises(ValueError, match="argument `weights`"):
+        rkr.apply_l2sp(model, 0.1, weights="gamma")
+
+
+def test_placeholder_from_config_is_filled_by_load_own_variables():
+    config = {
+        "alpha": 0.2,
+        "starting_point": {"shape": [2], "dtype": "float32"},
+    }
+    regularizer = rkr.L2SP.from_config(config)
+    regularizer.load_own_variables({"0": np.array([1.0, 2.0], "float32")})
+    np.testing.assert_array_equal(to_numpy(regularizer.starting_point), [1, 2])
+    with pytest.raises(ValueError, match="shape"):
+        regularizer.load_own_variables({"0": np.zeros(3, "float32")})
