@@ -365,8 +365,7 @@ def fit_save_load_predictions(
     model.compile(optimizer, "mse", jit_compile=jit_compile)
     history = model.fit(x, y, epochs=2, batch_size=batch_size, verbose=0)
     assert np.isfinite(history.history["loss"]).all()
-    model.save(path)
-    loaded = keras.models.load_model(path)
+    loaded = save_and_load(model, path)
     assert [type(layer) for layer in loaded.layers] == [
         type(layer) for layer in model.layers
     ]

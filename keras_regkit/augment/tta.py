@@ -5,25 +5,42 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from keras_regkit import _monte_carlo
 from keras_regkit import _validation
 from keras_regkit.augment import _base
 from keras_regkit.augment.pipeline import Pipeline
 
 
-def tta_predict(model, images, pipeline, num_views=8, *, seed=0, batch_size=32):
+def tta_predict(
+    model,
+    images,
+    pipeline,
+    samples=None,
+    *,
+    seed=0,
+    batch_size=32,
+    num_views=None,
+):
     """Test-time augmentation: the mean prediction over augmented views.
 
     The original images (converted as the pipeline converts them) count as
-    one view; ``num_views - 1`` augmented views are added, view ``v`` of
-    batch ``b`` seeded by ``(seed, v, b)``.
+    one view; ``samples - 1`` augmented views are added, view ``v`` of
+    batch ``b`` seeded by ``(seed, v, b)``. Each batch of ``batch_size``
+    images runs its views one after the other through the model's compiled
+    ``predict_on_batch``: the same chunked mean over random passes as
+    `keras_regkit.layers.mc_predict` (`keras_regkit._monte_carlo`).
 
     Args:
-        model: A Keras model (anything with ``predict``).
+        model: A Keras model (anything with ``predict_on_batch`` or
+            ``predict``).
         images: A numpy array or tensor ``(n, height, width, channels)``.
         pipeline: A `Pipeline` without label-mixing ops.
-        num_views: Total number of views, an integer >= 1.
+        samples: Total number of views, an integer >= 1; None: 8. (The
+            name `mc_predict` uses for its passes.)
         seed: An integer; the same seed gives the same views.
         batch_size: Images per prediction batch.
+        num_views: Alias of ``samples`` (its name before 0.4): give one
+            or the other.
 
     Returns:
         A numpy array, the mean of the model's predictions over the views.
@@ -38,30 +55,60 @@ def tta_predict(model, images, pipeline, num_views=8, *, seed=0, batch_size=32):
     >>> p.shape, float(p.max())
     ((5, 3), 1.0)
     """
+    owner = "tta_predict"
     _validation.check_type(
-        "pipeline", pipeline, Pipeline, "a keras_regkit.augment.Pipeline"
+        "pipeline",
+        pipeline,
+        Pipeline,
+        "a keras_regkit.augment.Pipeline",
+        owner=owner,
     )
-    num_views = _validation.check_int("num_views", num_views, low=1)
-    seed = _validation.check_int("seed", seed)
-    batch_size = _validation.check_int("batch_size", batch_size, low=1)
-    if pipeline.has_mixing:
-        raise ValueError(
-            _validation.error_message(
-                "pipeline", "a pipeline without label-mixing ops", pipeline
+    if num_views is not None:
+        if samples is not None:
+            raise _validation.invalid(
+                "num_views",
+                f"None when `samples` is given (samples={samples!r})",
+                num_views,
+                owner=owner,
             )
+        samples = _validation.check_int(
+            "num_views", num_views, low=1, owner=owner
         )
-    data = tf.data.Dataset.from_tensor_slices(images).batch(batch_size)
-    total = model.predict(
-        data.map(pipeline.convert), verbose=0, batch_size=None
-    ).astype(np.float64)
-    for view in range(1, num_views):
+    if samples is None:
+        samples = 8
+    samples = _validation.check_int("samples", samples, low=1, owner=owner)
+    seed = _validation.check_int("seed", seed, owner=owner)
+    batch_size = _validation.check_int(
+        "batch_size", batch_size, low=1, owner=owner
+    )
+    if pipeline.has_mixing:
+        raise _validation.invalid(
+            "pipeline",
+            "a pipeline without label-mixing ops",
+            pipeline,
+            owner=owner,
+        )
+    convert = tf.function(pipeline.convert, reduce_retracing=True)
+    augment = tf.function(pipeline.augment, reduce_retracing=True)
+    run = getattr(model, "predict_on_batch", None) or (
+        lambda batch: model.predict(batch, verbose=0)
+    )
 
-        def augment(index, batch, view=view):
-            key = tf.random.experimental.stateless_fold_in(
-                _base.as_seed((seed, view)), index
-            )
-            return pipeline.augment(batch, key)
+    def predict(rows, view, batch_index):
+        if view == 0:
+            return run(convert(rows))
+        # The batch index as int64, as `Dataset.enumerate` gave it before.
+        index = tf.constant(batch_index, tf.int64)
+        key = tf.random.experimental.stateless_fold_in(
+            _base.as_seed((seed, view)), index
+        )
+        return run(augment(rows, key))
 
-        views = data.enumerate().map(augment)
-        total += model.predict(views, verbose=0)
-    return (total / num_views).astype(np.float32)
+    mean, _ = _monte_carlo.mean_over_passes(
+        predict,
+        np.asarray(images),
+        samples,
+        batch_size=batch_size,
+        sampling=_monte_carlo.SEPARATE,
+    )
+    return mean

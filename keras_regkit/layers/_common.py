@@ -14,14 +14,19 @@ check_rate = partial(
 )
 
 
-def make_seed(seed):
+def make_seed(seed, owner=None):
     """Validates ``seed``; returns it with the layer's `SeedGenerator`.
 
     The plain integer (or None) goes into `get_config`; the generator is
     what the layer samples with, so masks differ from step to step yet
     repeat with the same seed.
+
+    Args:
+        seed: The ``seed`` argument: an integer or None.
+        owner: The layer, named in the error message.
     """
-    seed = None if seed is None else _validation.check_int("seed", seed)
+    if seed is not None:
+        seed = _validation.check_int("seed", seed, owner=owner)
     return seed, ReplicaSeedGenerator(seed)
 
 
@@ -52,13 +57,15 @@ class ReplicaSeedGenerator(keras.random.SeedGenerator):
         return seed + tf.stack([replica * 1_000_003, tf.zeros_like(replica)])
 
 
-def check_float_inputs(inputs):
+def check_float_inputs(inputs, owner=None):
     """Raises a `TypeError` for integer or boolean inputs."""
     if not keras.backend.is_float_dtype(inputs.dtype):
-        raise TypeError(
-            _validation.error_message(
-                "inputs", "a float tensor", f"<tensor of {inputs.dtype}>"
-            )
+        raise _validation.invalid(
+            "inputs",
+            "a float tensor",
+            f"<tensor of {inputs.dtype}>",
+            owner=owner,
+            error=TypeError,
         )
 
 
@@ -81,15 +88,15 @@ class DropRateMixin:
             seed: The ``seed`` argument.
             track: Track a scheduled rate's variable as a weight. Layers
                 whose base class saves a fixed list of variables (Keras's
-                `Dense` and `Conv2D`) pass False; their rate then restarts
-                at the schedule's index 0 when a saved model is loaded.
+                `Dense` and `Conv2D`) pass False and save the rate
+                themselves (see `SavedRateMixin`).
         """
         self._rate = _scheduled_value.ScheduledValue(
-            rate, name="rate", check=check_rate
+            rate, name="rate", check=partial(check_rate, owner=self)
         )
         if track and self._rate.variable is not None:
             self._rate_variable = self._rate.variable  # tracked by Keras
-        self.seed, self.seed_generator = make_seed(seed)
+        self.seed, self.seed_generator = make_seed(seed, owner=self)
 
     @property
     def rate(self) -> float:
@@ -98,3 +105,34 @@ class DropRateMixin:
 
     def _rate_and_seed_config(self) -> dict:
         return {"rate": self._rate.config_value(), "seed": self.seed}
+
+
+_RATE_KEY = "rate"
+
+
+class SavedRateMixin:
+    """Saves a scheduled rate next to a Keras layer's fixed weight list.
+
+    Keras's `Dense` and `Conv2D` save exactly their own variables (kernel,
+    bias) and, on load, check that the file holds as many entries as the
+    layer has variables, so the rate's variable cannot be one of their
+    weights (``track=False`` in `DropRateMixin`). It is saved under an
+    extra key, ``"rate"``, and assigned back on load, so a reloaded model
+    continues at the saved rate like the layers that track it as a weight.
+    Files written without the key (a constant rate, or an older version of
+    keras_regkit) load as before.
+
+    Uses only the public `save_own_variables` / `load_own_variables` hooks
+    of `keras.layers.Layer`.
+    """
+
+    def save_own_variables(self, store):
+        super().save_own_variables(store)
+        if self.built and self._rate.variable is not None:
+            store[_RATE_KEY] = self._rate.variable
+
+    def load_own_variables(self, store):
+        keras_entries = {k: store[k] for k in store.keys() if k != _RATE_KEY}
+        super().load_own_variables(keras_entries)
+        if _RATE_KEY in store.keys() and self._rate.variable is not None:
+            self._rate.variable.assign(store[_RATE_KEY])

@@ -124,6 +124,13 @@ class ConcreteDropout(keras.layers.Wrapper):
     batch average is logged as ``<layer name>_rate`` (not on JAX, whose
     trainer cannot update a metric inside a layer's forward pass).
 
+    The dropout itself is elementwise and runs on every device; the wrapped
+    layer runs as Keras runs it. (A ``channels_first`` Keras `Conv2D` does
+    not run on a TensorFlow CPU without oneDNN: "The Conv2D op currently
+    only supports the NHWC tensor format on the CPU". Wrap a
+    `DropConnectConv2D` with ``rate=0.0`` there, or use
+    ``channels_last``.)
+
     Args:
         layer: A `keras.layers.Dense`, `Conv1D`, `Conv2D` or `Conv3D`.
         weight_regularizer: Factor of the weight term, >= 0: ``l**2 / N``
@@ -170,9 +177,10 @@ class ConcreteDropout(keras.layers.Wrapper):
             layer,
             (keras.layers.Dense, *_CONVS),
             "a keras.layers.Dense, Conv1D, Conv2D or Conv3D instance",
+            owner=self,
         )
         super().__init__(layer, **kwargs)
-        nonneg = partial(_validation.check_float, low=0.0)
+        nonneg = partial(_validation.check_float, low=0.0, owner=self)
         self.weight_regularizer = nonneg(
             "weight_regularizer", weight_regularizer
         )
@@ -186,11 +194,16 @@ class ConcreteDropout(keras.layers.Wrapper):
             high=1.0,
             low_inclusive=False,
             high_inclusive=False,
+            owner=self,
         )
         self.temperature = _validation.check_float(
-            "temperature", temperature, low=0.0, low_inclusive=False
+            "temperature",
+            temperature,
+            low=0.0,
+            low_inclusive=False,
+            owner=self,
         )
-        self.seed, self.seed_generator = _common.make_seed(seed)
+        self.seed, self.seed_generator = _common.make_seed(seed, owner=self)
         # Keras's JAX trainer runs the forward pass with only the model's
         # weights in its state, so a metric cannot be updated there.
         self.rate_tracker = (
@@ -220,15 +233,16 @@ class ConcreteDropout(keras.layers.Wrapper):
                 -1 if self.layer.data_format == "channels_last" else 1
             )
         if not ok:
-            raise ValueError(
-                _validation.error_message("input_shape", expected, shape)
+            raise _validation.invalid(
+                "input_shape", expected, shape, owner=self
             )
         input_dim = shape[self._channel_axis]
         if input_dim is None:
-            raise ValueError(
-                _validation.error_message(
-                    "input_shape", "a known feature / channel size", shape
-                )
+            raise _validation.invalid(
+                "input_shape",
+                "a known feature / channel size",
+                shape,
+                owner=self,
             )
         self._input_dim = int(input_dim)
         logit = math.log(self.init_rate) - math.log1p(-self.init_rate)
@@ -249,8 +263,11 @@ class ConcreteDropout(keras.layers.Wrapper):
             size if i in (0, channels) else 1 for i, size in enumerate(shape)
         )
 
+    # Every example (and channel) gets its own relaxed mask.
+    draws_per_example = True
+
     def call(self, inputs, training=None):
-        _common.check_float_inputs(inputs)
+        _common.check_float_inputs(inputs, owner=self)
         rate = ops.sigmoid(ops.cast(self.p_logit, "float32"))
         self.add_loss(
             concrete_dropout_penalty(

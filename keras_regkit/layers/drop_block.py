@@ -223,30 +223,29 @@ class _DropBlock(_common.DropRateMixin, keras.layers.Layer):
         self._init_rate_and_seed(rate, seed)
         if isinstance(block_size, (list, tuple)):
             if len(block_size) != self._rank:
-                raise ValueError(
-                    _validation.error_message(
-                        "block_size",
-                        f"an integer >= 1 or a tuple of {self._rank} of them",
-                        block_size,
-                    )
+                raise _validation.invalid(
+                    "block_size",
+                    f"an integer >= 1 or a tuple of {self._rank} of them",
+                    block_size,
+                    owner=self,
                 )
             self._block_shape = tuple(
-                _validation.check_int("block_size", b, low=1)
+                _validation.check_int("block_size", b, low=1, owner=self)
                 for b in block_size
             )
             self.block_size = tuple(self._block_shape)
         else:
             self.block_size = _validation.check_int(
-                "block_size", block_size, low=1
+                "block_size", block_size, low=1, owner=self
             )
             self._block_shape = (self.block_size,) * self._rank
         if data_format is None:
             data_format = keras.config.image_data_format()
         self.data_format = _validation.check_choice(
-            "data_format", data_format, _DATA_FORMATS
+            "data_format", data_format, _DATA_FORMATS, owner=self
         )
-        self.per_channel = _validation.check_type(
-            "per_channel", per_channel, bool, "a bool"
+        self.per_channel = _validation.check_bool(
+            "per_channel", per_channel, owner=self
         )
         self.supports_masking = True
 
@@ -260,30 +259,29 @@ class _DropBlock(_common.DropRateMixin, keras.layers.Layer):
             else f"(batch, channels, {axes})"
         )
         if len(shape) != self._rank + 2:
-            raise ValueError(
-                _validation.error_message(
-                    "input_shape",
-                    f"a rank-{self._rank + 2} shape {layout} for "
-                    f"{type(self).__name__}",
-                    shape,
-                )
+            raise _validation.invalid(
+                "input_shape",
+                f"a rank-{self._rank + 2} shape {layout}",
+                shape,
+                owner=self,
             )
         spatial = (
             shape[2:] if self.data_format == "channels_first" else (shape[1:-1])
         )
         if any(s is None for s in spatial):
-            raise ValueError(
-                _validation.error_message(
-                    "input_shape",
-                    f"known spatial sizes {layout} for "
-                    f"{type(self).__name__} (the block size is clamped to "
-                    "them)",
-                    shape,
-                )
+            raise _validation.invalid(
+                "input_shape",
+                f"known spatial sizes {layout} (the block size is clamped "
+                "to them)",
+                shape,
+                owner=self,
             )
 
+    # Blocks are seeded per example (and per channel if asked).
+    draws_per_example = True
+
     def call(self, inputs, training=False):
-        _common.check_float_inputs(inputs)
+        _common.check_float_inputs(inputs, owner=self)
         if not training or self._rate.is_zero():
             return inputs
         return drop_block(

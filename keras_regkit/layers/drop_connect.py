@@ -18,7 +18,24 @@ default: the cost is one random draw per weight and the usual matmul.
 ``per_example=True`` draws a mask per example as in the paper: a
 ``(batch, in, units)`` tensor and a batched matmul, ``batch`` times the
 memory and compute of the kernel; use it for small layers.
-`DropConnectConv2D` draws one mask per batch.
+`DropConnectConv2D` draws one mask per batch. Each layer says which in
+its ``draws_per_example`` property, read by `mc_predict` (a per-batch mask
+gives every stacked copy of an example the same draw).
+
+Keras internals: none. The training branches below re-implement the few
+lines of `Dense.call` / `Conv2D.call` that apply the kernel (a matmul or
+the layer's own public `convolution_op`, then bias and activation) with a
+masked kernel, through public attributes only (``kernel``, ``bias``,
+``use_bias``, ``activation``, ``data_format``, ``quantization_mode``);
+inference calls Keras's own `call`.
+
+A scheduled rate is saved with the model (`_common.SavedRateMixin`) even
+though Keras's `Dense` and `Conv2D` save a fixed list of weights.
+
+``channels_first``: TensorFlow's CPU `Conv2D` kernel runs only NHWC unless
+oneDNN is on, so on TensorFlow `DropConnectConv2D` convolves
+``channels_first`` inputs channels-last between two transposes (same
+numbers, on any CPU and device).
 """
 
 from __future__ import annotations
@@ -57,7 +74,9 @@ def drop_connect_mask(shape, rate, seed=None, dtype="float32"):
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class DropConnectDense(_common.DropRateMixin, keras.layers.Dense):
+class DropConnectDense(
+    _common.SavedRateMixin, _common.DropRateMixin, keras.layers.Dense
+):
     """A `Dense` layer whose weights are dropped during training.
 
     Args:
@@ -101,12 +120,17 @@ class DropConnectDense(_common.DropRateMixin, keras.layers.Dense):
     def __init__(self, units, rate, per_example=False, seed=None, **kwargs):
         super().__init__(units, **kwargs)
         self._init_rate_and_seed(rate, seed, track=False)
-        self.per_example = _validation.check_type(
-            "per_example", per_example, bool, "a bool"
+        self.per_example = _validation.check_bool(
+            "per_example", per_example, owner=self
         )
 
+    @property
+    def draws_per_example(self) -> bool:
+        """Whether each example gets its own mask (read by `mc_predict`)."""
+        return self.per_example
+
     def call(self, inputs, training=None):
-        _common.check_float_inputs(inputs)
+        _common.check_float_inputs(inputs, owner=self)
         if (
             not training
             or self._rate.is_zero()
@@ -141,11 +165,16 @@ class DropConnectDense(_common.DropRateMixin, keras.layers.Dense):
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class DropConnectConv2D(_common.DropRateMixin, keras.layers.Conv2D):
+class DropConnectConv2D(
+    _common.SavedRateMixin, _common.DropRateMixin, keras.layers.Conv2D
+):
     """A `Conv2D` layer whose kernel weights are dropped during training.
 
     One kernel mask is drawn per batch (a per-example mask would need a
-    grouped convolution per example).
+    grouped convolution per example). ``channels_first`` works on every
+    backend and device: on TensorFlow the convolution runs channels-last
+    between two transposes, since TensorFlow's CPU kernel has no NCHW
+    version without oneDNN.
 
     Args:
         filters: Number of output channels.
@@ -181,12 +210,33 @@ class DropConnectConv2D(_common.DropRateMixin, keras.layers.Conv2D):
         ICML 2013.
     """
 
+    # One mask per batch: `mc_predict` takes separate passes.
+    draws_per_example = False
+
     def __init__(self, filters, kernel_size, rate, seed=None, **kwargs):
         super().__init__(filters, kernel_size, **kwargs)
         self._init_rate_and_seed(rate, seed, track=False)
 
+    def convolution_op(self, inputs, kernel):
+        if (
+            self.data_format == "channels_last"
+            or keras.backend.backend() != "tensorflow"
+        ):
+            return super().convolution_op(inputs, kernel)
+        # TensorFlow without oneDNN: "The Conv2D op currently only supports
+        # the NHWC tensor format on the CPU".
+        outputs = ops.conv(
+            ops.transpose(inputs, (0, 2, 3, 1)),
+            kernel,
+            strides=list(self.strides),
+            padding=self.padding,
+            dilation_rate=self.dilation_rate,
+            data_format="channels_last",
+        )
+        return ops.transpose(outputs, (0, 3, 1, 2))
+
     def call(self, inputs, training=None):
-        _common.check_float_inputs(inputs)
+        _common.check_float_inputs(inputs, owner=self)
         if not training or self._rate.is_zero():
             return super().call(inputs)
         kernel = ops.cast(self.kernel, self.compute_dtype)

@@ -74,12 +74,16 @@ def drop_path_rates(max_rate: float, depths: int | Sequence[int]):
     >>> drop_path_rates(0.3, [2, 2])
     [[0.0, 0.1], [0.2, 0.3]]
     """
-    max_rate = _common.check_rate("max_rate", max_rate)
+    owner = "drop_path_rates"
+    max_rate = _common.check_rate("max_rate", max_rate, owner=owner)
     if isinstance(depths, Sequence) and not isinstance(depths, str):
-        stages = [_validation.check_int("depths", d, low=0) for d in depths]
+        stages = [
+            _validation.check_int("depths", d, low=0, owner=owner)
+            for d in depths
+        ]
     else:
         stages = None
-        depths = _validation.check_int("depths", depths, low=0)
+        depths = _validation.check_int("depths", depths, low=0, owner=owner)
     total = depths if stages is None else sum(stages)
     rates = [round(float(r), 12) for r in np.linspace(0.0, max_rate, total)]
     if stages is None:
@@ -132,23 +136,25 @@ class DropPath(_common.DropRateMixin, keras.layers.Layer):
     def __init__(self, rate, scale_by_keep=True, seed=None, **kwargs):
         super().__init__(**kwargs)
         self._init_rate_and_seed(rate, seed)
-        self.scale_by_keep = _validation.check_type(
-            "scale_by_keep", scale_by_keep, bool, "a bool"
+        self.scale_by_keep = _validation.check_bool(
+            "scale_by_keep", scale_by_keep, owner=self
         )
         self.supports_masking = True
 
     def build(self, input_shape):
         if len(input_shape) < 1:
-            raise ValueError(
-                _validation.error_message(
-                    "input_shape",
-                    "a shape of rank >= 1 (batch first)",
-                    tuple(input_shape),
-                )
+            raise _validation.invalid(
+                "input_shape",
+                "a shape of rank >= 1 (batch first)",
+                tuple(input_shape),
+                owner=self,
             )
 
+    # One draw per example, by construction.
+    draws_per_example = True
+
     def call(self, inputs, training=False):
-        _common.check_float_inputs(inputs)
+        _common.check_float_inputs(inputs, owner=self)
         if not training or self._rate.is_zero():
             return inputs
         return drop_path(

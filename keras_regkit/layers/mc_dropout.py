@@ -7,10 +7,13 @@ Reference:
 
 `MCDropout` drops units whether or not the model is training, so repeated
 predictions of one input differ; `mc_predict` summarises ``samples`` of
-them by their mean and standard deviation. It repeats each chunk of the
-input ``samples`` times and runs one forward pass per chunk (the compiled
-`predict_on_batch` function) instead of ``samples`` separate passes; only
-`MCDropout` layers are stochastic then: Keras's `Dropout` stays off and
+them by their mean and standard deviation. Where every layer draws per
+example it repeats each chunk of the input ``samples`` times and runs one
+forward pass per chunk (the compiled `predict_on_batch` function);
+otherwise one pass per sample (`choose_sampling` decides, from each
+layer's `draws_per_example`). The chunking and the statistics are
+`keras_regkit._monte_carlo`, shared with test-time augmentation. Only
+layers stochastic at inference vary: Keras's `Dropout` stays off and
 `BatchNormalization` uses its moving statistics, as at inference.
 """
 
@@ -20,6 +23,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_regkit import _keras_internals
+from keras_regkit import _monte_carlo
 from keras_regkit import _validation
 from keras_regkit.layers import _common
 
@@ -104,37 +109,47 @@ class MCDropout(_common.DropRateMixin, keras.layers.Layer):
             if isinstance(noise_shape, str) or not hasattr(
                 noise_shape, "__iter__"
             ):
-                raise TypeError(
-                    _validation.error_message(
-                        "noise_shape",
-                        "None or a tuple of integers >= 1 or None",
-                        noise_shape,
-                    )
+                raise _validation.invalid(
+                    "noise_shape",
+                    "None or a tuple of integers >= 1 or None",
+                    noise_shape,
+                    owner=self,
+                    error=TypeError,
                 )
             noise_shape = tuple(
                 None
                 if dim is None
-                else _validation.check_int("noise_shape", dim, low=1)
+                else _validation.check_int(
+                    "noise_shape", dim, low=1, owner=self
+                )
                 for dim in noise_shape
             )
         self.noise_shape = noise_shape
         self.supports_masking = True
 
+    @property
+    def draws_per_example(self) -> bool:
+        """Whether each example gets its own mask (read by `mc_predict`).
+
+        False when ``noise_shape`` fixes the batch entry (e.g. ``(1, None)``:
+        one mask shared by the whole batch).
+        """
+        return self.noise_shape is None or self.noise_shape[0] is None
+
     def build(self, input_shape):
         if self.noise_shape is not None and len(self.noise_shape) != len(
             input_shape
         ):
-            raise ValueError(
-                _validation.error_message(
-                    "noise_shape",
-                    f"{len(input_shape)} entries, one per axis of the "
-                    f"input shape {tuple(input_shape)}",
-                    self.noise_shape,
-                )
+            raise _validation.invalid(
+                "noise_shape",
+                f"{len(input_shape)} entries, one per axis of the "
+                f"input shape {tuple(input_shape)}",
+                self.noise_shape,
+                owner=self,
             )
 
     def call(self, inputs, training=None):
-        _common.check_float_inputs(inputs)
+        _common.check_float_inputs(inputs, owner=self)
         if self._rate.is_zero():
             return inputs
         return dropout(
@@ -155,8 +170,92 @@ class MCDropout(_common.DropRateMixin, keras.layers.Layer):
         return {**super().get_config(), **config}
 
 
-def _first_leaf(x):
-    return keras.tree.flatten(x)[0]
+# Keras layers that run the user's own code: what they draw is unknown.
+_OPAQUE_KERAS_LAYERS = frozenset(
+    {"Lambda", "TFSMLayer", "JaxLayer", "FlaxLayer", "TorchModuleWrapper"}
+)
+
+
+def draws_per_example(layer) -> bool | None:
+    """Whether stacking copies of an example on the batch axis is safe.
+
+    Args:
+        layer: A `keras.layers.Layer`.
+
+    Returns:
+        True if the layer is deterministic or draws its randomness per
+        example; False if one draw is shared by the batch (then stacked
+        copies of an example all get the same draw); None if unknown.
+
+        A layer's own ``draws_per_example`` attribute decides (every
+        keras_regkit layer declares it; declare it on your own layers).
+        Otherwise Keras's built-in layers are per example, except a
+        ``noise_shape`` whose batch entry is fixed (Keras's `Dropout` with
+        ``noise_shape=(1, ...)``) and the layers that run arbitrary code
+        (`Lambda`, `TFSMLayer`, `JaxLayer`, `FlaxLayer`,
+        `TorchModuleWrapper`); any other layer is unknown.
+
+    Example:
+    >>> draws_per_example(MCDropout(0.5, noise_shape=(1, None)))
+    False
+    >>> draws_per_example(keras.layers.Dense(2))
+    True
+    """
+    declared = getattr(layer, "draws_per_example", None)
+    if declared is not None:
+        return bool(declared)
+    cls = type(layer)
+    if (
+        not cls.__module__.startswith("keras.")
+        or cls.__name__ in _OPAQUE_KERAS_LAYERS
+    ):
+        return None
+    noise_shape = getattr(layer, "noise_shape", None)
+    return not noise_shape or noise_shape[0] is None
+
+
+def choose_sampling(model) -> _monte_carlo.SamplingInfo:
+    """Which path `mc_predict` takes for ``model`` (``sampling="auto"``).
+
+    Stacked if every layer draws per example or not at all
+    (`draws_per_example`), else separate passes, naming the layers that
+    ruled stacking out.
+
+    Args:
+        model: A `keras.Model`.
+
+    Returns:
+        A `SamplingInfo` (``sampling``, ``reason``, ``layers``).
+
+    Example:
+    >>> model = keras.Sequential([keras.Input((3,)), MCDropout(0.5)])
+    >>> choose_sampling(model).sampling
+    'stacked'
+    """
+    shared, unknown = [], []
+    for layer in _keras_internals.flatten_layers(model):
+        verdict = draws_per_example(layer)
+        if verdict is False:
+            shared.append(layer.name)
+        elif verdict is None:
+            unknown.append(layer.name)
+    if not shared and not unknown:
+        return _monte_carlo.SamplingInfo(
+            _monte_carlo.STACKED,
+            "every layer is deterministic or draws per example",
+        )
+    parts = []
+    if shared:
+        parts.append(f"one draw per batch in {', '.join(shared)}")
+    if unknown:
+        parts.append(
+            f"unknown randomness in {', '.join(unknown)} (declare "
+            "`draws_per_example = True` on a layer that draws per example "
+            "or not at all)"
+        )
+    return _monte_carlo.SamplingInfo(
+        _monte_carlo.SEPARATE, "; ".join(parts), tuple(shared + unknown)
+    )
 
 
 def _predict_rows(model, rows):
@@ -169,9 +268,12 @@ def _predict_rows(model, rows):
     """
     strategy = getattr(model, "distribute_strategy", None)
     if getattr(strategy, "num_replicas_in_sync", 1) > 1:
-        size = _first_leaf(rows).shape[0]
+        size = _monte_carlo.num_examples(rows)
         return model.predict(rows, batch_size=size, verbose=0)
     return model.predict_on_batch(rows)
+
+
+_SAMPLINGS = ("auto", _monte_carlo.STACKED, _monte_carlo.SEPARATE)
 
 
 def mc_predict(
@@ -180,30 +282,59 @@ def mc_predict(
     samples: int = 30,
     batch_size: int | None = None,
     max_rows: int = 4096,
+    *,
+    sampling: str = "auto",
+    return_info: bool = False,
 ):
     """Monte Carlo predictions: mean and standard deviation over samples.
 
-    Each chunk of ``batch_size`` examples is repeated ``samples`` times and
-    passed once through ``model.predict_on_batch``; the outputs are then
-    grouped back per example. With `MCDropout` layers in the model every
-    copy gets its own dropout mask.
+    Two ways to draw ``samples`` outputs per example, both chunked and
+    through the model's compiled ``predict_on_batch`` (traced once):
+
+    - **stacked**: each chunk of ``batch_size`` examples is repeated
+      ``samples`` times on the batch axis and run in one forward pass,
+      then the outputs are grouped back per example (about 4x faster
+      than a loop of calls on a small CNN). Only valid when every
+      stochastic layer draws per example: a mask shared by the batch
+      gives all copies of an example the same draw, hence zero spread.
+    - **separate**: one forward pass per sample on each chunk; valid
+      whatever the layers draw.
+
+    ``sampling="auto"`` (default) stacks when every layer of the model
+    declares or is known to draw per example (or not at all), and
+    otherwise takes separate passes (`draws_per_example` says how each
+    layer is judged): an `MCDropout` whose ``noise_shape`` fixes the batch
+    entry, a `DropConnectDense` with ``per_example=False``, a
+    `DropConnectConv2D`, and any layer whose randomness is unknown (your
+    own layers, unless they declare ``draws_per_example = True``) make it
+    separate. ``return_info=True`` also returns which path was taken and
+    why. Only layers that are stochastic at inference vary: `MCDropout`,
+    and layers called with ``training=True``; Keras's `Dropout` stays off
+    and `BatchNormalization` uses its moving statistics.
 
     Args:
         model: A `keras.Model` (with `MCDropout` layers, else every sample
             is the same).
         x: Inputs: an array, or a list / dict of arrays as the model takes.
         samples: Number of Monte Carlo samples per example, >= 1.
-        batch_size: Examples per forward pass (each pass runs
-            ``batch_size * samples`` rows). None: as many as fit in
-            ``max_rows`` rows.
+        batch_size: Examples per chunk. None: as many as fit in
+            ``max_rows`` rows (a stacked pass runs ``batch_size *
+            samples`` rows, a separate pass ``batch_size``).
         max_rows: The memory bound used when ``batch_size`` is None: the
-            most rows (examples times samples) in one forward pass; the
-            activation memory of a pass grows with it.
+            most rows in one forward pass; the activation memory of a pass
+            grows with it.
+        sampling: ``"auto"``, ``"stacked"`` or ``"separate"`` (forcing a
+            path: ``"stacked"`` is wrong for layers that share a draw
+            across the batch).
+        return_info: Also return a `SamplingInfo` with the path taken
+            (``info.sampling``), the ``reason`` and the ``layers`` that
+            ruled stacking out.
 
     Returns:
-        ``(mean, std)``: arrays (or structures of arrays, like the model's
-        outputs) of the output shape, the mean and the population standard
-        deviation (``ddof=0``) over the samples.
+        ``(mean, std)``, or ``(mean, std, info)`` with ``return_info``:
+        arrays (or structures of arrays, like the model's outputs) of the
+        output shape, the mean and the population standard deviation
+        (``ddof=0``) over the samples.
 
     Example:
     >>> import numpy as np
@@ -213,38 +344,50 @@ def mc_predict(
     >>> mean, std = mc_predict(model, np.ones((3, 4)), samples=20)
     >>> mean.shape, std.shape, bool((std > 0).all())
     ((3, 1), (3, 1), True)
+    >>> shared = keras.Sequential([keras.Input((4,)),
+    ...     MCDropout(0.5, noise_shape=(1, None), name="shared")])
+    >>> *_, info = mc_predict(shared, np.ones((3, 4)), 20, return_info=True)
+    >>> info.sampling, info.layers
+    ('separate', ('shared',))
     """
-    _validation.check_type("model", model, keras.Model, "a keras.Model")
-    samples = _validation.check_int("samples", samples, low=1)
-    max_rows = _validation.check_int("max_rows", max_rows, low=1)
-    if batch_size is None:
-        batch_size = max(1, max_rows // samples)
+    owner = "mc_predict"
+    _validation.check_type(
+        "model", model, keras.Model, "a keras.Model", owner=owner
+    )
+    samples = _validation.check_int("samples", samples, low=1, owner=owner)
+    max_rows = _validation.check_int("max_rows", max_rows, low=1, owner=owner)
+    sampling = _validation.check_choice(
+        "sampling", sampling, _SAMPLINGS, owner=owner
+    )
+    return_info = _validation.check_bool(
+        "return_info", return_info, owner=owner
+    )
+    if batch_size is not None:
+        batch_size = _validation.check_int(
+            "batch_size", batch_size, low=1, owner=owner
+        )
+    if sampling == "auto":
+        info = choose_sampling(model)
     else:
-        batch_size = _validation.check_int("batch_size", batch_size, low=1)
+        info = _monte_carlo.SamplingInfo(sampling, "requested")
+    if batch_size is None:
+        stacked = info.sampling == _monte_carlo.STACKED
+        batch_size = max(1, max_rows // samples) if stacked else max_rows
     x = keras.tree.map_structure(np.asarray, x)
-    num = _first_leaf(x).shape[0]
-    means, stds = [], []
-    for start in range(0, num, batch_size):
-        chunk = keras.tree.map_structure(
-            lambda a, s=start: np.repeat(a[s : s + batch_size], samples, 0), x
-        )
-        rows = _first_leaf(chunk).shape[0] // samples
-        outputs = _predict_rows(model, chunk)
-        grouped = keras.tree.map_structure(
-            lambda y, n=rows: np.asarray(y, dtype=np.float64).reshape(
-                (n, samples, *np.shape(y)[1:])
-            ),
-            outputs,
-        )
-        means.append(keras.tree.map_structure(lambda g: g.mean(1), grouped))
-        stds.append(keras.tree.map_structure(lambda g: g.std(1), grouped))
-
-    def join(parts):
-        return keras.tree.map_structure(
-            lambda *a: np.concatenate(a).astype(np.float32), *parts
-        )
-
-    return join(means), join(stds)
+    mean, std = _monte_carlo.mean_over_passes(
+        lambda rows, *_: _predict_rows(model, rows),
+        x,
+        samples,
+        batch_size=batch_size,
+        sampling=info.sampling,
+    )
+    return (mean, std, info) if return_info else (mean, std)
 
 
-__all__ = ["MCDropout", "dropout", "mc_predict"]
+__all__ = [
+    "MCDropout",
+    "choose_sampling",
+    "draws_per_example",
+    "dropout",
+    "mc_predict",
+]

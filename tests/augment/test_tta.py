@@ -33,3 +33,44 @@ def test_tta_predict_averages_views():
     np.testing.assert_array_equal(a, b)
     with pytest.raises(ValueError, match="`num_views`"):
         rka.tta_predict(model, x, rotate, num_views=0)
+
+
+def _dataset_reference(model, x, pipeline, views, seed, batch_size):
+    """tta_predict as written before the shared helper: tf.data batches,
+    view ``v`` of batch ``b`` seeded by ``fold_in((seed, v), b)``."""
+    import tensorflow as tf
+
+    from keras_regkit.augment import _base
+
+    data = tf.data.Dataset.from_tensor_slices(x).batch(batch_size)
+    total = model.predict(data.map(pipeline.convert), verbose=0)
+    total = total.astype(np.float64)
+    for view in range(1, views):
+
+        def augment(index, batch, view=view):
+            key = tf.random.experimental.stateless_fold_in(
+                _base.as_seed((seed, view)), index
+            )
+            return pipeline.augment(batch, key)
+
+        total += model.predict(data.enumerate().map(augment), verbose=0)
+    return total / views
+
+
+def test_tta_predict_same_views_as_a_dataset_loop_and_alias():
+    x, _ = data(10, 8, 8)
+    model = keras.Sequential(
+        [keras.Input((8, 8, 3)), keras.layers.Flatten(), keras.layers.Dense(3)]
+    )
+    rotate = rka.Pipeline([rka.RandomRotation(0.2), rka.RandomFlip()])
+    ours = rka.tta_predict(model, x, rotate, 4, seed=3, batch_size=4)
+    reference = _dataset_reference(model, x, rotate, 4, 3, 4)
+    np.testing.assert_allclose(ours, reference, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(ours, rka.tta_predict(model, x, rotate, 1))
+    # `num_views` is the alias of `samples` (the name mc_predict uses).
+    alias = rka.tta_predict(model, x, rotate, num_views=4, seed=3, batch_size=4)
+    np.testing.assert_array_equal(alias, ours)
+    with pytest.raises(ValueError, match=r"tta_predict: .*`num_views`"):
+        rka.tta_predict(model, x, rotate, 4, num_views=4)
+    with pytest.raises(ValueError, match=r"`samples`.*samples=0"):
+        rka.tta_predict(model, x, rotate, samples=0)

@@ -1,8 +1,5 @@
 """Tests of DropConnectDense, DropConnectConv2D and drop_connect_mask."""
 
-import importlib.util
-import pathlib
-
 import helpers
 import keras
 import numpy as np
@@ -10,12 +7,6 @@ import pytest
 
 import keras_regkit as rk
 from keras_regkit.layers import drop_connect as dc
-
-_spec = importlib.util.spec_from_file_location(
-    "config_examples", pathlib.Path(__file__).with_name("config_examples.py")
-)
-config_examples = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(config_examples)
 
 
 def reference_mask(shape, rate, seed):
@@ -121,6 +112,40 @@ def test_conv2d_matches_masked_convolution():
     )
 
 
+@pytest.mark.parametrize("rate", [0.0, 0.4])
+def test_conv2d_channels_first_is_channels_last_transposed(rate):
+    # Runs on any CPU: on TensorFlow the layer convolves channels-last
+    # between transposes (TensorFlow's CPU Conv2D has no NCHW kernel
+    # without oneDNN; tests/layers/test_without_onednn.py runs this
+    # test with oneDNN off).
+    x = np.random.default_rng(7).normal(size=(2, 6, 9, 3)).astype("float32")
+
+    def layer(data_format):
+        return rk.layers.DropConnectConv2D(
+            4,
+            (3, 2),
+            rate,
+            seed=3,
+            strides=(2, 1),
+            padding="same",
+            activation="relu",
+            data_format=data_format,
+            bias_initializer="ones",
+            kernel_initializer=keras.initializers.GlorotUniform(seed=1),
+        )
+
+    last, first = layer("channels_last"), layer("channels_first")
+    x_first = np.transpose(x, (0, 3, 1, 2))
+    for training in (False, True):
+        y_last = keras.ops.convert_to_numpy(last(x, training=training))
+        y_first = keras.ops.convert_to_numpy(first(x_first, training=training))
+        np.testing.assert_allclose(
+            np.transpose(y_first, (0, 2, 3, 1)), y_last, rtol=1e-5, atol=1e-5
+        )
+    assert y_last.shape == (2, 3, 9, 4)
+    assert first.compute_output_shape((None, 3, 6, 9)) == (None, 4, 3, 9)
+
+
 def test_seeds_reproducible_distinct_and_fresh_each_step():
     x = np.ones((2, 8), "float32")
 
@@ -148,7 +173,12 @@ def test_seeds_reproducible_distinct_and_fresh_each_step():
         (
             lambda: rk.layers.DropConnectDense(2, 0.1, per_example=None),
             TypeError,
-            r"`per_example`.*per_example=None",
+            r"^DropConnectDense: .*`per_example`.*per_example=None",
+        ),
+        (
+            lambda: rk.layers.DropConnectDense(2, 0.1, per_example=np.True_),
+            TypeError,
+            r"`per_example`.*True or False",
         ),
         (
             lambda: rk.layers.DropConnectConv2D(2, 3, rate=-0.5),
@@ -211,18 +241,10 @@ def test_fit_save_load_same_predictions(tmp_path):
             rk.layers.DropConnectDense(1, 0.2, seed=3),
         ]
     )
-    model.compile("adam", "mse")
-    history = model.fit(x, y, epochs=2, batch_size=5, verbose=0)
-    assert np.isfinite(history.history["loss"]).all()
-    path = str(tmp_path / "model.keras")
-    model.save(path)
-    loaded = keras.models.load_model(path)
-    assert [type(layer) for layer in loaded.layers] == [
-        type(layer) for layer in model.layers
-    ]
-    np.testing.assert_allclose(
-        loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-5
+    loaded = helpers.fit_save_load_predictions(
+        model, x, y, tmp_path / "model.keras", batch_size=5, rtol=1e-5
     )
+    assert loaded.layers[2].per_example and not loaded.layers[3].per_example
     assert model.layers[0].compute_output_shape((None, 6, 8, 2)) == (
         None,
         4,
@@ -270,18 +292,3 @@ def test_scheduled_rate_changes_without_retracing():
     y = layer(np.ones((1, 400), "float32"), training=True)
     y = float(keras.ops.convert_to_numpy(y)[0, 0])
     assert y != 400.0 and abs(y - 400.0) < 80.0
-
-
-@pytest.mark.parametrize("name", ["DropConnectDense", "DropConnectConv2D"])
-def test_config_round_trip(name):
-    cls = getattr(rk.layers, name)
-    kwargs = config_examples.CONFIG_EXAMPLES[name]
-    layer = cls(**kwargs)
-    config = layer.get_config()
-    for key in kwargs:
-        assert key in config
-    assert cls.from_config(config).get_config() == config
-    restored = keras.saving.deserialize_keras_object(
-        keras.saving.serialize_keras_object(layer)
-    )
-    assert type(restored) is cls and restored.get_config() == config

@@ -1,8 +1,5 @@
 """Tests of MCDropout, dropout and mc_predict."""
 
-import importlib.util
-import pathlib
-
 import helpers
 import keras
 import numpy as np
@@ -10,12 +7,6 @@ import pytest
 
 import keras_regkit as rk
 from keras_regkit.layers import mc_dropout as mc
-
-_spec = importlib.util.spec_from_file_location(
-    "config_examples", pathlib.Path(__file__).with_name("config_examples.py")
-)
-config_examples = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(config_examples)
 
 
 def test_dropout_matches_numpy_reference():
@@ -126,9 +117,13 @@ def _mc_model(seed=0):
 
 
 def test_mc_predict_equals_one_pass_over_repeated_chunks():
+    # Per-example masks: the stacked path, with the numbers it always gave.
     x = np.random.default_rng(3).normal(size=(5, 5)).astype("float32")
     samples = 4
-    mean, std = rk.layers.mc_predict(_mc_model(), x, samples, batch_size=2)
+    mean, std, info = rk.layers.mc_predict(
+        _mc_model(), x, samples, batch_size=2, return_info=True
+    )
+    assert info.sampling == "stacked" and info.layers == ()
     reference = _mc_model()
     outs = []
     for start in range(0, 5, 2):
@@ -182,6 +177,8 @@ def test_mc_predict_keeps_keras_dropout_off_and_handles_dicts():
         ({"samples": 0}, ValueError, r"`samples`.*samples=0"),
         ({"batch_size": 0}, ValueError, r"`batch_size`.*batch_size=0"),
         ({"max_rows": 1.5}, TypeError, r"`max_rows`.*max_rows=1.5"),
+        ({"sampling": "loop"}, ValueError, r"mc_predict: .*`sampling`"),
+        ({"return_info": 1}, TypeError, r"`return_info`.*return_info=1"),
     ],
 )
 def test_mc_predict_bad_arguments(kwargs, error, match):
@@ -251,15 +248,146 @@ def test_scheduled_rate_changes_without_retracing():
     np.testing.assert_allclose(np.asarray(layer(x)), x)
 
 
-def test_config_round_trip():
-    kwargs = config_examples.CONFIG_EXAMPLES["MCDropout"]
-    layer = rk.layers.MCDropout(**kwargs)
-    config = layer.get_config()
-    for key in kwargs:
-        assert config[key] == kwargs[key]
-    assert rk.layers.MCDropout.from_config(config).get_config() == config
-    restored = keras.saving.deserialize_keras_object(
-        keras.saving.serialize_keras_object(layer)
+# ------------------------------------------- mc_predict: which path, why
+#
+# Exact spread of the regression model below: the Dense kernel is ones and
+# the input ones (4, 6), so a sample is 2 * (number of the 6 units kept),
+# 2 * Binomial(6, 0.5): std = 2 * sqrt(6 * 0.25) = 2.449 for every example.
+# The standard error of a 200-sample std of it is about 0.11 (kurtosis
+# 8/3: se = std * sqrt((8/3 - 1) / (4 * 200))); the tolerance is 0.35.
+SHARED_STD = 2 * np.sqrt(6 * 0.25)
+
+
+def _assert_shared_mask_spread(mean, std, info, layer_name):
+    assert info.sampling == "separate" and layer_name in info.layers
+    assert "one draw per batch" in info.reason
+    np.testing.assert_allclose(std, SHARED_STD, atol=0.35)
+    np.testing.assert_allclose(mean, 6.0, atol=0.5)
+    # One mask per pass, shared by the batch: every example alike.
+    np.testing.assert_array_equal(std, np.broadcast_to(std[:1], std.shape))
+
+
+def test_mc_predict_spread_with_one_mask_per_batch():
+    # Issue 12 §1: stacking gave std == 0 here.
+    model = keras.Sequential(
+        [
+            keras.Input((6,)),
+            rk.layers.MCDropout(0.5, noise_shape=(1, None), seed=3),
+            keras.layers.Dense(1, kernel_initializer="ones"),
+        ]
     )
-    assert type(restored) is rk.layers.MCDropout
-    assert restored.get_config() == config
+    x = np.ones((4, 6), "float32")
+    mean, std, info = rk.layers.mc_predict(
+        model, x, samples=200, return_info=True
+    )
+    _assert_shared_mask_spread(mean, std, info, model.layers[0].name)
+    # Forcing the stacked path shows why it is not taken: no spread.
+    _, stacked_std = rk.layers.mc_predict(
+        model, x, samples=200, sampling="stacked"
+    )
+    np.testing.assert_array_equal(stacked_std, 0.0)
+
+
+class _AlwaysDropConnect(rk.layers.DropConnectDense):
+    """Drops weights at inference too (MC DropConnect)."""
+
+    def call(self, inputs, training=None):
+        return super().call(inputs, training=True)
+
+
+def test_mc_predict_spread_with_drop_connect_per_batch_mask():
+    layer = _AlwaysDropConnect(
+        1, 0.5, kernel_initializer="ones", use_bias=False, seed=3
+    )
+    model = keras.Sequential([keras.Input((6,)), layer])
+    mean, std, info = rk.layers.mc_predict(
+        model, np.ones((4, 6), "float32"), samples=200, return_info=True
+    )
+    _assert_shared_mask_spread(mean, std, info, layer.name)
+
+
+def test_mc_predict_separate_passes_equal_a_loop_traced_once():
+    class Counter(helpers.TraceCounter):
+        draws_per_example = True
+
+    def model(counter):
+        keras.utils.set_random_seed(0)
+        return keras.Sequential(
+            [
+                keras.Input((5,)),
+                counter,
+                rk.layers.MCDropout(0.4, noise_shape=(1, None), seed=2),
+                keras.layers.Dense(3),
+            ]
+        )
+
+    x = np.random.default_rng(5).normal(size=(6, 5)).astype("float32")
+    counter = Counter()
+    mean, std = rk.layers.mc_predict(model(counter), x, 5, batch_size=3)
+    # 2 chunks x 5 passes of one compiled function: traced once.
+    assert 1 <= counter.traces <= 2, counter.traces
+    reference = model(Counter())
+    chunks = []
+    for start in (0, 3):
+        passes = [
+            reference.predict_on_batch(x[start : start + 3]) for _ in range(5)
+        ]
+        chunks.append(np.stack(passes, axis=1))
+    outs = np.concatenate(chunks).astype(np.float64)
+    np.testing.assert_allclose(mean, outs.mean(1), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(std, outs.std(1), rtol=1e-4, atol=1e-6)
+
+
+class _Scale(keras.layers.Layer):
+    def call(self, x):
+        return 2.0 * x
+
+
+class _DeclaredScale(_Scale):
+    draws_per_example = True
+
+
+@pytest.mark.parametrize(
+    "layer,expected",
+    [
+        (keras.layers.Dense(2), True),
+        (keras.layers.Dropout(0.5), True),
+        (keras.layers.Dropout(0.5, noise_shape=(1, None)), False),
+        (keras.layers.Lambda(lambda x: x), None),
+        (_Scale(), None),
+        (_DeclaredScale(), True),
+        (rk.layers.MCDropout(0.5), True),
+        (rk.layers.MCDropout(0.5, noise_shape=(None, 1)), True),
+        (rk.layers.MCDropout(0.5, noise_shape=(1, None)), False),
+        (rk.layers.DropConnectDense(2, 0.5), False),
+        (rk.layers.DropConnectDense(2, 0.5, per_example=True), True),
+        (rk.layers.DropConnectConv2D(2, 3, 0.5), False),
+        (rk.layers.DropPath(0.5), True),
+        (rk.layers.DropBlock2D(0.1, 3), True),
+        (rk.layers.ConcreteDropout(keras.layers.Dense(2)), True),
+    ],
+)
+def test_draws_per_example(layer, expected):
+    assert mc.draws_per_example(layer) is expected
+
+
+def test_unknown_layers_take_separate_passes_unless_declared():
+    def model(layer):
+        return keras.Sequential(
+            [keras.Input((3,)), layer, rk.layers.MCDropout(0.5, seed=1)]
+        )
+
+    unknown = model(_Scale(name="scale"))
+    info = mc.choose_sampling(unknown)
+    assert info.sampling == "separate" and info.layers == ("scale",)
+    assert "unknown randomness in scale" in info.reason
+    assert mc.choose_sampling(model(_DeclaredScale())).sampling == "stacked"
+    # Both paths agree in distribution on a per-example model: 400
+    # samples of 2 * Bernoulli(0.5) * 2 x (mean 2, std 2 per unit).
+    x = np.ones((2, 3), "float32")
+    for sampling in ("stacked", "separate"):
+        mean, std = rk.layers.mc_predict(
+            unknown, x, 400, sampling=sampling, batch_size=2
+        )
+        np.testing.assert_allclose(mean, 2.0, atol=0.4)
+        np.testing.assert_allclose(std, 2.0, atol=0.3)

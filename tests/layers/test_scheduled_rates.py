@@ -1,4 +1,4 @@
-"""Scheduled rates: tracked as weights, saved, restored, reassigned."""
+"""Scheduled rates: saved with the model, restored, reassigned."""
 
 import keras
 import numpy as np
@@ -35,14 +35,63 @@ def test_scheduled_rate_is_a_saved_non_trainable_weight(make, tmp_path):
     assert float(np.asarray(restored)) == 0.5  # the saved value, not index 0
 
 
-def test_drop_connect_keeps_keras_weight_list(tmp_path):
-    layer = rk.layers.DropConnectDense(
-        4, rate=schedules.Linear(0.0, 0.5, duration=2), seed=1
+@pytest.mark.parametrize(
+    "make,input_shape",
+    [
+        (lambda rate: rk.layers.DropConnectDense(2, rate, seed=1), (3,)),
+        (
+            lambda rate: rk.layers.DropConnectConv2D(2, 3, rate, seed=1),
+            (5, 4, 1),
+        ),
+    ],
+)
+def test_drop_connect_rate_is_saved_beside_keras_weights(
+    make, input_shape, tmp_path
+):
+    # Keras's Dense / Conv2D save exactly kernel and bias: the rate is not
+    # one of their weights but is saved beside them (issue 12 §2).
+    layer = make(schedules.Linear(0.0, 0.5, duration=2))
+    model = keras.Sequential(
+        [keras.Input(input_shape), layer, keras.layers.Flatten()]
     )
-    model = keras.Sequential([keras.Input((3,)), layer])
+    model.compile("sgd", "mse")
     assert [w.name for w in layer.weights] == ["kernel", "bias"]
+    x = np.ones((8, *input_shape), "float32")
+    y = np.zeros((8, *model.output_shape[1:]), "float32")
+    model.fit(
+        x, y, epochs=3, verbose=0, callbacks=[rk.callbacks.ScheduleCallback()]
+    )
+    assert layer.rate == 0.5
     model.save(tmp_path / "m.keras")
-    keras.models.load_model(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    restored = loaded.layers[0]
+    assert float(np.asarray(restored._rate.variable)) == 0.5  # not index 0
+    np.testing.assert_array_equal(
+        np.asarray(restored.kernel), np.asarray(layer.kernel)
+    )
+    # Weights-only files too.
+    layer._rate.variable.assign(0.25)
+    model.save_weights(tmp_path / "m.weights.h5")
+    loaded.load_weights(tmp_path / "m.weights.h5")
+    assert float(np.asarray(restored._rate.variable)) == 0.25
+
+
+def test_drop_connect_files_without_a_rate_still_load(tmp_path):
+    # Written by a constant-rate layer (as by older versions for any rate):
+    # no "rate" entry; a scheduled layer loads the kernel, keeps its rate.
+    def model(rate):
+        return keras.Sequential(
+            [keras.Input((3,)), rk.layers.DropConnectDense(2, rate, seed=1)]
+        )
+
+    saved = model(0.3)
+    saved.save_weights(tmp_path / "m.weights.h5")
+    target = model(schedules.Linear(0.1, 0.5, duration=2))
+    target.load_weights(tmp_path / "m.weights.h5")
+    np.testing.assert_array_equal(
+        np.asarray(target.layers[0].kernel), np.asarray(saved.layers[0].kernel)
+    )
+    assert np.isclose(float(np.asarray(target.layers[0]._rate.variable)), 0.1)
 
 
 def test_constant_rate_adds_no_weight():
