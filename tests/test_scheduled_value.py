@@ -85,3 +85,59 @@ def test_find_in_nested_models_and_on_variables():
     )
     outer = keras.Sequential([keras.Input((3,)), inner])
     assert list(_scheduled_value.find_scheduled_values(outer)) == ["l2"]
+
+
+def test_index_follows_updates_and_can_start_later():
+    value = _value(schedules.Linear(0.0, 1.0, duration=4))
+    assert value.index == 0
+    value.update(3)
+    assert value.index == 3
+    later = _value(schedules.Linear(0.0, 1.0, duration=4), index=2)
+    assert later.index == 2 and later.current == 0.5
+    assert float(keras.ops.convert_to_numpy(later.variable)) == 0.5
+    constant = _value(0.5)
+    constant.update(7)
+    assert constant.index == 0
+    with pytest.raises(ValueError, match="argument `index`.*>= 0"):
+        _value(schedules.Linear(0.0, 1.0, duration=4), index=-1)
+
+
+def test_positions_and_restore_positions():
+    reg = L1L2(
+        l1=schedules.Linear(0.0, 1.0, duration=4),
+        l2=schedules.Custom(lambda step: step / 100, unit="step"),
+    )
+    reg._l1.update(2)
+    reg._l2.update(30)
+    saved = _scheduled_value.positions(reg)
+    assert saved == {"l1": 2, "l2": 30}
+    fresh = L1L2(
+        l1=schedules.Linear(0.0, 1.0, duration=4),
+        l2=schedules.Custom(lambda step: step / 100, unit="step"),
+    )
+    _scheduled_value.restore_positions(fresh, saved)
+    assert (fresh.l1, fresh.l2) == (0.5, 0.3)
+    assert _scheduled_value.positions(L2(0.1)) == {}
+    _scheduled_value.restore_positions(fresh, None)  # nothing saved
+    with pytest.raises(TypeError, match="L1L2: .*`schedule_index`"):
+        _scheduled_value.restore_positions(fresh, [2])
+
+
+def test_find_on_unbuilt_layers_and_activity_regularizers():
+    model = keras.Sequential(
+        [
+            keras.layers.Dense(
+                2,
+                bias_regularizer=L2(schedules.Linear(0.0, 1.0, duration=2)),
+                activity_regularizer=L1L2(
+                    l1=schedules.Linear(0.0, 1.0, duration=2)
+                ),
+                name="d",
+            )
+        ]
+    )
+    assert not model.built
+    assert sorted(_scheduled_value.find_scheduled_values(model)) == [
+        "l1",
+        "l2",
+    ]

@@ -112,3 +112,20 @@ def test_bad_arguments():
         schedules.Custom(0.5)
     with pytest.raises(TypeError, match="Can't instantiate abstract class"):
         schedules.Schedule()
+
+
+def test_errors_name_the_schedule_and_refuse_booleans():
+    with pytest.raises(ValueError, match="Linear: .*`unit`"):
+        schedules.Linear(0, 1, 2, unit="batch")
+    with pytest.raises(TypeError, match="Cosine: .*`duration`"):
+        schedules.Cosine(0, 1, duration=np.bool_(True))
+    with pytest.raises(TypeError, match="Linear: .*`start`"):
+        schedules.Linear(np.bool_(False), 1, duration=2)
+    with pytest.raises(TypeError, match="Piecewise: .*`values`"):
+        schedules.Piecewise([1], [np.bool_(True), 0.5])
+    with pytest.raises(TypeError, match="Piecewise: .*`boundaries`.*a list"):
+        schedules.Piecewise(3, [1, 2])
+    with pytest.raises(TypeError, match="Piecewise: .*`values`.*a list"):
+        schedules.Piecewise([1], "ab")
+    with pytest.raises(TypeError, match="Custom: .*`function`"):
+        schedules.Custom(0.5)

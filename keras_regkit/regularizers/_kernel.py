@@ -43,8 +43,10 @@ def groups_as_columns(x, axis: int):
     """
     rank = len(x.shape)
     axis = axis % rank
-    moved = ops.moveaxis(x, axis, -1)
-    return ops.reshape(moved, (-1, x.shape[axis]))
+    # transpose, not moveaxis: Keras's moveaxis reads `x.ndim`, which a
+    # tf.Variable (a valid regularizer input) does not have.
+    order = [i for i in range(rank) if i != axis] + [axis]
+    return ops.reshape(ops.transpose(x, order), (-1, x.shape[axis]))
 
 
 def check_axis(name: str, axis: int, rank: int) -> int:

@@ -77,7 +77,6 @@ class GroupLasso(_base.Regularizer):
 
     def group_norms(self, x):
         """The L2 norm of every group of ``x``, shape ``(num_groups,)``."""
-        x = ops.convert_to_tensor(x)
         rank = _kernel.check_rank(type(self).__name__, x)
         axis = -1 if self.axis is None else self.axis
         _kernel.check_axis(type(self).__name__, axis, rank)
@@ -86,7 +85,6 @@ class GroupLasso(_base.Regularizer):
         return safe_norm(squares)
 
     def __call__(self, x):
-        x = ops.convert_to_tensor(x)  # a tf.Variable has no `ndim`
         norms = self.group_norms(x)
         penalty = ops.sum(norms)
         if self.scale_by_group_size:

@@ -55,7 +55,6 @@ class Orthogonal(_base.Regularizer):
 
     def gram(self, x):
         """The Gram matrix the penalty compares with the identity."""
-        x = ops.convert_to_tensor(x)
         _kernel.check_rank(type(self).__name__, x)
         matrix = ops.reshape(x, (-1, x.shape[-1]))
         fan_in, units = matrix.shape

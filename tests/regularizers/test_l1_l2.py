@@ -140,6 +140,15 @@ def test_bad_strength_type_raises_type_error():
         L1L2(l1=True)
 
 
+def test_textbook_arguments_refuse_booleans():
+    for cls in (L1, L2):
+        for flag in (True, np.bool_(True)):
+            with pytest.raises(TypeError, match=f"{cls.__name__}: .*`lam`"):
+                cls(lam=flag, num_examples=10)
+            with pytest.raises(TypeError, match="argument `num_examples`"):
+                cls(lam=0.1, num_examples=flag)
+
+
 def test_l1l2_negative_raises():
     with pytest.raises(ValueError, match="argument `l2`.*Received: l2=-1"):
         L1L2(0.1, -1)
