@@ -13,7 +13,14 @@ import importlib
 
 __version__ = "0.1.0"
 
-_SUBPACKAGES = ("augment", "callbacks", "layers", "regularizers", "schedules")
+_SUBPACKAGES = (
+    "augment",
+    "callbacks",
+    "layers",
+    "regularizers",
+    "schedules",
+    "training",
+)
 
 __all__ = [
     "__version__",
@@ -22,6 +29,7 @@ __all__ = [
     "layers",
     "regularizers",
     "schedules",
+    "training",
 ]
 
 

@@ -328,3 +328,21 @@ def saveable_state_base() -> type:
             return "Loss"
 
     return SaveableState
+
+
+def loss_tracker(model):
+    """The `keras.metrics.Mean` behind a compiled model's ``loss`` log.
+
+    Keras 3.15: ``Trainer._loss_tracker``, created by ``compile`` and
+    updated by each backend's ``train_step`` with the step's unscaled
+    loss. A custom training step (`keras_regkit.training.SAM`) must update
+    it the same way for ``fit`` to report ``loss``; Keras has no public
+    handle to it.
+
+    Args:
+        model: A compiled `keras.Model`.
+
+    Returns:
+        The metric, or None before ``compile``.
+    """
+    return getattr(model, "_loss_tracker", None)

@@ -7,7 +7,14 @@ import pytest
 
 import keras_regkit as rk
 
-SUBPACKAGES = ["augment", "callbacks", "layers", "regularizers", "schedules"]
+SUBPACKAGES = [
+    "augment",
+    "callbacks",
+    "layers",
+    "regularizers",
+    "schedules",
+    "training",
+]
 
 
 def test_version_and_all():

@@ -1,0 +1,352 @@
+"""Sharpness-aware minimization (SAM) and adaptive SAM (ASAM) for Keras 3.
+
+References:
+    Foret, Kleiner, Mobahi and Neyshabur, "Sharpness-Aware Minimization
+    for Efficiently Improving Generalization", ICLR 2021.
+    https://arxiv.org/abs/2010.01412
+
+    Kwon, Kim, Park and Choi, "ASAM: Adaptive Sharpness-Aware
+    Minimization for Scale-Invariant Learning of Deep Neural Networks",
+    ICML 2021. https://arxiv.org/abs/2102.11600
+
+SAM minimizes the loss in the worst case over a ball of radius ``rho``
+around the weights. Each step takes two forward-backward passes:
+
+1. ``g = ∇L(w)`` at the current weights;
+2. ``e = rho · g / ‖g‖`` (ASAM: ``e = rho · T² g / ‖T g‖`` with
+   ``T = |w| + eta`` elementwise), the norm taken over all trainable
+   weights together;
+3. ``g' = ∇L(w + e)`` on the same batch;
+4. the compiled optimizer applies ``g'`` at ``w``.
+
+The pure function `sam_perturbation` does step 2; `SAM`, a model wrapper,
+runs the step inside an unchanged ``compile`` / ``fit``. The training
+step itself is backend code (``_sam_tensorflow``, ``_sam_jax``,
+``_sam_torch``), because each Keras backend has its own.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+from keras_regkit import _validation
+
+
+def sam_perturbation(
+    gradients,
+    weights,
+    rho,
+    adaptive: bool = False,
+    eta: float = 0.01,
+    eps: float = 1e-12,
+):
+    """The ascent step ``e`` of SAM / ASAM, one tensor per weight.
+
+    SAM: ``e = rho · g / (‖g‖ + eps)``. ASAM: ``e = rho · T² g /
+    (‖T g‖ + eps)`` with ``T = |w| + eta`` elementwise. The norm runs over
+    every gradient together, in float32. ``e`` does not depend on a
+    constant factor on the loss (a loss scale), and is zero where the norm
+    is not finite (an overflowed, loss-scaled gradient): the step then
+    evaluates the gradient at ``w`` itself.
+
+    Args:
+        gradients: A list of gradient tensors; None entries (weights the
+            loss does not depend on) stay None.
+        weights: The weights' current values, a list of tensors in the
+            same order (read only when ``adaptive``).
+        rho: The radius of the neighbourhood, a float >= 0.
+        adaptive: Whether to scale per weight (ASAM).
+        eta: ASAM's offset in ``T = |w| + eta``.
+        eps: Added to the norm, against a division by zero.
+
+    Returns:
+        A list of tensors like ``gradients`` (None where they are None),
+        each in its weight's dtype.
+
+    Example:
+    >>> import numpy as np
+    >>> g = [np.array([3.0, 0.0], "float32"), np.array([4.0], "float32")]
+    >>> w = [np.zeros(2, "float32"), np.zeros(1, "float32")]
+    >>> e = sam_perturbation(g, w, rho=0.5)
+    >>> [keras.ops.convert_to_numpy(t).tolist() for t in e]
+    [[0.30000001192092896, 0.0], [0.4000000059604645]]
+    """
+    present = [i for i, g in enumerate(gradients) if g is not None]
+    if not present:
+        return [None] * len(gradients)
+    grads = {i: ops.cast(gradients[i], "float32") for i in present}
+    if adaptive:
+        scales = {
+            i: ops.abs(ops.cast(weights[i], "float32")) + eta for i in present
+        }
+        grads = {i: grads[i] * scales[i] for i in present}
+    norm = ops.sqrt(sum(ops.sum(ops.square(grads[i])) for i in present))
+    finite = ops.isfinite(norm)
+    factor = ops.where(finite, rho / (norm + eps), 0.0)
+    result = [None] * len(gradients)
+    for i in present:
+        step = grads[i] * factor
+        if adaptive:
+            step = step * scales[i]
+        step = ops.where(finite, step, 0.0)
+        result[i] = ops.cast(step, _dtype(weights[i], gradients[i]))
+    return result
+
+
+def _dtype(weight, gradient):
+    dtype = getattr(weight, "dtype", None)
+    return gradient.dtype if dtype is None else dtype
+
+
+def micro_batches(x, y, sample_weight, count):
+    """Splits a batch into ``count`` micro-batches, strided.
+
+    Micro-batch ``i`` holds examples ``i, i + count, i + 2·count, ...`` of
+    every input, target and sample weight, so any batch of at least
+    ``count`` examples splits (sizes differ by at most one).
+
+    Args:
+        x: The inputs (a tensor or a nested structure of tensors).
+        y: The targets, or None.
+        sample_weight: The sample weights, or None.
+        count: The number of micro-batches, an int >= 1, or None for one.
+
+    Returns:
+        A list of ``(x, y, sample_weight, share)`` tuples, ``share`` being
+        the micro-batch's fraction of the batch (``1.0`` for one
+        micro-batch): averaging the micro-batches' mean losses with these
+        weights gives the batch's mean loss.
+
+    Example:
+    >>> import numpy as np
+    >>> x = np.arange(5.0)[:, None]
+    >>> parts = micro_batches(x, None, None, 2)
+    >>> [p[0][:, 0].tolist() for p in parts]
+    [[0.0, 2.0, 4.0], [1.0, 3.0]]
+    >>> [round(float(p[3]), 2) for p in parts]
+    [0.6, 0.4]
+    """
+    if count is None or count == 1:
+        return [(x, y, sample_weight, 1.0)]
+    total = ops.cast(batch_size(x), "float32")
+    parts = []
+    for i in range(count):
+        part = _map(lambda t, i=i: t[i::count], (x, y, sample_weight))
+        share = ops.cast(batch_size(part[0]), "float32") / total
+        parts.append((*part, share))
+    return parts
+
+
+def concatenate(structures):
+    """Concatenates matching structures of tensors along the batch axis.
+
+    Args:
+        structures: A list of structures (tensors, None, nested lists or
+            dicts of them), all alike.
+
+    Returns:
+        One structure of the same form.
+    """
+    if len(structures) == 1:
+        return structures[0]
+
+    def join(*parts):
+        if parts[0] is None:
+            return None
+        return ops.concatenate(parts, axis=0)
+
+    return keras.tree.map_structure(join, *structures)
+
+
+def batch_size(x):
+    """The number of examples in ``x``: its first tensor's first dim."""
+    first = next(t for t in keras.tree.flatten(x) if t is not None)
+    return ops.shape(first)[0]
+
+
+def _map(fn, structure):
+    return keras.tree.map_structure(
+        lambda t: None if t is None else fn(t), structure
+    )
+
+
+def weighted_sum(total, gradients, share):
+    """Adds ``share · gradients`` to ``total`` (None: starts the sum).
+
+    Args:
+        total: A list of tensors (or None entries), or None.
+        gradients: A list of tensors (or None entries).
+        share: A float or scalar tensor; ``1.0`` adds the gradients
+            unchanged.
+
+    Returns:
+        The updated list.
+    """
+
+    def scaled(g):
+        if g is None or (isinstance(share, float) and share == 1.0):
+            return g
+        return g * ops.cast(share, g.dtype)
+
+    if total is None:
+        return [scaled(g) for g in gradients]
+    return [
+        t if g is None else (scaled(g) if t is None else t + scaled(g))
+        for t, g in zip(total, gradients, strict=True)
+    ]
+
+
+def _backend_step():
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        from keras_regkit.training import _sam_tensorflow as module
+    elif backend == "jax":
+        from keras_regkit.training import _sam_jax as module
+    elif backend == "torch":
+        from keras_regkit.training import _sam_torch as module
+    else:
+        raise NotImplementedError(
+            f"SAM supports the tensorflow, jax and torch backends, not "
+            f"{backend!r}."
+        )
+    return module.train_step
+
+
+@keras.saving.register_keras_serializable(package="keras_regkit")
+class SAM(keras.Model):
+    """Trains a model with sharpness-aware minimization (SAM or ASAM).
+
+    Wrap the model, then ``compile`` and ``fit`` the wrapper as usual: each
+    training step evaluates the gradient at ``w``, moves to the worst-case
+    neighbour ``w + e`` within radius ``rho`` (see `sam_perturbation`),
+    takes the gradient there on the same batch, and lets the compiled
+    optimizer apply it at ``w``. Calling the wrapper calls the model; the
+    wrapper shares the model's weights, so ``sam.model`` is the trained
+    model. ``evaluate`` and ``predict`` are unchanged.
+
+    What the second (perturbed) pass sees and changes:
+
+    - Its loss is the compiled loss plus every penalty in ``model.losses``
+      (weight regularizers, read at ``w + e``, and ``add_loss`` terms).
+    - It runs statelessly (``keras.StatelessScope``) from the
+      non-trainable state the first pass started from: dropout draws the
+      same mask in both passes (both gradients are of the same stochastic
+      loss), and whatever it would change (BatchNorm's moving statistics,
+      seed generators) is discarded. So BatchNorm's moving statistics
+      move once per step, with the first pass, as in plain training; the
+      reference code of tf.keras 2.x ``SharpnessAwareMinimization``
+      updated them in both passes.
+    - The training loss and the metrics reported are the first pass's,
+      at ``w``, as in plain training.
+
+    With ``micro_batches=k`` (m-sharpness, the paper's section 4), the
+    batch is split into ``k`` strided micro-batches; each gets its own
+    perturbation from its own gradient, and the perturbed gradients are
+    averaged, weighted by size (``rho=0`` then equals one plain step on
+    the whole batch, up to rounding). Each micro-batch's first pass is an
+    ordinary training-mode forward pass, so BatchNorm's statistics move
+    once per micro-batch, as with gradient accumulation. The batch must
+    hold at least ``k`` examples.
+
+    Mixed precision: both passes scale the loss with the optimizer's
+    ``scale_loss`` (a ``LossScaleOptimizer`` under ``mixed_float16``);
+    ``e`` does not depend on the scale, and the optimizer unscales ``g'``
+    and skips non-finite steps as usual. Under ``tf.distribute``
+    strategies, ``e`` comes from the gradient summed over replicas, so
+    the step equals the single-device one.
+
+    Args:
+        model: The `keras.Model` to train.
+        rho: Radius of the neighbourhood, a float >= 0 (``0`` gives the
+            base optimizer's step). The paper uses 0.05 for SAM; ASAM
+            needs a larger one (Kwon et al. use 0.5 to 2).
+        adaptive: Whether to use ASAM's per-weight scaling
+            ``T = |w| + eta``.
+        eta: ASAM's offset, a float >= 0 (ignored unless ``adaptive``).
+        micro_batches: None, or the number of micro-batches (an int >= 1)
+            that each get their own perturbation.
+        eps: Added to the gradient norm, a float >= 0.
+        **kwargs: Passed to `keras.Model` (``name``).
+
+    Example:
+    >>> import numpy as np
+    >>> inner = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    >>> model = SAM(inner, rho=0.05)
+    >>> model.compile(optimizer="sgd", loss="mse")
+    >>> x, y = np.ones((8, 3), "float32"), np.zeros((8, 1), "float32")
+    >>> history = model.fit(x, y, epochs=1, verbose=0)
+    >>> model.predict(x, verbose=0).shape
+    (8, 1)
+    """
+
+    def __init__(
+        self,
+        model,
+        rho: float = 0.05,
+        adaptive: bool = False,
+        eta: float = 0.01,
+        micro_batches: int | None = None,
+        eps: float = 1e-12,
+        **kwargs,
+    ):
+        check = _validation
+        model = check.check_type(
+            "model", model, keras.Model, "a keras.Model", owner=self
+        )
+        rho = check.check_float("rho", rho, low=0, owner=self)
+        adaptive = check.check_bool("adaptive", adaptive, owner=self)
+        eta = check.check_float("eta", eta, low=0, owner=self)
+        if micro_batches is not None:
+            micro_batches = check.check_int(
+                "micro_batches", micro_batches, low=1, owner=self
+            )
+        eps = check.check_float("eps", eps, low=0, owner=self)
+        super().__init__(**kwargs)
+        self.model = model
+        self.rho = rho
+        self.adaptive = adaptive
+        self.eta = eta
+        self.micro_batches = micro_batches
+        self.eps = eps
+        self._sam_step = _backend_step()
+
+    def call(self, inputs, training=None):
+        return self.model(inputs, training=training)
+
+    def build(self, input_shape=None):
+        if not self.model.built and input_shape is not None:
+            self.model.build(input_shape)
+        self.built = True
+
+    def perturbation(self, gradients, weights):
+        """This model's `sam_perturbation` of ``gradients`` at ``weights``."""
+        return sam_perturbation(
+            gradients,
+            weights,
+            self.rho,
+            adaptive=self.adaptive,
+            eta=self.eta,
+            eps=self.eps,
+        )
+
+    def train_step(self, *args):
+        # TensorFlow and torch pass (data,), JAX (state, data).
+        return self._sam_step(self, *args)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "model": keras.saving.serialize_keras_object(self.model),
+            "rho": self.rho,
+            "adaptive": self.adaptive,
+            "eta": self.eta,
+            "micro_batches": self.micro_batches,
+            "eps": self.eps,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["model"] = keras.saving.deserialize_keras_object(config["model"])
+        return cls(**config)
