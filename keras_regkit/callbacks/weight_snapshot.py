@@ -17,19 +17,63 @@ import re
 
 import keras
 
+_TF_ASSIGN_ALL = None
 
-def _compile(function):
-    """Compiles a no-argument assign loop for the current backend.
 
-    On TensorFlow the loop becomes one `tf.function` (one graph call for all
-    variables). Other backends run the plain loop: on JAX an assign swaps an
-    immutable array reference, which is already cheap.
+def _tf_assign_all():
+    """One `tf.function` that assigns a list of variables to another.
+
+    Module-level, with the variables as arguments: TensorFlow traces it
+    once per list of variable shapes and dtypes, so every snapshot of the
+    same model, including those of a new callback for each `fit`, reuses
+    one trace (a function per snapshot was traced again for each new
+    snapshot: 30-90 ms each, and TensorFlow's retracing warning).
     """
-    if keras.backend.backend() == "tensorflow":
+    global _TF_ASSIGN_ALL
+    if _TF_ASSIGN_ALL is None:
         import tensorflow as tf
 
-        return tf.function(function, autograph=False)
-    return function
+        def assign_all(targets, sources):
+            for target, source in zip(targets, sources, strict=True):
+                target.assign(source)
+
+        _TF_ASSIGN_ALL = tf.function(assign_all, autograph=False)
+    return _TF_ASSIGN_ALL
+
+
+def _assigner(targets, sources):
+    """A no-argument function assigning ``sources`` to ``targets``.
+
+    On TensorFlow, one graph call for all variables (`_tf_assign_all`).
+    Other backends run the plain loop: on JAX an assign swaps an immutable
+    array reference, which is already cheap.
+    """
+    if keras.backend.backend() == "tensorflow":
+        target_values = [target.value for target in targets]
+        source_values = [source.value for source in sources]
+        if any(
+            getattr(value, "distribute_strategy", None) is not None
+            for value in target_values + source_values
+        ):
+            # tf.distribute variables cannot be passed as arguments (each
+            # replica must be assigned): one function of their own.
+            import tensorflow as tf
+
+            def assign():
+                for target, source in zip(
+                    target_values, source_values, strict=True
+                ):
+                    target.assign(source)
+
+            return tf.function(assign, autograph=False)
+        assign_all = _tf_assign_all()
+        return lambda: assign_all(target_values, source_values)
+
+    def assign():
+        for target, source in zip(targets, sources, strict=True):
+            target.assign(_detached(source.value))
+
+    return assign
 
 
 def _detached(value):
@@ -98,16 +142,8 @@ class WeightSnapshot:
                 for index, variable in enumerate(self.variables)
             ]
 
-        def capture():
-            for copy, variable in zip(self.copies, self.variables, strict=True):
-                copy.assign(_detached(variable.value))
-
-        def restore():
-            for copy, variable in zip(self.copies, self.variables, strict=True):
-                variable.assign(_detached(copy.value))
-
-        self._capture = _compile(capture)
-        self._restore = _compile(restore)
+        self._capture = _assigner(self.copies, self.variables)
+        self._restore = _assigner(self.variables, self.copies)
         self.captured = False
 
     def matches(self, variables) -> bool:

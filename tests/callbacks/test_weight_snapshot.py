@@ -82,13 +82,25 @@ def test_nbytes_counts_one_copy():
     assert WeightSnapshot(variables).nbytes == expected
 
 
-def test_tensorflow_compiles_one_function():
+def test_tensorflow_traces_one_function_for_every_snapshot():
+    # A new callback per `fit` makes a new snapshot of the same variables:
+    # it must reuse the trace (one trace per snapshot cost 30-90 ms per
+    # `fit` and TensorFlow's retracing warning after a few).
     if keras.backend.backend() != "tensorflow":
         pytest.skip("TensorFlow backend only")
+    from keras_regkit.callbacks import weight_snapshot
+
     model, _ = _trained_model()
-    snapshot = WeightSnapshot(model.weights)
-    assert hasattr(snapshot._capture, "get_concrete_function")
-    assert hasattr(snapshot._restore, "get_concrete_function")
+    first = WeightSnapshot(model.weights)
+    first.capture()
+    first.restore()
+    assign_all = weight_snapshot._tf_assign_all()
+    traces = assign_all.experimental_get_tracing_count()
+    for _ in range(5):
+        snapshot = WeightSnapshot(model.weights)
+        snapshot.capture()
+        snapshot.restore()
+    assert assign_all.experimental_get_tracing_count() == traces
 
 
 def test_plain_assign_loop_on_other_backends(monkeypatch):
