@@ -75,11 +75,11 @@ def as_seed(seed):
     return tf.reshape(seed, [2])
 
 
-def per_example(values, rank=4):
+def expand_per_example(values, rank=4):
     """Reshapes ``(batch,)`` values to broadcast over examples of ``rank``.
 
     Example:
-    >>> per_example([1, 2], rank=3).shape
+    >>> expand_per_example([1, 2], rank=3).shape
     TensorShape([2, 1, 1])
     """
     shape = [-1] + [1] * (rank - 1)
@@ -88,7 +88,7 @@ def per_example(values, rank=4):
 
 def blend_images(images, out, gate):
     """``out`` where the ``(batch,)`` 0/1 ``gate`` is 1, else ``images``."""
-    return images + per_example(gate, images.shape.rank) * (out - images)
+    return images + expand_per_example(gate, images.shape.rank) * (out - images)
 
 
 def blend_matrix(matrix, gate):
@@ -112,6 +112,34 @@ def repeat_batch(value, views):
     if views == 1 or value is None:
         return value
     return tf.concat([tf.convert_to_tensor(value)] * views, axis=0)
+
+
+def check_positive_pair(name, value, *, high=None, owner=None):
+    """Checks a ``(low, high)`` pair of floats with ``0 < low <= high``.
+
+    For the area and aspect-ratio ranges of crops and erased boxes; a
+    single number is refused (it has no obvious meaning as a range).
+
+    Example:
+    >>> check_positive_pair("scale", 0.5, owner="RandomResizedCrop")
+    Traceback (most recent call last):
+    ...
+    TypeError: RandomResizedCrop: Invalid value received for argument \
+`scale`. Expected a pair (low, high) of values > 0. Received: scale=0.5
+    """
+    expected = "a pair (low, high) of values > 0"
+    if high is not None:
+        expected += f" and <= {high:g}"
+    if not isinstance(value, (list, tuple)):
+        raise _validation.invalid(
+            name, expected, value, owner=owner, error=TypeError
+        )
+    low, top = _validation.check_float_range(
+        name, value, high=high, owner=owner
+    )
+    if low <= 0:
+        raise _validation.invalid(name, expected, value, owner=owner)
+    return low, top
 
 
 def plain(value):

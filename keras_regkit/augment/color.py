@@ -56,7 +56,7 @@ def adjust_brightness(images, delta):
     >>> adjust_brightness(tf.fill([1, 1, 2, 1], 0.5), [0.7]).numpy().ravel()
     array([1., 1.], dtype=float32)
     """
-    return _clip(images + _base.per_example(delta))
+    return _clip(images + _base.expand_per_example(delta))
 
 
 def adjust_contrast(images, factor):
@@ -69,7 +69,7 @@ def adjust_contrast(images, factor):
     array([0.3, 0.7], dtype=float32)
     """
     mean = tf.reduce_mean(images, axis=[1, 2], keepdims=True)
-    return _clip(mean + _base.per_example(factor) * (images - mean))
+    return _clip(mean + _base.expand_per_example(factor) * (images - mean))
 
 
 def adjust_saturation(images, factor):
@@ -82,7 +82,7 @@ def adjust_saturation(images, factor):
     array([0.363, 0.363, 0.363], dtype=float32)
     """
     gray = grayscale(images)
-    return _clip(gray + _base.per_example(factor) * (images - gray))
+    return _clip(gray + _base.expand_per_example(factor) * (images - gray))
 
 
 def adjust_hue(images, delta):
@@ -95,7 +95,7 @@ def adjust_hue(images, delta):
     array([0., 1., 0.], dtype=float32)
     """
     hsv = tf.image.rgb_to_hsv(images)
-    hue = tf.math.floormod(hsv[..., :1] + _base.per_example(delta), 1.0)
+    hue = tf.math.floormod(hsv[..., :1] + _base.expand_per_example(delta), 1.0)
     return _clip(tf.image.hsv_to_rgb(tf.concat([hue, hsv[..., 1:]], -1)))
 
 
@@ -107,7 +107,7 @@ def adjust_gamma(images, gamma):
     >>> adjust_gamma(tf.fill([1, 1, 1, 1], 0.25), [0.5]).numpy().ravel()
     array([0.5], dtype=float32)
     """
-    return tf.pow(images, _base.per_example(gamma))
+    return tf.pow(images, _base.expand_per_example(gamma))
 
 
 def solarize(images, threshold):
@@ -119,7 +119,7 @@ def solarize(images, threshold):
     >>> solarize(x, [0.5]).numpy().ravel().round(4)
     array([0.2, 0.2], dtype=float32)
     """
-    above = tf.cast(images >= _base.per_example(threshold), tf.float32)
+    above = tf.cast(images >= _base.expand_per_example(threshold), tf.float32)
     return images + above * (1.0 - 2.0 * images)
 
 
@@ -132,7 +132,7 @@ def posterize(images, bits):
     >>> (posterize(x, [2]).numpy().ravel() * 255).round()
     array([192.], dtype=float32)
     """
-    step = tf.pow(2.0, 8.0 - _base.per_example(bits))
+    step = tf.pow(2.0, 8.0 - _base.expand_per_example(bits))
     values = tf.floor(images * 255.0 + 0.5)
     return tf.floor(values / step) * step / 255.0
 
@@ -214,7 +214,9 @@ def sharpen(images, factor):
     degenerate = images + tf.pad(
         smooth - interior, [[0, 0], [1, 1], [1, 1], [0, 0]]
     )
-    return _clip(degenerate + _base.per_example(factor) * (images - degenerate))
+    return _clip(
+        degenerate + _base.expand_per_example(factor) * (images - degenerate)
+    )
 
 
 def gaussian_blur(images, sigma, kernel_size):
@@ -245,13 +247,18 @@ def gaussian_blur(images, sigma, kernel_size):
     )
     rows = 0.0
     for k in range(kernel_size):
-        rows += _base.per_example(weights[:, k]) * padded[:, k : k + height]
+        rows += (
+            _base.expand_per_example(weights[:, k]) * padded[:, k : k + height]
+        )
     padded = tf.pad(
         rows, [[0, 0], [0, 0], [radius, radius], [0, 0]], mode="REFLECT"
     )
     out = 0.0
     for k in range(kernel_size):
-        out += _base.per_example(weights[:, k]) * padded[:, :, k : k + width]
+        out += (
+            _base.expand_per_example(weights[:, k])
+            * padded[:, :, k : k + width]
+        )
     return out
 
 

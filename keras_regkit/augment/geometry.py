@@ -419,20 +419,10 @@ class RandomResizedCrop(_base.GeometricOp):
         super().__init__(probability)
         self.height = _validation.check_int("height", height, low=1, owner=self)
         self.width = _validation.check_int("width", width, low=1, owner=self)
-        self.scale = _base.plain(tuple(scale))
-        self.ratio = _base.plain(tuple(ratio))
-        low, _ = _validation.check_float_range(
-            "scale", self.scale, high=1.0, owner=self
-        )
-        if low <= 0:
-            raise _validation.invalid(
-                "scale", "a pair (low, high) in (0, 1]", scale, owner=self
-            )
-        low, _ = _validation.check_float_range("ratio", self.ratio, owner=self)
-        if low <= 0:
-            raise _validation.invalid(
-                "ratio", "a pair (low, high) of ratios > 0", ratio, owner=self
-            )
+        self.scale = _base.plain(scale)
+        self.ratio = _base.plain(ratio)
+        _base.check_positive_pair("scale", scale, high=1.0, owner=self)
+        _base.check_positive_pair("ratio", ratio, owner=self)
 
     def output_size(self, height, width):
         return self.height, self.width

@@ -183,22 +183,8 @@ class RandomErasing(_Occlusion):
         super().__init__(value, count, probability)
         self.scale = _base.plain(scale)
         self.ratio = _base.plain(ratio)
-        for name, pair, high in (("scale", scale, 1.0), ("ratio", ratio, None)):
-            if not isinstance(pair, (list, tuple)):
-                raise _validation.invalid(
-                    name,
-                    "a pair (low, high)",
-                    pair,
-                    owner=self,
-                    error=TypeError,
-                )
-            low, _ = _validation.check_float_range(
-                name, pair, high=high, owner=self
-            )
-            if low <= 0:
-                raise _validation.invalid(
-                    name, "a pair (low, high) of values > 0", pair, owner=self
-                )
+        _base.check_positive_pair("scale", scale, high=1.0, owner=self)
+        _base.check_positive_pair("ratio", ratio, owner=self)
 
     def _boxes(self, seed, batch_size, image_shape):
         area_seed, ratio_seed, y_seed, x_seed = _base.split_seed(seed, 4)

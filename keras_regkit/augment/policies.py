@@ -76,7 +76,7 @@ def equalize(images, value):
 
 def multiply(images, value):
     """Pixels times ``1 + value``, clipped (PIL's ``Brightness``)."""
-    factor = _base.per_example(1.0 + value, images.shape.rank)
+    factor = _base.expand_per_example(1.0 + value, images.shape.rank)
     return tf.clip_by_value(images * factor, 0.0, 1.0)
 
 
@@ -464,7 +464,10 @@ class AugMix(_base.ValueOp):
         )
         self.width = _validation.check_int("width", width, low=1, owner=self)
         self.depth = _validation.check_choice(
-            "depth", depth, (-1, 1, 2, 3), owner=self
+            "depth",
+            _validation.check_int("depth", depth, owner=self),
+            (-1, 1, 2, 3),
+            owner=self,
         )
         self.alpha = _validation.check_float(
             "alpha", alpha, low=0.0, low_inclusive=False, owner=self
@@ -530,8 +533,10 @@ class AugMix(_base.ValueOp):
         mixed = 0.0
         for i, chain in enumerate(params["chains"]):
             out, _ = self._chain.run(inputs, None, chain, settings)
-            mixed += _base.per_example(params["weights"][:, i], rank) * out
-        m = _base.per_example(params["mix"], rank)
+            mixed += (
+                _base.expand_per_example(params["weights"][:, i], rank) * out
+            )
+        m = _base.expand_per_example(params["mix"], rank)
         return m * inputs + (1.0 - m) * mixed
 
     def apply(self, inputs, params):

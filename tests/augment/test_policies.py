@@ -195,7 +195,9 @@ def test_jsd_loss_matches_numpy(from_logits):
 
 def test_colour_ops_need_rgb():
     gray = np.zeros((2, 8, 8, 1), np.float32)
-    with pytest.raises(ValueError, match="RandAugment: _PolicyValueOp.*3 channels"):
+    with pytest.raises(
+        ValueError, match="RandAugment: _PolicyValueOp.*3 channels"
+    ):
         run(rka.RandAugment(), gray)
     out = run(rka.RandAugment(ops=["rotate", "equalize", "contrast"]), gray)
     assert out.shape == gray.shape
