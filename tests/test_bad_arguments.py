@@ -1136,3 +1136,50 @@ def test_numeric_domain(target, arg, data):
     value = data.draw(_numbers(target, domain), label=arg)
     COUNTS["property"] = COUNTS.get("property", 0) + 1
     COUNTS[check_argument(target, arg, value)] += 1
+
+
+# --- The checker itself can fail ---------------------------------------
+
+
+class _Lenient:
+    """Accepts any rate; raises the wrong things for some seeds."""
+
+    def __init__(self, rate=0.1, seed=None):
+        if seed == "boom":
+            raise RuntimeError("deep inside")
+        if seed == "vague":
+            raise ValueError("bad value")
+        if seed == "named":
+            raise TypeError("Invalid value received for argument `seed`.")
+
+
+def test_checker_catches_each_kind_of_defect():
+    target = Target("tests", "DropPath", _Lenient)  # DropPath's domains
+    assert check_argument(target, "rate", 0.5) == "accepted"
+    assert check_argument(target, "seed", "named") == "raised"
+    with pytest.raises(AssertionError, match="silently accepted rate=1.5"):
+        check_argument(target, "rate", 1.5)
+    with pytest.raises(AssertionError, match="RuntimeError, not ValueError"):
+        check_argument(target, "seed", "boom")
+    with pytest.raises(AssertionError, match="without naming `seed`"):
+        check_argument(target, "seed", "vague")
+
+
+@pytest.mark.parametrize(
+    "domain, valid, invalid",
+    [
+        (RATE, [0, 0.0, 0.99, np.float32(0.5)], [1, NAN, -0.1, True, "0.1"]),
+        (Int(1), [1, np.int64(3)], [0, 1.0, np.True_, None, (1,)]),
+        (FLAG, [True, False], [1, 0.0, np.True_, None, "True"]),
+        (SEED, [None, 0, np.int64(7)], [1.5, True, "1", (1,)]),
+        (Pair(Real(0, 1)), [(0.1, 0.2), [0, 1]], [(0.2, 0.1), (0,), 0.5]),
+        (
+            Factor(Real(0, 1), Real(-1, 1)),
+            [0.5, (-0.5, 1)],
+            [-0.5, 1.5, (0.5, -0.5), (-2, 0)],
+        ),
+    ],
+)
+def test_domains(domain, valid, invalid):
+    assert all(domain(v) is True for v in valid), domain
+    assert all(domain(v) is False for v in invalid), domain
