@@ -5,6 +5,8 @@ a pipeline is called with: every public layer of `keras_regkit.layers`
 and every op of `keras_regkit.augment` (walked from ``__all__``) gets its
 usual input and then variants of it — batch size 1 and 0, non-square and
 odd sizes, 1 and 4 channels, other dtypes, one rank less and one more.
+Every regularizer of `keras_regkit.regularizers` gets weights of every
+rank, zero-size, other dtypes, and `tf.Variable` / `keras.Variable`.
 Each must work (finite output, the batch kept) or raise `ValueError` /
 `TypeError` naming the input (its name, shape, rank, dtype or channels);
 never another exception type from deep inside a graph.
@@ -70,7 +72,7 @@ NOT_CALLED = {"JensenShannonCrossEntropy"}
 # How an input may be named in a message about it.
 NAMES_INPUT = re.compile(
     r"input|images|image|\bx\b|rank|ndim|shape|dtype|channel|batch|"
-    r"spectrogram|series|features|labels",
+    r"spectrogram|series|features|labels|weight|kernel",
     re.IGNORECASE,
 )
 
@@ -260,3 +262,45 @@ def test_augmentation_input(name, label):
             return op.augment(x, seed=(1, 2))
 
     _assert_works_or_names_input(run, f"{name} on {dtype}{shape}")
+
+
+# The usual weight of each regularizer (default: a (3, 2) Dense kernel).
+WEIGHT_SHAPES = {"L2SP": (2, 3)}  # its config example's starting point
+
+
+def weight_variants(shape):
+    """Weights to regularize: label -> a function building the weight."""
+    rows, cols = shape
+    return {
+        "usual": lambda: make_input(shape, "float32"),
+        "rank0": lambda: np.float32(0.5),
+        "rank1": lambda: make_input((rows,), "float32"),
+        "rank4_conv": lambda: make_input((3, 3, rows, cols), "float32"),
+        "zero_size": lambda: make_input((0, cols), "float32"),
+        "float64": lambda: make_input(shape, "float64"),
+        "float16": lambda: make_input(shape, "float16"),
+        "int32": lambda: make_input(shape, "int32"),
+        "tf.Variable": lambda: tf.Variable(make_input(shape, "float32")),
+        "keras.Variable": lambda: keras.Variable(make_input(shape, "float32")),
+    }
+
+
+REGULARIZER_CASES = [
+    _param("regularizers", name, label)
+    for name, cls in _public("regularizers")
+    for label in weight_variants(WEIGHT_SHAPES.get(name, (3, 2)))
+]
+
+
+@pytest.mark.parametrize("name, label", REGULARIZER_CASES)
+def test_regularizer_input(name, label):
+    cls = getattr(rk.regularizers, name)
+    regularizer = cls(**copy.deepcopy(EXAMPLES[name]))
+    weight = weight_variants(WEIGHT_SHAPES.get(name, (3, 2)))[label]()
+
+    def run():
+        penalty = regularizer(weight)
+        assert np.shape(penalty) == (), f"penalty of shape {penalty.shape}"
+        return penalty
+
+    _assert_works_or_names_input(run, f"{name} on {label}")
