@@ -1,0 +1,91 @@
+"""SAM's training step on the PyTorch backend.
+
+Follows Keras 3.15's ``TorchTrainer.train_step`` (an eager step, loss
+scaling, ``optimizer.apply`` under ``torch.no_grad``), with gradients
+taken by ``torch.autograd.grad`` (nothing accumulates in ``.grad``) and
+the perturbed second pass added.
+"""
+
+from __future__ import annotations
+
+import keras
+import torch
+
+from keras_regkit import _keras_internals
+from keras_regkit.training import sam as sam_lib
+
+
+def train_step(model, data):
+    """One SAM step of ``model`` (a `SAM`) on ``data``; returns the logs."""
+    x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+    variables = model.trainable_variables
+    state = model.non_trainable_variables
+    total = None
+    clean_loss = 0.0
+    outputs = []
+    for xi, yi, swi, share in sam_lib.micro_batches(
+        x, y, sample_weight, model.micro_batches
+    ):
+        before = [v.value.detach().clone() for v in state]
+        y_pred = model(xi, training=True)
+        loss = model.compute_loss(
+            x=xi, y=yi, y_pred=y_pred, sample_weight=swi, training=True
+        )
+        clean_loss = clean_loss + loss.detach() * share
+        outputs.append((yi, keras.tree.map_structure(_detach, y_pred), swi))
+        if not variables:
+            continue
+        weights = [v.value for v in variables]
+        gradients = _gradients(_scale(model, loss), weights)
+        with torch.no_grad():
+            steps = model.perturbation(gradients, weights)
+            perturbed = [
+                (w if e is None else w + e).detach().requires_grad_(True)
+                for w, e in zip(weights, steps, strict=True)
+            ]
+        mapping = list(zip(variables, perturbed, strict=True))
+        mapping += list(zip(state, before, strict=True))
+        with keras.StatelessScope(state_mapping=mapping, collect_losses=True):
+            y_perturbed = model(xi, training=True)
+            perturbed_loss = model.compute_loss(
+                x=xi,
+                y=yi,
+                y_pred=y_perturbed,
+                sample_weight=swi,
+                training=True,
+            )
+        gradients = _gradients(_scale(model, perturbed_loss), perturbed)
+        total = sam_lib.weighted_sum(total, gradients, share)
+    if variables:
+        with torch.no_grad():
+            model.optimizer.apply(total, variables)
+
+    _keras_internals.loss_tracker(model).update_state(
+        clean_loss, sample_weight=sam_lib.batch_size(x)
+    )
+    y, y_pred, sample_weight = (
+        sam_lib.concatenate([part[i] for part in outputs]) for i in range(3)
+    )
+    return model.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
+
+
+def _detach(tensor):
+    return None if tensor is None else tensor.detach()
+
+
+def _scale(model, loss):
+    if model.optimizer is None:
+        return loss
+    return model.optimizer.scale_loss(loss)
+
+
+def _gradients(loss, tensors):
+    """``∂loss/∂tensors``; None for tensors the loss does not reach."""
+    wanted = [i for i, t in enumerate(tensors) if t.requires_grad]
+    found = torch.autograd.grad(
+        loss, [tensors[i] for i in wanted], allow_unused=True
+    )
+    result = [None] * len(tensors)
+    for i, g in zip(wanted, found, strict=True):
+        result[i] = g
+    return result
