@@ -30,6 +30,8 @@ from typing import Any
 import keras
 import numpy as np
 
+from keras_regkit import _validation
+
 STACKED = "stacked"
 SEPARATE = "separate"
 
@@ -193,7 +195,11 @@ def mean_over_passes(
     >>> calls[9:]
     [6, 6, 3]
     """
-    run = {STACKED: _stacked_moments, SEPARATE: _separate_moments}[sampling]
+    runs = {STACKED: _stacked_moments, SEPARATE: _separate_moments}
+    _validation.check_choice(
+        "sampling", sampling, runs, owner="mean_over_passes"
+    )
+    run = runs[sampling]
     means, stds = [], []
     for chunk_index, chunk in chunks(x, batch_size):
         mean, std = run(predict, chunk, passes, chunk_index)

@@ -103,6 +103,19 @@ class DropRateMixin:
         """The current rate (a schedule's latest value)."""
         return self._rate.current
 
+    def _drop_in_training(self, inputs, training, drop, **kwargs):
+        """The ``call`` of a layer that only drops during training.
+
+        Checks the inputs; returns them unchanged at inference or at a
+        constant rate of 0; otherwise returns ``drop(inputs, rate,
+        seed=<the layer's generator>, **kwargs)``.
+        """
+        check_float_inputs(inputs, owner=self)
+        if not training or self._rate.is_zero():
+            return inputs
+        rate = self._rate.read("float32")
+        return drop(inputs, rate, seed=self.seed_generator, **kwargs)
+
     def _rate_and_seed_config(self) -> dict:
         return {"rate": self._rate.config_value(), "seed": self.seed}
 

@@ -281,14 +281,11 @@ class _DropBlock(_common.DropRateMixin, keras.layers.Layer):
     draws_per_example = True
 
     def call(self, inputs, training=False):
-        _common.check_float_inputs(inputs, owner=self)
-        if not training or self._rate.is_zero():
-            return inputs
-        return drop_block(
+        return self._drop_in_training(
             inputs,
-            self._rate.read("float32"),
-            self._block_shape,
-            seed=self.seed_generator,
+            training,
+            drop_block,
+            block_shape=self._block_shape,
             data_format=self.data_format,
             per_channel=self.per_channel,
         )

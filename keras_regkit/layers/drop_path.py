@@ -154,14 +154,8 @@ class DropPath(_common.DropRateMixin, keras.layers.Layer):
     draws_per_example = True
 
     def call(self, inputs, training=False):
-        _common.check_float_inputs(inputs, owner=self)
-        if not training or self._rate.is_zero():
-            return inputs
-        return drop_path(
-            inputs,
-            self._rate.read("float32"),
-            scale_by_keep=self.scale_by_keep,
-            seed=self.seed_generator,
+        return self._drop_in_training(
+            inputs, training, drop_path, scale_by_keep=self.scale_by_keep
         )
 
     def compute_output_shape(self, input_shape):

@@ -149,14 +149,9 @@ class MCDropout(_common.DropRateMixin, keras.layers.Layer):
             )
 
     def call(self, inputs, training=None):
-        _common.check_float_inputs(inputs, owner=self)
-        if self._rate.is_zero():
-            return inputs
-        return dropout(
-            inputs,
-            self._rate.read("float32"),
-            noise_shape=self.noise_shape,
-            seed=self.seed_generator,
+        # Always on, whatever `training` says.
+        return self._drop_in_training(
+            inputs, True, dropout, noise_shape=self.noise_shape
         )
 
     def compute_output_shape(self, input_shape):

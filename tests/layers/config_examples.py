@@ -1,7 +1,9 @@
 """Constructor arguments of every public class of `keras_regkit.layers`.
 
-Used by the project-wide config test (and by the layer tests): every
-argument set, with non-default values where possible.
+Used by the project-wide config test (tests/test_public_api.py: every
+argument in the config, round trip, serialization), which is the layers'
+only config test: every argument set, with non-default values where
+possible, and a schedule for some rates.
 """
 
 import keras
