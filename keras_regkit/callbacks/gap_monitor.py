@@ -138,7 +138,7 @@ class GapMonitor(keras.callbacks.Callback):
             ``validation_freq``).
         metrics: None (every metric ``evaluate`` returns, ``loss``
             included) or a list of metric names.
-        batch_size: The evaluation batch size (None: Keras's default, 32).
+        batch_size: The evaluation batch size (None: 32, Keras's default).
         seed: The seed that draws the subset of array data.
 
     Attributes:
@@ -194,6 +194,7 @@ class GapMonitor(keras.callbacks.Callback):
             )
         self.history = []
         self._warned = False
+        self._inputs = {}
 
     def _check_metrics(self, metrics):
         if metrics is None:
@@ -249,15 +250,11 @@ class GapMonitor(keras.callbacks.Callback):
             self.subset_data = materialize(self.train_data, self.subset)
 
     def _evaluate(self, data):
-        x, y, weight = data
-        return self.model.evaluate(
-            x,
-            y,
-            sample_weight=weight,
-            batch_size=self.batch_size,
-            verbose=0,
-            return_dict=True,
-        )
+        key = id(data)
+        if key not in self._inputs:
+            self._inputs[key] = _evaluation_input(data, self.batch_size or 32)
+        x, kwargs = self._inputs[key]
+        return self.model.evaluate(x, verbose=0, return_dict=True, **kwargs)
 
     def _validation_values(self, logs):
         if self.validation_data is None:
@@ -309,6 +306,24 @@ class GapMonitor(keras.callbacks.Callback):
             )
         logs.update({k: v for k, v in record.items() if k != "epoch"})
         self.history.append(record)
+
+
+def _evaluation_input(data, batch_size):
+    """``(x, evaluate keywords)`` for a fixed ``(x, y, weight)`` tuple.
+
+    On TensorFlow the arrays become one cached, batched `tf.data.Dataset`,
+    built once: `evaluate` then skips converting the arrays at every call
+    (measured 44 ms instead of 248 ms for 256 small images on 2 CPU
+    cores, see bench/bench_swa_gap.py). Other backends get the arrays.
+    """
+    x, y, weight = data
+    if keras.backend.backend() != "tensorflow":
+        return x, {"y": y, "sample_weight": weight, "batch_size": batch_size}
+    import tensorflow as tf
+
+    parts = (x, y) if weight is None else (x, y, weight)
+    dataset = tf.data.Dataset.from_tensor_slices(parts).batch(batch_size)
+    return dataset.cache(), {}
 
 
 def _is_dataset(data) -> bool:
