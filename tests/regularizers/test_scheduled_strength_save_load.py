@@ -94,6 +94,7 @@ def test_continuing_fit_continues_the_schedule(tmp_path):
             initial_epoch=3,
             epochs=5,
             batch_size=8,
+            shuffle=False,  # the same batches for both models
             verbose=0,
             callbacks=[rk.callbacks.ScheduleCallback()],
         )
