@@ -139,10 +139,12 @@ class Real(Domain):
         none=False,
         strings=(),
         infinite=False,
+        sign=True,
     ):
         self.low, self.high = low, high
         self.low_open, self.high_open = low_open, high_open
         self.none, self.strings, self.infinite = none, strings, infinite
+        self.sign = sign  # what an in-range value is: True, or None
         left = "(" if low_open else "["
         right = ")" if high_open else "]"
         self.description = f"a float in {left}{low}, {high}{right}" + (
@@ -169,7 +171,7 @@ class Real(Domain):
             x > self.high or (self.high_open and x == self.high)
         ):
             return False
-        return True
+        return self.sign
 
 
 class Int(Domain):
@@ -384,9 +386,9 @@ MODE = Choice("batch", "elem")
 NUM_CLASSES = Int(1, none=True)
 SMOOTHING = Real(0, 1, high_open=True)
 OPS = Never("a list of ops or their configs", empty=True)
-OP_NAMES = AnyOf(Choice(None), Sequence(Choice(), empty=None))
+OP_NAMES = AnyOf(Choice(None), Sequence(Text(valid=None), empty=None))
 # A shift, rotation or shear: the sign of a single float is not documented.
-GEOMETRY = Factor(AnyOf(Real(0), Unknown()), FINITE)
+GEOMETRY = Factor(AnyOf(Real(0), Real(high=0, sign=None)), FINITE)
 SEQUENCE_VALUE = Real(strings=("mean",))
 
 # By argument name, for every class; `DOMAINS` below overrides per class.
@@ -1173,6 +1175,7 @@ def test_checker_catches_each_kind_of_defect():
         (FLAG, [True, False], [1, 0.0, np.True_, None, "True"]),
         (SEED, [None, 0, np.int64(7)], [1.5, True, "1", (1,)]),
         (Pair(Real(0, 1)), [(0.1, 0.2), [0, 1]], [(0.2, 0.1), (0,), 0.5]),
+        (GEOMETRY, [0.2, (-0.1, 0.3)], [NAN, INF, "0.1", (0.3, -0.1), True]),
         (
             Factor(Real(0, 1), Real(-1, 1)),
             [0.5, (-0.5, 1)],
@@ -1183,3 +1186,9 @@ def test_checker_catches_each_kind_of_defect():
 def test_domains(domain, valid, invalid):
     assert all(domain(v) is True for v in valid), domain
     assert all(domain(v) is False for v in invalid), domain
+
+
+def test_undocumented_is_neither():
+    assert GEOMETRY(-0.2) is None  # the sign of one float: not documented
+    assert SEED(-1) is None
+    assert BOOL_UNDOCUMENTED(True) is None and BOOL_UNDOCUMENTED(1) is False
