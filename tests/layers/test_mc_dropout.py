@@ -324,8 +324,12 @@ def test_mc_predict_separate_passes_equal_a_loop_traced_once():
     x = np.random.default_rng(5).normal(size=(6, 5)).astype("float32")
     counter = Counter()
     mean, std = rk.layers.mc_predict(model(counter), x, 5, batch_size=3)
-    # 2 chunks x 5 passes of one compiled function: traced once.
-    assert 1 <= counter.traces <= 2, counter.traces
+    # 2 chunks x 5 passes of one compiled function: traced once (the
+    # first call may trace twice). Torch runs predict eagerly: >= 10 calls.
+    if helpers.compiles_train_step():
+        assert 1 <= counter.traces <= 2, counter.traces
+    else:
+        assert counter.traces >= 10
     reference = model(Counter())
     chunks = []
     for start in (0, 3):
