@@ -7,6 +7,12 @@ that renames one of them breaks this one file (and
 `tests/test_keras_internals.py`, which pins every function) rather than
 six modules.
 
+It also holds the one walk over a model's layer -> weight -> regularizer
+graph (`walk`, `WeightSlot`), which `regularizers.apply`, the discovery
+of scheduled values and the saving of applied regularizers share: it is
+where the layer structure and the weight-name -> constructor-argument
+table of Keras meet.
+
 Checked against Keras 3.15.
 """
 

@@ -19,6 +19,13 @@ so part of the state. A regularizer's scheduled strength belongs to no
 layer: `expose_as_state` (called by `ScheduleCallback` on JAX) adds it to
 the state of the layer whose weight it regularizes.
 
+A scheduled value records the index it was last moved to; owners save it
+in their config (`positions`, under ``"schedule_index"``) and rebuilt
+copies move back there (`restore_positions`), so a reloaded model
+continues where the saved one stood. The scheduled values of a model are
+found through the one walk over its layers, weights and regularizers,
+`keras_regkit._keras_internals.walk`.
+
 Every value a schedule produces is validated with the same check as a
 constant argument, so a schedule that goes negative mid-training raises
 the usual `ValueError` naming the argument, from the callback, before

@@ -60,8 +60,19 @@ def apply(
     variable, which was created with the old value. This attaches the
     regularizer to the variables themselves (so ``model.losses`` includes
     it from the next training step on) and to the layer's constructor
-    attribute (so ``model.save`` / ``load_model`` keep it). Unbuilt layers
-    get the attribute only and pick it up when they are built.
+    attribute. Unbuilt layers get the attribute only and pick it up when
+    they are built.
+
+    ``model.save`` / ``keras.models.load_model`` keep the regularizers. A
+    Sequential or functional model saves them in its layers' configs. A
+    model that rebuilds its layers from its own constructor arguments (a
+    KerasHub backbone, a subclassed model) or a layer without a
+    ``*_regularizer`` argument would lose them: such a model is given a
+    subclass of its own class (same name, `isinstance` unchanged) whose
+    config also lists every weight's regularizer, re-attached on load (see
+    `keras_regkit.regularizers._in_config`). Apply the regularizer to the
+    model you save, or to a model a Sequential or functional model
+    contains.
 
     A model that was already trained has its compiled train and test
     functions dropped, so the next `fit` / `evaluate` traces them again
@@ -80,8 +91,8 @@ def apply(
             ``"depthwise_kernel"`` and ``"pointwise_kernel"`` (SeparableConv;
             DepthwiseConv's weight is ``"kernel"``), ``"recurrent_kernel"``,
             ...
-        overwrite: Replace a regularizer a weight already has. With
-            ``False`` such weights are left as they are.
+        overwrite: Replace a regularizer a weight already has (a bool).
+            With ``False`` such weights are left as they are.
 
     Returns:
         The paths of the weights (or, for unbuilt layers, the
