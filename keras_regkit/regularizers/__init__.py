@@ -12,7 +12,7 @@ import inspect
 import keras
 
 from keras_regkit import _validation
-from keras_regkit.regularizers.apply import apply
+from keras_regkit.regularizers._apply import apply
 from keras_regkit.regularizers.elastic_net import ElasticNet
 from keras_regkit.regularizers.group_lasso import GroupLasso
 from keras_regkit.regularizers.l1_l2 import L1

@@ -46,7 +46,6 @@ from keras import ops
 from keras_regkit import _keras_internals
 from keras_regkit import _validation
 from keras_regkit.regularizers import _base
-from keras_regkit.regularizers.apply import apply
 from keras_regkit.regularizers.l1_l2 import L2
 
 _STARTING_POINT = (
@@ -271,6 +270,9 @@ def apply_l2sp(
     >>> float(model.losses[0])  # w == w0 before training
     0.0
     """
+    # The public `apply`, looked up when called (not a module import).
+    from keras_regkit.regularizers import apply
+
     owner = "apply_l2sp"
     beta = _validation.check_float("beta", beta, low=0, owner=owner)
     names = [weights] if isinstance(weights, str) else list(weights)

@@ -1,4 +1,10 @@
-"""Adding a regularizer to a model that is already built (or pretrained)."""
+"""Adding a regularizer to a model that is already built (or pretrained).
+
+The public name is the function `keras_regkit.regularizers.apply`. The
+module is private (``_apply``): a submodule called ``apply`` would replace
+the function on the package whenever something imported the module by its
+path (pytest's doctest collection does).
+"""
 
 from __future__ import annotations
 
