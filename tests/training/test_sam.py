@@ -299,3 +299,53 @@ def test_perturbation_is_zero_for_a_non_finite_gradient():
     grads = [np.array([np.inf, 1.0], "float32")]
     (step,) = rk.training.sam_perturbation(grads, [np.ones(2, "float32")], 0.5)
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(step), [0.0, 0.0])
+
+
+def two_output_model():
+    inputs = keras.Input((3,), name="features")
+    hidden = keras.layers.Dense(4, activation="tanh")(inputs)
+    outputs = {
+        "a": keras.layers.Dense(1, name="a")(hidden),
+        "b": keras.layers.Dense(2, name="b")(hidden),
+    }
+    model = keras.Model(inputs, outputs)
+    rng = np.random.default_rng(2)
+    model.set_weights([rng.normal(size=w.shape) for w in model.get_weights()])
+    return model
+
+
+def test_micro_batches_of_a_two_output_model_with_sample_weights():
+    # With rho=0 the micro-batches' perturbed gradients, averaged by size,
+    # are the batch's gradient; the logs (loss, per-output metrics) are the
+    # batch's too, although the micro-batches are strided.
+    x, y = data(10)
+    targets = {"a": y[:, :1], "b": np.concatenate([y, y[:, :1]], axis=1)[:, 1:]}
+    weights = np.linspace(0.5, 2.0, 10).astype("float32")
+    logs = {}
+    models = {"plain": two_output_model(), "sam": None}
+    models["sam"] = SAM(two_output_model(), rho=0.0, micro_batches=3)
+    for name, model in models.items():
+        model.compile(
+            keras.optimizers.SGD(0.1),
+            loss={"a": "mse", "b": "mae"},
+            metrics={"a": ["mae"], "b": ["mse"]},
+        )
+        history = model.fit(
+            x,
+            targets,
+            sample_weight=weights,
+            batch_size=10,
+            epochs=2,
+            shuffle=False,
+            verbose=0,
+        )
+        logs[name] = history.history
+    assert sorted(logs["sam"]) == sorted(logs["plain"])
+    for key, values in logs["plain"].items():
+        np.testing.assert_allclose(
+            logs["sam"][key], values, rtol=1e-5, err_msg=key
+        )
+    for got, want in zip(
+        models["sam"].get_weights(), models["plain"].get_weights(), strict=True
+    ):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
