@@ -267,7 +267,7 @@ def apply_l2sp(
     >>> rk.regularizers.apply_l2sp(model, alpha=0.1, beta=0.01,
     ...     new_layers="head")
     {'l2sp': ['net/base/kernel'], 'l2': ['net/head/kernel']}
-    >>> float(model.losses[0])  # w == w0 before training
+    >>> float(keras.ops.convert_to_numpy(model.losses[0]))  # w == w0 now
     0.0
     """
     # The public `apply`, looked up when called (not a module import).
