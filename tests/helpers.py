@@ -85,6 +85,19 @@ def fit_save_load(model, x, y, path, callbacks=None, epochs=2):
     return loaded
 
 
+def fit_save_load_dense_and_conv(regularizer, directory):
+    """`fit_save_load` on `dense_model` and on `conv_model` (non-square).
+
+    Args:
+        regularizer: The kernel regularizer both models use.
+        directory: Where to write the two ``.keras`` files (``tmp_path``).
+    """
+    x, y = regression_data((6,))
+    fit_save_load(dense_model(regularizer), x, y, str(directory / "d.keras"))
+    x, y = regression_data((7, 5, 2))
+    fit_save_load(conv_model(regularizer), x, y, str(directory / "c.keras"))
+
+
 def frozen_dense_model(regularizer, input_dim=3):
     """``Dense(1)`` with a kernel of ones that SGD(0) never moves.
 

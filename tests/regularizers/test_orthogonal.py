@@ -81,14 +81,7 @@ def test_rank_one_rejected():
 @pytest.mark.compat("Orthogonal", "PyTorch")
 def test_fit_save_load(tmp_path):
     reg = Orthogonal(1e-3)
-    x, y = helpers.regression_data((6,))
-    helpers.fit_save_load(
-        helpers.dense_model(reg), x, y, str(tmp_path / "d.keras")
-    )
-    x, y = helpers.regression_data((7, 5, 2))
-    helpers.fit_save_load(
-        helpers.conv_model(reg), x, y, str(tmp_path / "c.keras")
-    )
+    helpers.fit_save_load_dense_and_conv(reg, tmp_path)
 
 
 def test_scheduled_factor():
