@@ -18,20 +18,37 @@ ratios are ours / Keras:
   time (the steadier of the two on a shared machine). The final restore,
   done once per ``fit``, is left out.
 
-A fourth variant, the floor, is a reference: at each epoch end it only
-copies as many bytes as the weights hold between two preallocated numpy
-arrays (one memcpy, no allocation). Any snapshot that keeps the weights of
-every improving epoch has to copy that many bytes somehow, so
-``floor / Keras`` shows how low the overhead ratio can go on this machine.
+- the ordinary case: whole `fit` calls with validation data (64 examples,
+  14 epochs of one step, the validation loss improving at most epochs),
+  one `fit` per variant per round in shuffled order, each from the same
+  starting weights and optimizer state: no callback, Keras's callback made
+  anew for each `fit`, ours made anew for each `fit`, and one instance of
+  ours reused. Overhead per epoch = (fit time - the same round's fit time
+  without a callback) / epochs, so it includes everything a user pays:
+  setting up, the snapshots, the copy-on-write in the next steps and the
+  final restore.
+
+A fourth variant of the interleaved case, the floor, is a reference: at
+each epoch end it only copies as many bytes as the weights hold between
+two preallocated numpy arrays (one memcpy, no allocation). Any snapshot
+that keeps the weights of every improving epoch has to copy that many
+bytes somehow, so ``floor / Keras`` shows how low the overhead ratio can
+go on this machine.
 
 Targets (issue 4): snapshot at least 10x faster, per-epoch overhead at most
 a third of Keras's.
 
 Run: python bench/bench_early_stopping.py [--rounds 7] [--epochs 20]
+    [--fit-rounds 7]
+
+It prints the CPU model and whether TensorFlow's oneDNN is on: both change
+the numbers (oneDNN's kernels differ from Eigen's).
 """
 
 import argparse
 import os
+import platform
+import random
 import statistics
 import time
 
@@ -126,10 +143,12 @@ def bench_snapshots(model, rounds, repeats=10):
     }
     for _ in range(rounds):
         results["get_weights"].append(time_call(model.get_weights, repeats))
-        results["capture"].append(time_call(ours._snapshot.capture, repeats))
+        results["capture"].append(
+            time_call(ours.keeper.snapshot.capture, repeats)
+        )
         results["keras_end"].append(time_call(epoch_end(theirs), repeats))
         results["ours_end"].append(time_call(epoch_end(ours), repeats))
-    return results, ours._snapshot.nbytes
+    return results, ours.keeper.snapshot.nbytes
 
 
 class Interleaved(keras.callbacks.Callback):
@@ -206,26 +225,135 @@ def bench_fit(model, rounds, epochs, nbytes):
     return per_round
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--epochs", type=int, default=20)
-    args = parser.parse_args()
+def cpu_model():
+    """The CPU's model name, from /proc/cpuinfo where there is one."""
+    try:
+        with open("/proc/cpuinfo") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
-    keras.utils.set_random_seed(0)
-    model = build_model()
-    model.fit(
-        np.zeros((8, 1024), "float32"),
-        np.zeros((8, 10), "float32"),
-        epochs=1,
-        verbose=0,
-    )
-    print(
-        f"keras {keras.__version__}, backend {keras.backend.backend()}, "
-        f"MLP with {model.count_params():,} parameters, "
-        f"{args.rounds} rounds"
-    )
 
+def onednn_state():
+    """Whether TensorFlow runs oneDNN kernels here, in words."""
+    if keras.backend.backend() != "tensorflow":
+        return "n/a (not TensorFlow)"
+    setting = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "unset")
+    try:
+        # TensorFlow's own test of oneDNN (MKL) being on; private, so a
+        # benchmark may use it but the package does not.
+        from tensorflow.python.util import _pywrap_util_port
+
+        enabled = "on" if _pywrap_util_port.IsMklEnabled() else "off"
+    except (ImportError, AttributeError):
+        enabled = "unknown"
+    return f"{enabled} (TF_ENABLE_ONEDNN_OPTS={setting})"
+
+
+def improving_epochs(values):
+    """How many epochs set a new minimum."""
+    best, count = float("inf"), 0
+    for value in values:
+        if value < best:
+            best, count = value, count + 1
+    return count
+
+
+class Timed(keras.callbacks.Callback):
+    """Forwards the hooks to a callback and adds up the time spent in them."""
+
+    def __init__(self, callback):
+        super().__init__()
+        self.callback = callback
+        self.seconds = 0.0
+
+    def set_model(self, model):
+        super().set_model(model)
+        self.callback.set_model(model)
+
+    def _timed(self, hook, *args):
+        start = time.perf_counter()
+        getattr(self.callback, hook)(*args)
+        self.seconds += time.perf_counter() - start
+
+    def on_train_begin(self, logs=None):
+        self._timed("on_train_begin", logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._timed("on_epoch_end", epoch, logs)
+
+    def on_train_end(self, logs=None):
+        self._timed("on_train_end", logs)
+
+
+def bench_ordinary_fit(model, rounds, epochs=14):
+    """Whole fits with validation data; per round, seconds per epoch."""
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(64, 1024)).astype("float32")
+    y = rng.normal(size=(64, 10)).astype("float32")
+    # A small step, so that (nearly) every epoch improves.
+    model.optimizer.learning_rate.assign(2e-5)
+    start_weights = model.get_weights()
+    start_optimizer = [np.asarray(v) for v in model.optimizer.variables]
+
+    def keras_new():
+        return keras.callbacks.EarlyStopping(
+            patience=epochs, restore_best_weights=True
+        )
+
+    def ours_new():
+        return rk.callbacks.EarlyStopping(
+            patience=epochs, restore_best_weights=True
+        )
+
+    reused = ours_new()
+    variants = {
+        "none": lambda: [],
+        "keras, new per fit": lambda: [Timed(keras_new())],
+        "ours, new per fit": lambda: [Timed(ours_new())],
+        "ours, reused": lambda: [Timed(reused)],
+    }
+    per_round = {name: [] for name in variants}
+    in_hooks = {name: [] for name in variants}
+    improving = []
+    order = list(variants)
+    for index in range(rounds + 1):
+        random.Random(index).shuffle(order)
+        for name in order:
+            model.set_weights(start_weights)
+            for variable, value in zip(
+                model.optimizer.variables, start_optimizer, strict=True
+            ):
+                variable.assign(value)
+            callbacks = variants[name]()
+            wall, cpu = time.perf_counter(), time.process_time()
+            history = model.fit(
+                x,
+                y,
+                validation_data=(x, y),
+                batch_size=64,
+                epochs=epochs,
+                verbose=0,
+                callbacks=callbacks,
+            )
+            wall = time.perf_counter() - wall
+            cpu = time.process_time() - cpu
+            if index == 0:
+                continue  # warm-up: tracing, first allocations
+            per_round[name].append((wall / epochs, cpu / epochs))
+            in_hooks[name].append(
+                sum(c.seconds for c in callbacks) / epochs if callbacks else 0
+            )
+            if name == "none":
+                improving.append(improving_epochs(history.history["val_loss"]))
+    return per_round, in_hooks, statistics.median(improving)
+
+
+def report_interleaved(model, args):
+    """The snapshot and interleaved one-step-epoch sections."""
     snaps, nbytes = bench_snapshots(model, args.rounds)
     ms = {k: statistics.median(v) * 1e3 for k, v in snaps.items()}
     snap_ratio = median_ratio(snaps["capture"], snaps["get_weights"])
@@ -279,6 +407,70 @@ def main():
             for clock, ratio in ratios.items()
         )
     )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--fit-rounds", type=int, default=7)
+    parser.add_argument(
+        "--fit-only", action="store_true", help="only the ordinary case"
+    )
+    args = parser.parse_args()
+
+    keras.utils.set_random_seed(0)
+    model = build_model()
+    model.fit(
+        np.zeros((8, 1024), "float32"),
+        np.zeros((8, 10), "float32"),
+        epochs=1,
+        verbose=0,
+    )
+    print(f"CPU: {cpu_model()}, {os.cpu_count()} logical cores")
+    print(f"oneDNN: {onednn_state()}")
+    print(
+        f"keras {keras.__version__}, backend {keras.backend.backend()}, "
+        f"MLP with {model.count_params():,} parameters, "
+        f"{args.rounds} rounds"
+    )
+
+    if not args.fit_only:
+        report_interleaved(model, args)
+
+    epochs = 14
+    per_fit, in_hooks, improving = bench_ordinary_fit(
+        model, args.fit_rounds, epochs
+    )
+    print(
+        f"ordinary fit: {epochs} one-step epochs with validation data (64 "
+        f"examples), val_loss improving in {improving:g} of {epochs} "
+        f"epochs, {args.fit_rounds} rounds, shuffled; ms per epoch, "
+        "overhead = median over rounds of (time - time without a callback):"
+    )
+    for column, clock in enumerate(("wall clock", "process CPU time")):
+        base = [times[column] for times in per_fit["none"]]
+        print(f"  {clock}: no callback {statistics.median(base) * 1e3:8.2f}")
+        overhead = {}
+        for name in list(per_fit)[1:]:
+            times = [t[column] for t in per_fit[name]]
+            overhead[name] = statistics.median(
+                t - b for t, b in zip(times, base, strict=True)
+            )
+            spread = statistics.pstdev(times) * 1e3
+            print(
+                f"    {name:<20} epoch {statistics.median(times) * 1e3:8.2f}"
+                f" (sd {spread:5.2f})   overhead {overhead[name] * 1e3:7.2f}"
+            )
+        keras_overhead = overhead["keras, new per fit"]
+        print(
+            "    overhead ours/Keras: new per fit "
+            f"{overhead['ours, new per fit'] / keras_overhead:.2f}, reused "
+            f"{overhead['ours, reused'] / keras_overhead:.2f}"
+        )
+    print("  wall time inside the callback's hooks, ms per epoch (median):")
+    for name in list(in_hooks)[1:]:
+        print(f"    {name:<20} {statistics.median(in_hooks[name]) * 1e3:8.3f}")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,10 @@ Trains an over-sized MLP on a small slice of scikit-learn's bundled digits
   the epoch with the lowest validation loss;
 - ``criterion="GL"``: Prechelt's generalization-loss rule stops as soon as
   the validation loss is more than 2% above its best so far, alongside
-  the usual ``patience``;
+  the usual ``patience`` (the keywords build the rule objects
+  ``rk.callbacks.GeneralizationLoss(2.0)`` and ``rk.callbacks.Patience(30)``,
+  which ``rules=[...]`` takes directly); ``stop_reason.kind`` says which
+  rule stopped;
 - ``save_best_to``: the best weights are written atomically at each
   improvement, so even a killed process leaves a loadable file.
 
@@ -83,6 +86,9 @@ def main():
     x_train, y_train, x_val, y_val = load_data()
     os.makedirs(OUT, exist_ok=True)
     best_file = os.path.join(OUT, "best.weights.h5")
+    # The keywords build the rules; the same callback with the rules given
+    # as objects: EarlyStopping(rules=[rk.callbacks.GeneralizationLoss(2.0),
+    # rk.callbacks.Patience(30)], restore_best_weights=True, ...).
     stopper = rk.callbacks.EarlyStopping(
         monitor="val_loss",
         patience=30,
@@ -104,7 +110,9 @@ def main():
     )
     val_losses = history.history["val_loss"]
     print(f"ran {len(val_losses)} of {EPOCHS} epochs")
-    print(f"stop reason: {stopper.stop_reason or 'ran out of epochs'}")
+    reason = stopper.stop_reason  # a StopReason: the message, with a kind
+    kind = f" (kind: {reason.kind})" if reason is not None else ""
+    print(f"stop reason: {reason or 'ran out of epochs'}{kind}")
     print(
         f"best epoch {stopper.best_epoch + 1}: val_loss "
         f"{stopper.best_value:.4f}; last epoch: {val_losses[-1]:.4f}"

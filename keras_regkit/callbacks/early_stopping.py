@@ -66,6 +66,33 @@ _RULE_KEYWORDS = {
 }
 
 
+# Every constructor argument, in order: get_config returns them all.
+_CONFIG_KEYS = (
+    "monitor",
+    "min_delta",
+    "patience",
+    "verbose",
+    "mode",
+    "baseline",
+    "restore_best_weights",
+    "start_from_epoch",
+    "min_delta_mode",
+    "smoothing",
+    "smoothing_window",
+    "check_finite",
+    "stopping_threshold",
+    "divergence_threshold",
+    "criterion",
+    "criterion_threshold",
+    "strip_length",
+    "combine",
+    "save_best_to",
+    "include_optimizer",
+    "strict",
+    "rules",
+)
+
+
 def _as_list(value):
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
@@ -668,33 +695,12 @@ class EarlyStopping(keras.callbacks.Callback):
         return self.keeper.restore()
 
     def get_config(self):
-        rules = self.rules
-        if rules is not None:
-            rules = [keras.saving.serialize_keras_object(r) for r in rules]
-        return {
-            "monitor": self.monitor,
-            "min_delta": self.min_delta,
-            "patience": self.patience,
-            "verbose": self.verbose,
-            "mode": self.mode,
-            "baseline": self.baseline,
-            "restore_best_weights": self.restore_best_weights,
-            "start_from_epoch": self.start_from_epoch,
-            "min_delta_mode": self.min_delta_mode,
-            "smoothing": self.smoothing,
-            "smoothing_window": self.smoothing_window,
-            "check_finite": self.check_finite,
-            "stopping_threshold": self.stopping_threshold,
-            "divergence_threshold": self.divergence_threshold,
-            "criterion": self.criterion,
-            "criterion_threshold": self.criterion_threshold,
-            "strip_length": self.strip_length,
-            "combine": self.combine,
-            "save_best_to": self.save_best_to,
-            "include_optimizer": self.include_optimizer,
-            "strict": self.strict,
-            "rules": rules,
-        }
+        config = {name: getattr(self, name) for name in _CONFIG_KEYS}
+        if self.rules is not None:
+            config["rules"] = [
+                keras.saving.serialize_keras_object(r) for r in self.rules
+            ]
+        return config
 
     @classmethod
     def from_config(cls, config):
