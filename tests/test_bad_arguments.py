@@ -810,22 +810,6 @@ KNOWN = {
     'callbacks.EarlyStopping-monitor': (
         "''",
     ),
-    'callbacks.GapMonitor-metrics': (
-        "'bogus'", "''",
-    ),
-    'callbacks.GapMonitor-seed': (
-        '-1', 'property',
-    ),
-    'callbacks.GapMonitor-train_data': (
-        '-1', '-0.5', '0', '0.0', '0.5', '1', '1.0', '2', '2.5', '1e9', 'nan',
-        'inf', '-inf', 'True', 'False', "'bogus'", "''", '(1, 2, 3)',
-        '(0.5, 0.1)', '(0.1, nan)', 'object()',
-    ),
-    'callbacks.GapMonitor-validation_data': (
-        '-1', '-0.5', '0', '0.0', '0.5', '1', '1.0', '2', '2.5', '1e9', 'nan',
-        'inf', '-inf', 'True', 'False', "'bogus'", "''", '(1, 2, 3)',
-        '(0.5, 0.1)', '(0.1, nan)', 'object()',
-    ),
     'callbacks.GeneralizationLoss-monitor': (
         "''",
     ),
@@ -840,9 +824,6 @@ KNOWN = {
     ),
     'callbacks.ProgressQuotient-training_loss': (
         "''",
-    ),
-    'callbacks.SWA-bn_data': (
-        "'bogus'", "''", 'object()',
     ),
     'callbacks.StoppingThreshold-monitor': (
         "''",
@@ -868,9 +849,6 @@ KNOWN = {
         '()', '(1,)', '(1, 2, 3)', '(0.5, 0.1)', '(0.1, nan)', '[[1]]',
         'np.zeros((2, 2))', 'object()',
     ),
-    'regularizers.L2SP-starting_point': (
-        'object()',
-    ),
     'regularizers.apply-layers': (
         '-1', '-0.5', '0', '0.0', '0.5', '1', '1.0', '2', '2.5', '1e9', 'nan',
         'inf', '-inf', 'np.float32(0.5)', 'np.int64(2)', 'np.float64(nan)',
@@ -890,30 +868,6 @@ KNOWN = {
         '(0.5, 0.1)', '(0.1, nan)', '[[1]]', 'np.zeros((2, 2))', 'object()',
     ),
     'regularizers.apply-weights': (
-        '-1', '-0.5', '0', '0.0', '0.5', '1', '1.0', '2', '2.5', '1e9', 'nan',
-        'inf', '-inf', 'np.float32(0.5)', 'np.int64(2)', 'np.float64(nan)',
-        'np.True_', 'np.False_', 'True', 'False', 'None', 'np.zeros((2, 2))',
-        'object()',
-    ),
-    'regularizers.apply_l2sp-layers': (
-        '-1', '-0.5', '0', '0.0', '0.5', '1', '1.0', '2', '2.5', '1e9', 'nan',
-        'inf', '-inf', 'np.float32(0.5)', 'np.int64(2)', 'np.float64(nan)',
-        'np.True_', 'np.False_', 'True', 'False', 'object()',
-    ),
-    'regularizers.apply_l2sp-model': (
-        '-1', '-0.5', '0', '0.0', '0.5', '1', '1.0', '2', '2.5', '1e9', 'nan',
-        'inf', '-inf', 'np.float32(0.5)', 'np.int64(2)', 'np.float64(nan)',
-        'np.True_', 'np.False_', 'True', 'False', "'bogus'", "''", 'None',
-        '()', '(1,)', '(1, 2, 3)', '(0.5, 0.1)', '(0.1, nan)', '[[1]]',
-        'np.zeros((2, 2))', 'object()',
-    ),
-    'regularizers.apply_l2sp-new_layers': (
-        '-1', '-0.5', '0', '0.0', '0.5', '1', '1.0', '2', '2.5', '1e9', 'nan',
-        'inf', '-inf', 'np.float32(0.5)', 'np.int64(2)', 'np.float64(nan)',
-        'np.True_', 'np.False_', 'True', 'False', '(1,)', '(1, 2, 3)',
-        '(0.5, 0.1)', '(0.1, nan)', '[[1]]', 'np.zeros((2, 2))', 'object()',
-    ),
-    'regularizers.apply_l2sp-weights': (
         '-1', '-0.5', '0', '0.0', '0.5', '1', '1.0', '2', '2.5', '1e9', 'nan',
         'inf', '-inf', 'np.float32(0.5)', 'np.int64(2)', 'np.float64(nan)',
         'np.True_', 'np.False_', 'True', 'False', 'None', 'np.zeros((2, 2))',

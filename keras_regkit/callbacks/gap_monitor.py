@@ -47,11 +47,31 @@ def _take(structure, indices):
 
 
 def _as_tuple(data, name, owner):
-    """``(x, y, sample_weight or None)`` from a tuple of arrays."""
+    """``(x, y, sample_weight or None)`` from a tuple of arrays.
+
+    Every leaf must be an array (something with a shape) and all must
+    have the same number of examples, at least one.
+    """
     if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
         raise _validation.invalid(name, _TRAIN_DATA, data, owner=owner)
     x, y, *weights = data
-    return x, y, weights[0] if weights else None
+    weight = weights[0] if weights else None
+    leaves = keras.tree.flatten((x, y) if weight is None else (x, y, weight))
+    if not leaves or not all(
+        hasattr(leaf, "shape") and len(leaf.shape) >= 1 for leaf in leaves
+    ):
+        raise _validation.invalid(
+            name, _TRAIN_DATA, data, owner=owner, error=TypeError
+        )
+    counts = {int(leaf.shape[0]) for leaf in leaves}
+    if len(counts) != 1 or 0 in counts:
+        raise _validation.invalid(
+            name,
+            "arrays with the same number of examples (at least one)",
+            f"<arrays of lengths {sorted(counts)}>",
+            owner=owner,
+        )
+    return x, y, weight
 
 
 def materialize(data, size, name="train_data", owner="GapMonitor"):
@@ -137,9 +157,9 @@ class GapMonitor(keras.callbacks.Callback):
             ``every - 1``, ``2 * every - 1``, ..., as fit's
             ``validation_freq``).
         metrics: None (every metric ``evaluate`` returns, ``loss``
-            included) or a list of metric names.
+            included) or a list of metric names (non-empty strings).
         batch_size: The evaluation batch size (None: 32, Keras's default).
-        seed: The seed that draws the subset of array data.
+        seed: The seed that draws the subset of array data (any int).
 
     Attributes:
         subset_data: The fixed subset, ``(x, y, sample_weight or None)``
@@ -182,8 +202,10 @@ class GapMonitor(keras.callbacks.Callback):
             )
         self.batch_size = batch_size
         self.seed = check.check_int("seed", seed, owner=self)
-        self.train_data = train_data
-        self.validation_data = validation_data
+        self.train_data = _check_data("train_data", train_data, self)
+        self.validation_data = _check_data(
+            "validation_data", validation_data, self
+        )
         self.subset_data = None
         if train_data is not None and not _is_dataset(train_data):
             self.subset_data = self._draw(train_data)
@@ -199,10 +221,8 @@ class GapMonitor(keras.callbacks.Callback):
     def _check_metrics(self, metrics):
         if metrics is None:
             return None
-        if isinstance(metrics, str):
-            metrics = [metrics]
         if not isinstance(metrics, (list, tuple)) or not all(
-            isinstance(name, str) for name in metrics
+            isinstance(name, str) and name for name in metrics
         ):
             raise _validation.invalid(
                 "metrics",
@@ -217,7 +237,9 @@ class GapMonitor(keras.callbacks.Callback):
         x, y, weight = _as_tuple(data, "train_data", self)
         count = _length(x)
         size = min(self.subset, count)
-        rng = np.random.default_rng(self.seed)
+        # Any int is a seed (negative ones wrap around, as numpy's own
+        # generators only take non-negative ones).
+        rng = np.random.default_rng(self.seed % 2**64)
         indices = np.sort(rng.choice(count, size=size, replace=False))
         return (
             _take(x, indices),
@@ -324,6 +346,21 @@ def _evaluation_input(data, batch_size):
     parts = (x, y) if weight is None else (x, y, weight)
     dataset = tf.data.Dataset.from_tensor_slices(parts).batch(batch_size)
     return dataset.cache(), {}
+
+
+def _check_data(name, data, owner):
+    """``data`` if it is None, a tuple of arrays or an iterable of batches."""
+    if data is None or isinstance(data, (tuple, list)):
+        return data
+    if (
+        isinstance(data, (str, bytes))
+        or _is_array(data)
+        or not hasattr(data, "__iter__")
+    ):
+        raise _validation.invalid(
+            name, _TRAIN_DATA, data, owner=owner, error=TypeError
+        )
+    return data
 
 
 def _is_dataset(data) -> bool:

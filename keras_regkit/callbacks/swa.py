@@ -278,7 +278,7 @@ class SWA(keras.callbacks.Callback):
         self.anneal_strategy = check.check_choice(
             "anneal_strategy", anneal_strategy, ANNEAL_STRATEGIES, owner=self
         )
-        self.bn_data = bn_data
+        self.bn_data = _check_bn_data(bn_data, self)
         self.bn_batch_size = check.check_int(
             "bn_batch_size", bn_batch_size, low=1, owner=self
         )
@@ -490,6 +490,24 @@ class SWA(keras.callbacks.Callback):
         finally:
             if not was_swapped:
                 self.swap()
+
+
+def _check_bn_data(data, owner):
+    """``data`` if it can feed `recompute_batch_norm` (or is None)."""
+    if data is None or hasattr(data, "shape"):
+        return data
+    if isinstance(data, tuple) and data and hasattr(data[0], "shape"):
+        return data
+    if isinstance(data, (str, bytes)) or not hasattr(data, "__iter__"):
+        raise _validation.invalid(
+            "bn_data",
+            "None, input arrays, an (x, y) tuple of arrays or an iterable "
+            "of batches",
+            data,
+            owner=owner,
+            error=TypeError,
+        )
+    return data
 
 
 def _update_function(snapshot):

@@ -165,6 +165,14 @@ class L2SP(_base.Regularizer, _keras_internals.saveable_state_base()):
                     error=TypeError,
                 ) from error
         value = np.asarray(value)
+        if value.dtype.kind not in "fiub":
+            raise _validation.invalid(
+                "starting_point",
+                _STARTING_POINT,
+                starting_point,
+                owner=self,
+                error=TypeError,
+            )
         if not np.issubdtype(value.dtype, np.floating):
             value = value.astype(keras.config.floatx())
         return value.shape, str(value.dtype), value
@@ -274,8 +282,11 @@ def apply_l2sp(
     from keras_regkit.regularizers import apply
 
     owner = "apply_l2sp"
+    _validation.check_type(
+        "model", model, keras.layers.Layer, "a keras.Model", owner=owner
+    )
     beta = _validation.check_float("beta", beta, low=0, owner=owner)
-    names = [weights] if isinstance(weights, str) else list(weights)
+    names = _names("weights", weights, "a weight name or a list of them")
     visits = list(_keras_internals.walk(model))
     all_layers = [layer for layer, _ in visits]
     is_new = _predicate(new_layers, all_layers, "new_layers", none=False)
@@ -321,9 +332,16 @@ def _predicate(selection, all_layers, name, none):
         return lambda layer: none
     if callable(selection) and not isinstance(selection, type):
         return selection
-    items = (
-        [selection] if isinstance(selection, (str, type)) else list(selection)
-    )
+    expected = "None, a predicate, or layer names, classes or instances"
+    items = selection
+    if isinstance(selection, (str, type, keras.layers.Layer)):
+        items = [selection]
+    if not isinstance(items, (list, tuple, set)) or not all(
+        isinstance(item, (str, type, keras.layers.Layer)) for item in items
+    ):
+        raise _validation.invalid(
+            name, expected, selection, owner="apply_l2sp", error=TypeError
+        )
     names = {layer.name for layer in all_layers}
     for item in items:
         if isinstance(item, str) and item not in names:
@@ -339,3 +357,16 @@ def _predicate(selection, all_layers, name, none):
         )
 
     return matches
+
+
+def _names(name, value, expected):
+    """A list of strings from a string or a list of strings."""
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, (list, tuple)) or not all(
+        isinstance(item, str) for item in value
+    ):
+        raise _validation.invalid(
+            name, expected, value, owner="apply_l2sp", error=TypeError
+        )
+    return list(value)
