@@ -225,7 +225,8 @@ def test_keras_reads_the_penalty_from_the_variable():
     assert layer.losses == []
     (slot,) = [s for s in internals.weight_slots(layer) if s.name == "kernel"]
     slot.set_regularizer(keras.regularizers.L2(1.0))
-    assert [float(v) for v in layer.losses] == [6.0]
+    losses = [float(keras.ops.convert_to_numpy(v)) for v in layer.losses]
+    assert losses == [6.0]
 
 
 def test_walk_visits_each_layer_once_in_a_reproducible_order():
