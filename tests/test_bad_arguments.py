@@ -44,7 +44,11 @@ import pytest
 from hypothesis import strategies as st
 from test_public_api import EXAMPLES
 
-AREAS = ("regularizers", "layers", "callbacks", "augment", "schedules")
+import keras_regkit as rk
+
+# Every public subpackage (regularizers, layers, callbacks, augment,
+# schedules, training, ...), so a new one is walked too.
+AREAS = tuple(name for name in rk.__all__ if not name.startswith("_"))
 NAN, INF = float("nan"), float("inf")
 
 # The values every argument receives: label -> value. Mutable values are
@@ -624,6 +628,19 @@ DOMAINS = {
     "tta_predict.samples": Int(1, none=True),
     "tta_predict.seed": Int(),
     "tta_predict.batch_size": Int(1),
+    # training
+    "SAM.rho": NON_NEGATIVE,
+    "SAM.adaptive": FLAG,
+    "SAM.eta": NON_NEGATIVE,
+    "SAM.micro_batches": Int(1, none=True),
+    "SAM.eps": NON_NEGATIVE,
+    "sam_perturbation.gradients": Never("a list of tensors", empty=None),
+    # Read only when `adaptive`.
+    "sam_perturbation.weights": Unknown(),
+    "sam_perturbation.rho": NON_NEGATIVE,
+    "sam_perturbation.adaptive": FLAG,
+    "sam_perturbation.eta": NON_NEGATIVE,
+    "sam_perturbation.eps": NON_NEGATIVE,
     # schedules
     "Piecewise.boundaries": Never("increasing integers, one per step"),
     "Piecewise.values": Sequence(FINITE, length=3),
@@ -684,8 +701,6 @@ def _targets():
 
 @functools.cache
 def _mc_model():
-    import keras_regkit as rk
-
     return keras.Sequential(
         [
             keras.Input((4,)),
@@ -707,8 +722,6 @@ def _image_model():
 
 
 def _regularizer():
-    import keras_regkit as rk
-
     return rk.regularizers.L2(1e-3)
 
 
@@ -717,16 +730,12 @@ def _dense_model():
 
 
 def _pipeline():
-    import keras_regkit as rk
-
     flip = rk.augment.RandomFlip(probability=1.0)
     return rk.augment.Pipeline([flip], seed=0, jit_compile=False)
 
 
 def _views_argument():
     """`tta_predict`'s number of views: ``samples`` (``num_views`` before)."""
-    import keras_regkit as rk
-
     parameters = inspect.signature(rk.augment.tta_predict).parameters
     return "samples" if "samples" in parameters else "num_views"
 
@@ -742,6 +751,11 @@ FUNCTION_BASES = {
     },
     "apply_l2sp": lambda: {"model": _dense_model()},
     "drop_path_rates": lambda: {"max_rate": 0.1, "depths": [2, 2]},
+    "sam_perturbation": lambda: {
+        "gradients": [np.ones((3, 2), "float32"), None],
+        "weights": [np.ones((3, 2), "float32"), np.ones(2, "float32")],
+        "rho": 0.05,
+    },
     "mc_predict": lambda: {
         "model": _mc_model(),
         "x": np.ones((3, 4), "float32"),
@@ -775,10 +789,17 @@ ARGUMENT_BASES = {
 }
 
 
+# Required arguments that must be a new object for each call.
+FRESH = {
+    "ConcreteDropout": {"layer": lambda: keras.layers.Dense(4)},
+    "SAM": {"model": lambda: _dense_model()},
+}
+
+
 def _fresh_base(target, arg):
     kwargs = target.base(arg)
-    if target.name == "ConcreteDropout":
-        kwargs["layer"] = keras.layers.Dense(4)
+    for name, build in FRESH.get(target.name, {}).items():
+        kwargs[name] = build()
     return kwargs
 
 
@@ -892,6 +913,44 @@ KNOWN = {
         'inf', '-inf', 'np.float32(0.5)', 'np.int64(2)', 'np.float64(nan)',
         'np.True_', 'np.False_', 'True', 'False', "'bogus'", "''", '(1,)',
         '(1, 2, 3)', '(0.5, 0.1)', '(0.1, nan)', '[[1]]', 'np.zeros((2, 2))',
+        'object()',
+    ),
+    'training.sam_perturbation-adaptive': (
+        '-1', '-0.5', '0', '0.0', '0.5', '1', '1.0', '2', '2.5', '1e9', 'nan',
+        'inf', '-inf', 'np.float32(0.5)', 'np.int64(2)', 'np.float64(nan)',
+        'np.True_', 'np.False_', "'bogus'", "''", 'None', '()', '(1,)',
+        '(1, 2, 3)', '(0.5, 0.1)', '(0.1, nan)', '[[1]]', 'np.zeros((2, 2))',
+        'object()',
+    ),
+    'training.sam_perturbation-eps': (
+        '-1', '-0.5', 'nan', 'inf', '-inf', 'np.float64(nan)', 'np.True_',
+        'np.False_', 'True', 'False', "'bogus'", "''", 'None', '()', '(1,)',
+        '(1, 2, 3)', '(0.5, 0.1)', '(0.1, nan)', '[[1]]', 'np.zeros((2, 2))',
+        'object()', 'property',
+    ),
+    'training.sam_perturbation-eta': (
+        '-1', '-0.5', 'nan', 'inf', '-inf', 'np.float64(nan)', 'np.True_',
+        'np.False_', 'True', 'False', "'bogus'", "''", 'None', '()', '(1,)',
+        '(1, 2, 3)', '(0.5, 0.1)', '(0.1, nan)', '[[1]]', 'np.zeros((2, 2))',
+        'object()', 'property',
+    ),
+    'training.sam_perturbation-gradients': (
+        '-1', '-0.5', '0', '0.0', '0.5', '1', '1.0', '2', '2.5', '1e9', 'nan',
+        'inf', '-inf', 'np.float32(0.5)', 'np.int64(2)', 'np.float64(nan)',
+        'np.True_', 'np.False_', 'True', 'False', "'bogus'", "''", 'None',
+        '(1,)', '(1, 2, 3)', '(0.5, 0.1)', '(0.1, nan)', '[[1]]',
+        'np.zeros((2, 2))', 'object()',
+    ),
+    'training.sam_perturbation-rho': (
+        '-1', '-0.5', 'nan', 'inf', '-inf', 'np.float64(nan)', 'np.True_',
+        'np.False_', 'True', 'False', "'bogus'", "''", 'None', '()', '(1,)',
+        '(1, 2, 3)', '(0.5, 0.1)', '(0.1, nan)', '[[1]]', 'np.zeros((2, 2))',
+        'object()', 'property',
+    ),
+    'training.sam_perturbation-weights': (
+        '-1', '-0.5', '0', '0.0', '0.5', '1', '1.0', '2', '2.5', '1e9', 'nan',
+        'inf', '-inf', 'np.float32(0.5)', 'np.int64(2)', 'np.float64(nan)',
+        'np.True_', 'np.False_', 'True', 'False', "''", 'None', '()',
         'object()',
     ),
 }

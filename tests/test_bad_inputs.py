@@ -76,12 +76,14 @@ NAMES_INPUT = re.compile(
     re.IGNORECASE,
 )
 
+KNOWN_REASON = "known defect, see notes"
+# Known defects whose outcome depends on what ran before (fails alone and
+# after its own op's cases, passed once after the whole grid: TensorFlow's
+# tracing state): not strict, or the test would be flaky.
+KNOWN_ORDER_DEPENDENT = {"augment.RandomGaussianBlur": ("batch0",)}
 # BEGIN KNOWN (generated from a run: kind.name -> failing input labels)
 # fmt: off
 KNOWN = {
-    'augment.RandomGaussianBlur': (
-        'batch0',
-    ),
     'layers.DropConnectConv2D': (
         'batch0',
     ),
@@ -89,8 +91,7 @@ KNOWN = {
 # fmt: on
 # END KNOWN
 if os.environ.get("REGKIT_IGNORE_KNOWN"):  # to list every failure again
-    KNOWN = {}
-KNOWN_REASON = "known defect, see notes"
+    KNOWN = KNOWN_ORDER_DEPENDENT = {}
 
 
 def variants(shape):
@@ -139,11 +140,11 @@ def _public(area):
 
 def _param(kind, name, label):
     case_id = f"{kind}.{name}-{label}"
-    marks = (
-        [pytest.mark.xfail(strict=True, reason=KNOWN_REASON)]
-        if label in KNOWN.get(f"{kind}.{name}", ())
-        else []
-    )
+    marks = []
+    if label in KNOWN.get(f"{kind}.{name}", ()):
+        marks = [pytest.mark.xfail(strict=True, reason=KNOWN_REASON)]
+    if label in KNOWN_ORDER_DEPENDENT.get(f"{kind}.{name}", ()):
+        marks = [pytest.mark.xfail(strict=False, reason=KNOWN_REASON)]
     return pytest.param(name, label, id=case_id, marks=marks)
 
 
