@@ -357,6 +357,7 @@ class EarlyStopping(keras.callbacks.Callback):
             owner="EarlyStopping",
         )
         self._resuming = False
+        self._replay = False
         self._free_wait = 0
         self._reset()
 
@@ -478,6 +479,7 @@ class EarlyStopping(keras.callbacks.Callback):
         self.stopped_epoch = 0
         self.stop_reason = None
         self._free_wait = 0
+        self._replay = False
         keys = ["epoch"]
         for name in self._needed_keys():
             keys.append(name)
@@ -615,6 +617,8 @@ class EarlyStopping(keras.callbacks.Callback):
             ValueError: If the state does not come from a callback with the
                 same monitored quantities, rules and history keys.
         """
+        if isinstance(state, dict) and "best_values" in state:
+            return self._set_legacy_state(state)
         try:
             if set(state["monitors"]) != set(self.monitor_objects) or set(
                 state["monitor_history"]
@@ -636,6 +640,38 @@ class EarlyStopping(keras.callbacks.Callback):
         self.monitor_history = copy.deepcopy(state["monitor_history"])
         self._resuming = True
 
+    def _set_legacy_state(self, state):
+        """Loads a `get_state` of the single-class EarlyStopping (<= 0.1).
+
+        That state held bests, waits and the history only: the history is
+        replayed through the monitors and rules at the first epoch of the
+        resumed fit (when the directions are known), which rebuilds every
+        rule's state exactly as the uninterrupted run had it.
+        """
+        history = state.get("monitor_history")
+        if not isinstance(history, dict) or set(history) != set(
+            self.monitor_history
+        ):
+            raise ValueError(
+                "EarlyStopping.set_state() expects a dict from get_state() "
+                f"of a callback with history keys "
+                f"{sorted(self.monitor_history)}. Received: {state!r}"
+            )
+        self.monitor_history = copy.deepcopy(history)
+        self.stopped_epoch = state["stopped_epoch"]
+        self.stop_reason = StopReason.from_dict(state["stop_reason"])
+        self._replay = True
+        self._resuming = True
+
+    def _replay_history(self):
+        history = self.monitor_history
+        for index, epoch in enumerate(history["epoch"]):
+            values = {key: history[key][index] for key in self._needed_keys()}
+            for name, monitor in self.monitor_objects.items():
+                monitor.observe(epoch, values[name])
+            if self.rule is not None:
+                self.rule.update(epoch, values)
+
     # Callback hooks.
 
     def set_model(self, model):
@@ -656,6 +692,10 @@ class EarlyStopping(keras.callbacks.Callback):
             for monitor in self.monitor_objects.values():
                 monitor.resolve(self.model)
             self._resolved = True
+            if self._replay:
+                self._replay, stop_reason = False, self.stop_reason
+                self._replay_history()
+                self.stop_reason = stop_reason
         values = self._read_values(logs or {})
         if values is None or epoch < self.start_from_epoch:
             return

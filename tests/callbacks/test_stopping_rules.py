@@ -394,3 +394,54 @@ def test_keras_model_best_weights_are_numpy_and_assignable():
     stopper.on_train_end()
     for weight in model.get_weights():
         np.testing.assert_array_equal(weight, 0.0)
+
+
+# A state saved by the single-class EarlyStopping (before the split).
+
+LEGACY_STATE = {
+    # get_state() of the 0.1 class after the first 5 epochs of CURVE, with
+    # patience=3, exponential smoothing (window 2), UP (s=3, strips of 2).
+    "best_values": {"val_loss": 0.6555555555555557},
+    "best_epochs": {"val_loss": 4},
+    "waits": {"val_loss": 0},
+    "stopped_epoch": 0,
+    "stop_reason": None,
+    "monitor_history": {
+        "epoch": [0, 1, 2, 3, 4],
+        "val_loss": [1.0, 0.7, 0.8, 0.6, 0.65],
+        "val_loss_smoothed": [
+            1.0,
+            0.8,
+            0.8,
+            0.6666666666666667,
+            0.6555555555555557,
+        ],
+    },
+}
+
+
+def test_a_legacy_state_resumes_like_an_uninterrupted_run():
+    curve = [1.0, 0.7, 0.8, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9, 1.0]
+
+    def make():
+        return EarlyStopping(
+            patience=3,
+            smoothing="exponential",
+            smoothing_window=2,
+            criterion="UP",
+            criterion_threshold=3,
+            strip_length=2,
+        )
+
+    whole = drive(make(), [{"val_loss": v} for v in curve])
+    assert whole.stop_reason is not None
+    resumed = make()
+    resumed.set_state(json.loads(json.dumps(LEGACY_STATE)))
+    resumed.set_model(DummyModel())
+    resumed.on_train_begin()
+    for epoch in range(5, len(curve)):
+        resumed.on_epoch_end(epoch, {"val_loss": curve[epoch]})
+        if resumed.model.stop_training:
+            break
+    assert resumed.get_state() == whole.get_state()
+    assert resumed.stop_reason.kind is whole.stop_reason.kind
