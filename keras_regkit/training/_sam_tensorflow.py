@@ -65,6 +65,7 @@ def train_step(model, data):
         gradients = tape.gradient(scaled, perturbed)
         total = sam_lib.weighted_sum(total, gradients, share)
     if variables:
+        total = _agree_on_finiteness(model, total)
         model.optimizer.apply_gradients(zip(total, variables, strict=True))
 
     replicas = tf.distribute.get_strategy().num_replicas_in_sync
@@ -83,6 +84,33 @@ def _scale(model, loss):
     if model.optimizer is None:
         return loss
     return model.optimizer.scale_loss(loss)
+
+
+def _agree_on_finiteness(model, gradients):
+    """Makes every replica's gradients non-finite if any replica's are.
+
+    Keras 3.15's `LossScaleOptimizer`, under a strategy that merges
+    (``MirroredStrategy``), decides whether to skip a step from the first
+    replica's local gradients only; a step that overflowed on another
+    replica would be applied, and put inf/NaN into the weights. One scalar
+    all-reduce makes the replicas agree, so the step is skipped on all.
+    """
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    if replicas == 1 or not isinstance(
+        model.optimizer, keras.optimizers.LossScaleOptimizer
+    ):
+        return gradients
+    present = [g for g in gradients if g is not None]
+    local = tf.reduce_all(
+        [tf.reduce_all(tf.math.is_finite(g)) for g in present]
+    )
+    finite_replicas = tf.distribute.get_replica_context().all_reduce(
+        tf.distribute.ReduceOp.SUM, tf.cast(local, tf.float32)
+    )
+    poison = tf.where(finite_replicas < replicas, float("nan"), 0.0)
+    return [
+        None if g is None else g + tf.cast(poison, g.dtype) for g in gradients
+    ]
 
 
 def _sum_over_replicas(gradients):

@@ -63,3 +63,46 @@ def test_two_replicas_take_the_single_device_step(strategy, adaptive):
         )
         > 1e-4
     )
+
+
+def test_mixed_float16_skips_a_step_that_overflowed_on_one_replica(strategy):
+    # The second replica's half of each batch is large: its float16
+    # gradients overflow at the initial loss scale, the first replica's
+    # do not. Every replica must skip those steps (Keras 3.15's
+    # LossScaleOptimizer alone looks at the first replica's gradients).
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(16, 5)).astype("float32")
+    x[4:8] *= 300.0
+    x[12:16] *= 300.0
+    y = rng.normal(size=(16, 1)).astype("float32")
+    results = {}
+    for name, scope in (
+        ("single", tf.device("/cpu:0")),
+        ("mirrored", strategy.scope()),
+    ):
+        keras.config.set_dtype_policy("mixed_float16")
+        try:
+            with scope:
+                keras.utils.set_random_seed(3)
+                inner = keras.Sequential(
+                    [
+                        keras.Input((5,)),
+                        keras.layers.Dense(8),
+                        keras.layers.Dense(1),
+                    ]
+                )
+                model = rk.training.SAM(inner, rho=0.05)
+                model.compile(keras.optimizers.SGD(1e-4), "mse")
+        finally:
+            keras.config.set_dtype_policy("float32")
+        model.fit(x, y, batch_size=8, epochs=3, shuffle=False, verbose=0)
+        scale = float(keras.ops.convert_to_numpy(model.optimizer.dynamic_scale))
+        assert scale < 2.0**15, (name, scale)  # steps were skipped
+        weights = model.get_weights()
+        assert all(np.isfinite(w).all() for w in weights), name
+        results[name] = (scale, weights)
+    assert results["mirrored"][0] == results["single"][0]
+    for got, want in zip(
+        results["mirrored"][1], results["single"][1], strict=True
+    ):
+        np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-4)
