@@ -55,11 +55,12 @@ def serialize_ops(ops):
 
 def _size(images):
     """``(height, width)`` of a batch: static where known, else dynamic."""
-    shape = tf.shape(images)
-    return (
-        images.shape[1] if images.shape[1] is not None else shape[1],
-        images.shape[2] if images.shape[2] is not None else shape[2],
-    )
+    height, width = images.shape[1], images.shape[2]
+    if height is None or width is None:
+        shape = tf.shape(images)
+        height = shape[1] if height is None else height
+        width = shape[2] if width is None else width
+    return height, width
 
 
 class _GeometryStage:

@@ -50,6 +50,12 @@ unpack = structure.unpack
 class Pipeline:
     """Augments batches: per-example random ops, fused geometry, seeded.
 
+    The ops run as one `keras_regkit.augment._chain.Chain` (``.chain``),
+    the same one every composite op runs; the pipeline adds what a
+    dataset needs around it: the batch's structure
+    (`keras_regkit.augment.structure`), per-batch seeds, the conversion
+    of uint8 to float32, the resampling settings and XLA.
+
     Args:
         ops: The ops, applied in order (`keras_regkit.augment` ops, or
             their serialized configs). Consecutive geometric ops are fused
@@ -314,7 +320,7 @@ class Pipeline:
     def get_config(self):
         """Returns the pipeline's arguments, the ops serialized."""
         return {
-            "ops": serialize_ops(self.ops),
+            "ops": _chain.serialize_ops(self.ops),
             "seed": self.seed,
             "fill_mode": self.fill_mode,
             "fill_value": self.fill_value,
