@@ -45,6 +45,7 @@ from keras_regkit.callbacks.stopping_rules import NonFinite
 from keras_regkit.callbacks.stopping_rules import Patience
 from keras_regkit.callbacks.stopping_rules import StoppingRule
 from keras_regkit.callbacks.stopping_rules import StoppingThreshold
+from keras_regkit.callbacks.stopping_rules import check_key
 from keras_regkit.callbacks.stopping_rules import criterion_rule
 from keras_regkit.callbacks.stopping_rules import generalization_loss  # noqa: F401
 from keras_regkit.callbacks.stopping_rules import rising_strips  # noqa: F401
@@ -364,9 +365,12 @@ class EarlyStopping(keras.callbacks.Callback):
     # Argument checks that the shared helpers do not cover alone.
 
     def _check_monitor(self, monitor):
-        expected = "a string or a non-empty list of distinct strings"
+        expected = (
+            "a non-empty string or a non-empty list of distinct non-empty "
+            "strings"
+        )
         if isinstance(monitor, str):
-            return monitor
+            return check_key("monitor", monitor, self, expected)
         if (
             not isinstance(monitor, (list, tuple))
             or not monitor
@@ -375,7 +379,7 @@ class EarlyStopping(keras.callbacks.Callback):
             raise _validation.invalid(
                 "monitor", expected, monitor, owner=self, error=TypeError
             )
-        if len(set(monitor)) != len(monitor):
+        if len(set(monitor)) != len(monitor) or not all(monitor):
             raise _validation.invalid("monitor", expected, monitor, owner=self)
         return monitor[0] if len(monitor) == 1 else list(monitor)
 

@@ -51,6 +51,14 @@ def _format_number(value):
     return f"{value:.6g}"
 
 
+def check_key(name, value, owner, expected="a non-empty string"):
+    """Checks a key of the epoch logs: a non-empty string."""
+    _validation.check_type(name, value, str, expected, owner=owner)
+    if not value:
+        raise _validation.invalid(name, expected, value, owner=owner)
+    return value
+
+
 # Prechelt's arithmetic, as pure functions of plain numbers.
 
 
@@ -128,9 +136,7 @@ class StoppingRule(abc.ABC):
 
     def __init__(self, monitor: str | None = None):
         if monitor is not None:
-            _validation.check_type(
-                "monitor", monitor, str, "None or a string", owner=self
-            )
+            check_key("monitor", monitor, self, "None or a non-empty string")
         self.monitor = monitor
         self.monitored = None
 
@@ -455,9 +461,7 @@ class ProgressQuotient(_PrecheltRule):
         self.strip_length = _validation.check_int(
             "strip_length", strip_length, low=1, owner=self
         )
-        self.training_loss = _validation.check_type(
-            "training_loss", training_loss, str, "a string", owner=self
-        )
+        self.training_loss = check_key("training_loss", training_loss, self)
         self.reset()
 
     def required_keys(self):

@@ -337,6 +337,8 @@ BAD_ARGUMENTS = [
     ({"min_delta": "0.1"}, TypeError, "argument `min_delta`"),
     ({"monitor": 3}, TypeError, "argument `monitor`"),
     ({"monitor": ["a", "a"]}, ValueError, "argument `monitor`"),
+    ({"monitor": ""}, ValueError, "argument `monitor`.*non-empty"),
+    ({"monitor": ["a", ""]}, ValueError, "argument `monitor`.*non-empty"),
     ({"monitor": []}, TypeError, "argument `monitor`"),
     ({"verbose": -1}, ValueError, "argument `verbose`"),
     ({"baseline": math.nan}, ValueError, "argument `baseline`"),

@@ -131,6 +131,12 @@ def test_rule_arguments_are_typed_per_rule():
         sr.GeneralizationLoss(0.0)
     with pytest.raises(ValueError, match="Patience: .*`patience`.*>= 0"):
         sr.Patience(-1)
+    with pytest.raises(ValueError, match="Patience: .*`monitor`.*non-empty"):
+        sr.Patience(1, monitor="")
+    with pytest.raises(ValueError, match="ProgressQuotient: .*`training_loss`"):
+        sr.ProgressQuotient(1.0, training_loss="")
+    with pytest.raises(TypeError, match="NonFinite: .*`monitor`"):
+        sr.NonFinite(monitor=3)
     with pytest.raises(TypeError, match="AnyOf: .*`rules`"):
         sr.AnyOf([])
     with pytest.raises(TypeError, match="AllOf: .*`rules`"):
