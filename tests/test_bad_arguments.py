@@ -915,44 +915,6 @@ KNOWN = {
         '(1, 2, 3)', '(0.5, 0.1)', '(0.1, nan)', '[[1]]', 'np.zeros((2, 2))',
         'object()',
     ),
-    'training.sam_perturbation-adaptive': (
-        '-1', '-0.5', '0', '0.0', '0.5', '1', '1.0', '2', '2.5', '1e9', 'nan',
-        'inf', '-inf', 'np.float32(0.5)', 'np.int64(2)', 'np.float64(nan)',
-        'np.True_', 'np.False_', "'bogus'", "''", 'None', '()', '(1,)',
-        '(1, 2, 3)', '(0.5, 0.1)', '(0.1, nan)', '[[1]]', 'np.zeros((2, 2))',
-        'object()',
-    ),
-    'training.sam_perturbation-eps': (
-        '-1', '-0.5', 'nan', 'inf', '-inf', 'np.float64(nan)', 'np.True_',
-        'np.False_', 'True', 'False', "'bogus'", "''", 'None', '()', '(1,)',
-        '(1, 2, 3)', '(0.5, 0.1)', '(0.1, nan)', '[[1]]', 'np.zeros((2, 2))',
-        'object()', 'property',
-    ),
-    'training.sam_perturbation-eta': (
-        '-1', '-0.5', 'nan', 'inf', '-inf', 'np.float64(nan)', 'np.True_',
-        'np.False_', 'True', 'False', "'bogus'", "''", 'None', '()', '(1,)',
-        '(1, 2, 3)', '(0.5, 0.1)', '(0.1, nan)', '[[1]]', 'np.zeros((2, 2))',
-        'object()', 'property',
-    ),
-    'training.sam_perturbation-gradients': (
-        '-1', '-0.5', '0', '0.0', '0.5', '1', '1.0', '2', '2.5', '1e9', 'nan',
-        'inf', '-inf', 'np.float32(0.5)', 'np.int64(2)', 'np.float64(nan)',
-        'np.True_', 'np.False_', 'True', 'False', "'bogus'", "''", 'None',
-        '(1,)', '(1, 2, 3)', '(0.5, 0.1)', '(0.1, nan)', '[[1]]',
-        'np.zeros((2, 2))', 'object()',
-    ),
-    'training.sam_perturbation-rho': (
-        '-1', '-0.5', 'nan', 'inf', '-inf', 'np.float64(nan)', 'np.True_',
-        'np.False_', 'True', 'False', "'bogus'", "''", 'None', '()', '(1,)',
-        '(1, 2, 3)', '(0.5, 0.1)', '(0.1, nan)', '[[1]]', 'np.zeros((2, 2))',
-        'object()', 'property',
-    ),
-    'training.sam_perturbation-weights': (
-        '-1', '-0.5', '0', '0.0', '0.5', '1', '1.0', '2', '2.5', '1e9', 'nan',
-        'inf', '-inf', 'np.float32(0.5)', 'np.int64(2)', 'np.float64(nan)',
-        'np.True_', 'np.False_', 'True', 'False', "''", 'None', '()',
-        'object()',
-    ),
 }
 # fmt: on
 # END KNOWN

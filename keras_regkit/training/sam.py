@@ -64,6 +64,12 @@ def sam_perturbation(
         A list of tensors like ``gradients`` (None where they are None),
         each in its weight's dtype.
 
+    Raises:
+        TypeError: If ``gradients`` or ``weights`` is not a list of
+            tensors, or a number is not a number.
+        ValueError: If the lists differ in length, or a number is
+            negative or not finite.
+
     Example:
     >>> import numpy as np
     >>> g = [np.array([3.0, 0.0], "float32"), np.array([4.0], "float32")]
@@ -72,6 +78,9 @@ def sam_perturbation(
     >>> [keras.ops.convert_to_numpy(t).tolist() for t in e]
     [[0.30000001192092896, 0.0], [0.4000000059604645]]
     """
+    rho, adaptive, eta, eps = _check_perturbation_arguments(
+        gradients, weights, rho, adaptive, eta, eps
+    )
     present = [i for i, g in enumerate(gradients) if g is not None]
     if not present:
         return [None] * len(gradients)
@@ -92,6 +101,43 @@ def sam_perturbation(
         step = ops.where(finite, step, 0.0)
         result[i] = ops.cast(step, _dtype(weights[i], gradients[i]))
     return result
+
+
+def _check_perturbation_arguments(gradients, weights, rho, adaptive, eta, eps):
+    """Validates `sam_perturbation`'s arguments; returns the four numbers.
+
+    Runs at each trace (TensorFlow, JAX) or step (torch): a few
+    ``isinstance`` checks, nothing on the tensors' values.
+    """
+    owner = "sam_perturbation"
+    check = _validation
+    for name, values in (("gradients", gradients), ("weights", weights)):
+        if not isinstance(values, (list, tuple)) or not all(
+            _is_tensor(v) or (v is None and name == "gradients") for v in values
+        ):
+            expected = "a list of tensors" + (
+                " or None" if name == "gradients" else ""
+            )
+            raise check.invalid(
+                name, expected, values, owner=owner, error=TypeError
+            )
+    if len(weights) != len(gradients):
+        raise check.invalid(
+            "gradients",
+            f"one entry per tensor of `weights` ({len(weights)})",
+            gradients,
+            owner=owner,
+        )
+    return (
+        check.check_float("rho", rho, low=0, owner=owner),
+        check.check_bool("adaptive", adaptive, owner=owner),
+        check.check_float("eta", eta, low=0, owner=owner),
+        check.check_float("eps", eps, low=0, owner=owner),
+    )
+
+
+def _is_tensor(value):
+    return hasattr(value, "shape") and hasattr(value, "dtype")
 
 
 def _dtype(weight, gradient):
