@@ -300,7 +300,11 @@ class SAM(keras.Model):
     ``e`` does not depend on the scale, and the optimizer unscales ``g'``
     and skips non-finite steps as usual. Under ``tf.distribute``
     strategies, ``e`` comes from the gradient summed over replicas, so
-    the step equals the single-device one.
+    the step equals the single-device one; with a loss-scale optimizer, a
+    step that overflowed on any replica is skipped on every replica
+    (Keras 3.15's own check reads only the first replica's gradients).
+    Under JAX's ``keras.distribution``, gradients are global arrays, so
+    the same holds without extra work.
 
     Args:
         model: The `keras.Model` to train.
