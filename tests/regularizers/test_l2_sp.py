@@ -142,3 +142,37 @@ def test_placeholder_from_config_is_filled_by_load_own_variables():
     np.testing.assert_array_equal(to_numpy(regularizer.starting_point), [1, 2])
     with pytest.raises(ValueError, match="shape"):
         regularizer.load_own_variables({"0": np.zeros(3, "float32")})
+
+
+@keras.saving.register_keras_serializable(package="tests_l2sp")
+class TwoDense(keras.Model):
+    """A subclassed model: its config does not hold its layers'."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.base = keras.layers.Dense(4, name="base")
+        self.head = keras.layers.Dense(1, name="head")
+
+    def call(self, x):
+        return self.head(self.base(x))
+
+
+def test_subclassed_model_keeps_the_starting_point(tmp_path):
+    model = TwoDense()
+    model(np.zeros((1, 3), "float32"))
+    w0 = to_numpy(model.base.kernel).copy()
+    rkr.apply_l2sp(model, alpha=0.1, beta=0.02, new_layers="head")
+    model.compile(keras.optimizers.SGD(0.1), "mse")
+    x = np.random.rand(16, 3).astype("float32")
+    model.fit(x, np.random.rand(16, 1), epochs=1, verbose=0)
+    path = str(tmp_path / "sub.keras")
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    regularizer = loaded.base.kernel.regularizer
+    assert isinstance(regularizer, rkr.L2SP)
+    np.testing.assert_array_equal(to_numpy(regularizer.starting_point), w0)
+    np.testing.assert_allclose(
+        [float(to_numpy(v)) for v in loaded.losses],
+        [float(to_numpy(v)) for v in model.losses],
+        rtol=1e-6,
+    )
