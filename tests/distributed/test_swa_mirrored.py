@@ -1,10 +1,13 @@
-"""SWA under tf.distribute.MirroredStrategy (two logical CPUs).
+"""SWA (and L2SP, GapMonitor) under tf.distribute.MirroredStrategy.
 
 Runs in a process of its own (see this folder's conftest):
 ``pytest tests/distributed/test_swa_mirrored.py -p no:cacheprovider``.
 The average must be the mean of the per-epoch snapshots, held in mirrored
 variables with the same value on both replicas, and the recomputed
 BatchNormalization statistics must match the numpy reference on both.
+L2SP's starting point is a mirrored variable that training leaves alone;
+GapMonitor's clean metric equals `evaluate` on its subset. Two logical
+CPUs.
 """
 
 import keras
@@ -97,3 +100,41 @@ def test_average_and_batch_norm_under_mirrored_strategy(strategy):
         model.trainable_weights, recorder.weights[-1], strict=True
     ):
         np.testing.assert_array_equal(replica_values(actual)[0], last)
+
+
+def test_l2sp_and_gap_monitor_under_mirrored_strategy(strategy):
+    """The starting point is mirrored and fixed; the clean metric exact."""
+    x, y = data(n=48)
+    with strategy.scope():
+        model = keras.Sequential(
+            [
+                keras.Input((5,)),
+                keras.layers.Dense(4, name="base"),
+                keras.layers.Dense(2, name="head"),
+            ]
+        )
+        model.compile(keras.optimizers.SGD(0.1), "mse")
+    w0 = np.asarray(model.get_layer("base").kernel)
+    rk.regularizers.apply_l2sp(model, 0.5, 0.1, new_layers="head")
+    regularizer = model.get_layer("base").kernel.regularizer
+    gap = rk.callbacks.GapMonitor((x[:32], y[:32]), subset=24)
+    history = model.fit(
+        x[:32],
+        y[:32],
+        validation_data=(x[32:], y[32:]),
+        epochs=2,
+        batch_size=8,
+        verbose=0,
+        callbacks=[gap],
+    )
+    for value in replica_values(regularizer.starting_point):
+        np.testing.assert_array_equal(value, w0)
+    w = np.asarray(model.get_layer("base").kernel)
+    np.testing.assert_allclose(
+        float(model.losses[0]), 0.25 * np.sum((w - w0) ** 2), rtol=1e-5
+    )
+    subset_x, subset_y, _ = gap.subset_data
+    clean = model.evaluate(subset_x, subset_y, verbose=0, return_dict=True)
+    np.testing.assert_allclose(
+        history.history["train_clean_loss"][-1], clean["loss"], rtol=1e-6
+    )
