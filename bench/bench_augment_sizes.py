@@ -1,0 +1,348 @@
+"""Benchmark: augmentation at 32, 224 and 512 pixels, side by side.
+
+Two policies on uint8 images, batch 64, output float32 in [0, 1]:
+
+* ImageNet: random resized crop to ``size`` from ``size * 8 / 7`` (224
+  from 256), horizontal flip, brightness / contrast / saturation 0.4;
+* CIFAR: horizontal flip, translation 0.125, rotation ±15°, contrast 0.2,
+  one erased box of half the side (as ``bench/bench_augment.py``).
+
+Variants: this kit's ``Pipeline`` (XLA), Keras 3 layers in ``tf.data``,
+keras-aug, albumentations on one Python thread and inside ``tf.data`` via
+``tf.numpy_function`` (``num_parallel_calls=AUTOTUNE``), and the floor
+(cast, plus ``tf.image.resize`` where the policy changes the size). The
+anchors are optional (``pip install -e ".[bench]"``): a missing one is
+skipped with a message. Variants run interleaved in rounds in one process
+after a warm-up; the script prints median images/s and the median of the
+per-round ratios ours ÷ each variant, with the CPU model and whether
+oneDNN is on.
+
+Run:
+    python bench/bench_augment_sizes.py                 # a few minutes
+    python bench/bench_augment_sizes.py --sizes 224 --policies imagenet \\
+        --batches 8 --rounds 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from keras_regkit import augment as rka  # noqa: E402
+
+AUTOTUNE = tf.data.AUTOTUNE
+BATCH = 64
+POOL = 128  # Distinct images per size, cycled.
+OURS = "keras_regkit Pipeline (XLA)"
+
+
+def _optional(name):
+    try:
+        return __import__(name), None
+    except Exception as error:  # noqa: BLE001 - any import failure skips.
+        return None, f"{type(error).__name__}: {error}"
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def onednn_enabled():
+    flag = os.environ.get("TF_ENABLE_ONEDNN_OPTS")
+    if flag is not None:
+        return flag not in ("0", "false", "False")
+    try:
+        from tensorflow.python.util import _pywrap_util_port
+
+        return bool(_pywrap_util_port.IsMklEnabled())
+    except Exception:  # noqa: BLE001
+        return "unknown"
+
+
+def input_size(policy, size):
+    return size * 8 // 7 if policy == "imagenet" else size
+
+
+def dataset(pool, batches):
+    ds = tf.data.Dataset.from_tensor_slices(pool).repeat()
+    return ds.batch(BATCH, drop_remainder=True).take(batches)
+
+
+# ---------------------------------------------------------------- ours
+
+
+def ours(policy, size):
+    if policy == "imagenet":
+        ops = [
+            rka.RandomResizedCrop(size, size),
+            rka.RandomFlip("horizontal"),
+            rka.RandomBrightness(0.4),
+            rka.RandomContrast(0.4),
+            rka.RandomSaturation(0.4),
+        ]
+    else:
+        ops = [
+            rka.RandomFlip("horizontal"),
+            rka.RandomTranslation(0.125, 0.125),
+            rka.RandomRotation(15 / 360),
+            rka.RandomContrast(0.2),
+            rka.RandomCutout(size // 2),
+        ]
+    pipeline = rka.Pipeline(ops, seed=0, jit_compile=True)
+    return lambda ds: pipeline(ds)
+
+
+# ---------------------------------------------------------------- floor
+
+
+def floor(policy, size):
+    def cast(images):
+        images = tf.cast(images, tf.float32) * (1.0 / 255.0)
+        if policy == "imagenet":
+            images = tf.image.resize(images, (size, size))
+        return images
+
+    return lambda ds: ds.map(cast, num_parallel_calls=AUTOTUNE)
+
+
+# ---------------------------------------------------------------- Keras
+
+
+def keras_layers(policy, size):
+    if policy == "imagenet":
+        # Keras has no random resized crop: a random crop of the output size.
+        layers = [
+            keras.layers.RandomCrop(size, size, seed=1),
+            keras.layers.RandomFlip("horizontal", seed=2),
+            keras.layers.RandomColorJitter(
+                value_range=(0, 255),
+                brightness_factor=0.4,
+                contrast_factor=0.4,
+                saturation_factor=0.4,
+                seed=3,
+            ),
+        ]
+    else:
+        area = (size // 2) ** 2 / size**2
+        layers = [
+            keras.layers.RandomFlip("horizontal", seed=1),
+            keras.layers.RandomTranslation(0.125, 0.125, seed=2),
+            keras.layers.RandomRotation(15 / 360, seed=3),
+            keras.layers.RandomContrast(0.2, seed=4),
+            keras.layers.RandomErasing(factor=1.0, scale=(area, area), seed=5),
+        ]
+
+    def augment(images):
+        images = tf.cast(images, tf.float32)
+        for layer in layers:
+            images = layer(images, training=True)
+        return images * (1.0 / 255.0)
+
+    return lambda ds: ds.map(augment, num_parallel_calls=AUTOTUNE)
+
+
+# ---------------------------------------------------------------- keras-aug
+
+
+def keras_aug_layers(policy, size):
+    module, reason = _optional("keras_aug")
+    if module is None:
+        return None, f"keras-aug not importable ({reason})"
+    if policy != "imagenet":
+        return None, "keras-aug: only the ImageNet policy is set up"
+    vision = module.layers.vision
+    try:
+        layers = [
+            vision.RandomResizedCrop(size),
+            vision.RandomFlip("horizontal"),
+            vision.ColorJitter(brightness=0.4, contrast=0.4, saturation=0.4),
+        ]
+    except Exception as error:  # noqa: BLE001
+        return None, f"keras-aug failed to build: {error}"
+
+    def augment(images):
+        images = tf.cast(images, tf.float32) * (1.0 / 255.0)
+        for layer in layers:
+            images = layer(images, training=True)
+        return images
+
+    return (lambda ds: ds.map(augment, num_parallel_calls=AUTOTUNE)), None
+
+
+# ---------------------------------------------------------- albumentations
+
+
+def albumentations_transform(policy, size):
+    module, reason = _optional("albumentations")
+    if module is None:
+        return None, f"albumentations not importable ({reason})"
+    cv2, _ = _optional("cv2")
+    if cv2 is not None:
+        cv2.setNumThreads(1)
+    A = module
+    if policy == "imagenet":
+        transform = A.Compose(
+            [
+                A.RandomResizedCrop(size=(size, size)),
+                A.HorizontalFlip(),
+                A.ColorJitter(
+                    brightness=0.4, contrast=0.4, saturation=0.4, hue=0.0, p=1
+                ),
+            ]
+        )
+    else:
+        half = size // 2
+        transform = A.Compose(
+            [
+                A.HorizontalFlip(),
+                A.Affine(
+                    translate_percent=(-0.125, 0.125), rotate=(-15, 15), p=1
+                ),
+                A.RandomBrightnessContrast(
+                    brightness_limit=0.0, contrast_limit=0.2, p=1
+                ),
+                A.CoarseDropout(
+                    num_holes_range=(1, 1),
+                    hole_height_range=(half, half),
+                    hole_width_range=(half, half),
+                    p=1,
+                ),
+            ]
+        )
+
+    def batch_fn(images):
+        out = np.stack([transform(image=image)["image"] for image in images])
+        return out.astype(np.float32) * np.float32(1.0 / 255.0)
+
+    return batch_fn, None
+
+
+def albumentations_thread(policy, size):
+    fn, reason = albumentations_transform(policy, size)
+    if fn is None:
+        return None, reason
+
+    def run(pool, batches):
+        n = len(pool)
+        for i in range(batches):
+            start = (i * BATCH) % n
+            index = np.arange(start, start + BATCH) % n
+            fn(pool[index])
+
+    return run, None
+
+
+def albumentations_tf_data(policy, size):
+    fn, reason = albumentations_transform(policy, size)
+    if fn is None:
+        return None, reason
+
+    def augment(images):
+        out = tf.numpy_function(fn, [images], tf.float32)
+        out.set_shape([BATCH, size, size, 3])
+        return out
+
+    return (lambda ds: ds.map(augment, num_parallel_calls=AUTOTUNE)), None
+
+
+# ---------------------------------------------------------------- timing
+
+
+def time_variant(variant, pool, batches):
+    kind, build = variant
+    start = time.perf_counter()
+    if kind == "python":
+        build(pool, batches)
+    else:
+        for _ in build(dataset(pool, batches)).prefetch(AUTOTUNE):
+            pass
+    return time.perf_counter() - start
+
+
+def run_group(policy, size, args):
+    in_size = input_size(policy, size)
+    rng = np.random.default_rng(0)
+    pool = rng.integers(0, 256, (POOL, in_size, in_size, 3), dtype=np.uint8)
+    variants = {OURS: ("tf", ours(policy, size))}
+    builders = {
+        "Keras 3 layers in tf.data": lambda p, s: (keras_layers(p, s), None),
+        "keras-aug in tf.data": keras_aug_layers,
+        "albumentations, one thread": albumentations_thread,
+        "albumentations in tf.data (numpy_function)": albumentations_tf_data,
+    }
+    for name, builder in builders.items():
+        fn, reason = builder(policy, size)
+        if fn is None:
+            print(f"  skipped {name}: {reason}")
+            continue
+        kind = "python" if name == "albumentations, one thread" else "tf"
+        variants[name] = (kind, fn)
+    floor_name = "floor: cast" + (
+        " + tf.image.resize" if policy == "imagenet" else ""
+    )
+    variants[floor_name] = ("tf", floor(policy, size))
+    for variant in variants.values():  # Warm-up: tracing, XLA compiles.
+        time_variant(variant, pool, 3)
+    times = {name: [] for name in variants}
+    for _ in range(args.rounds):
+        for name, variant in variants.items():
+            times[name].append(time_variant(variant, pool, args.batches))
+    images = args.batches * BATCH
+    title = (
+        f"{policy} policy, {size}x{size} from {in_size}x{in_size} uint8, "
+        f"batch {BATCH}, {images} images x {args.rounds} rounds"
+    )
+    print(f"\n{title}")
+    print(f"{'variant':46s} {'images/s':>10s} {'ours / it':>10s}")
+    for name, values in times.items():
+        ratio = statistics.median(
+            t / o for o, t in zip(times[OURS], values, strict=True)
+        )
+        rate = images / statistics.median(values)
+        print(f"{name:46s} {rate:10,.0f} {ratio:9.2f}x")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[32, 224, 512])
+    parser.add_argument(
+        "--policies",
+        nargs="+",
+        default=["imagenet", "cifar"],
+        choices=["imagenet", "cifar"],
+    )
+    parser.add_argument(
+        "--batches", type=int, default=None, help="batches per round"
+    )
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    print(
+        f"TensorFlow {tf.__version__}, Keras {keras.__version__}, "
+        f"{os.cpu_count()} CPUs: {cpu_model()}; oneDNN: {onednn_enabled()}"
+    )
+    for policy in args.policies:
+        for size in args.sizes:
+            run_args = argparse.Namespace(**vars(args))
+            if args.batches is None:  # About the same work per size.
+                run_args.batches = max(2, min(64, 6 * 224**2 // size**2))
+            run_group(policy, size, run_args)
+
+
+if __name__ == "__main__":
+    main()
