@@ -36,6 +36,7 @@ Reference:
 from __future__ import annotations
 
 import contextlib
+import warnings
 from collections.abc import Callable
 from collections.abc import Iterable
 
@@ -311,6 +312,15 @@ def apply_l2sp(
                 with _creation_scope(slot.variable):
                     regularizer = L2SP(alpha, starting_point=slot.variable)
                 key = "l2sp"
+                if slot.attribute is None:
+                    warnings.warn(
+                        f"apply_l2sp: {slot.variable.path} has no "
+                        "`*_regularizer` attribute on its layer, so "
+                        "model.save will keep its L2SP penalty but not its "
+                        "starting point (a reloaded model would pull it "
+                        "towards zero).",
+                        stacklevel=2,
+                    )
             elif beta > 0:
                 regularizer, key = L2(beta / 2), "l2"
             else:

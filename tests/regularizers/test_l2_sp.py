@@ -176,3 +176,22 @@ def test_subclassed_model_keeps_the_starting_point(tmp_path):
         [float(to_numpy(v)) for v in model.losses],
         rtol=1e-6,
     )
+
+
+class Scale(keras.layers.Layer):
+    """A weight with no `*_regularizer` constructor attribute."""
+
+    def build(self, input_shape):
+        self.scale = self.add_weight(
+            shape=(input_shape[-1],), name="scale", initializer="ones"
+        )
+
+    def call(self, x):
+        return x * self.scale
+
+
+def test_weight_whose_starting_point_cannot_be_saved_warns():
+    model = keras.Sequential([keras.Input((3,)), Scale(name="s")])
+    with pytest.warns(UserWarning, match="not its starting point"):
+        done = rkr.apply_l2sp(model, 0.1, weights="scale")
+    assert done["l2sp"] == [model.layers[0].scale.path]
