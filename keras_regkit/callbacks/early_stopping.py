@@ -271,18 +271,21 @@ class EarlyStopping(keras.callbacks.Callback):
         rules: Sequence[StoppingRule] | None = None,
     ):
         super().__init__()
-        check = _validation
         self.monitor = self._check_monitor(monitor)
         self.monitors = _as_list(self.monitor)
         self.min_delta = abs(
-            check.check_float("min_delta", min_delta, owner=self)
+            _validation.check_float("min_delta", min_delta, owner=self)
         )
         if patience is not None:
-            patience = check.check_int("patience", patience, low=0, owner=self)
+            patience = _validation.check_int(
+                "patience", patience, low=0, owner=self
+            )
         self.patience = patience
         if isinstance(verbose, bool):
             verbose = int(verbose)
-        self.verbose = check.check_int("verbose", verbose, low=0, owner=self)
+        self.verbose = _validation.check_int(
+            "verbose", verbose, low=0, owner=self
+        )
         self.mode = self._check_mode(mode)
         self.baseline = _optional_float("baseline", baseline, self)
         for name, flag in (
@@ -291,9 +294,9 @@ class EarlyStopping(keras.callbacks.Callback):
             ("include_optimizer", include_optimizer),
             ("strict", strict),
         ):
-            check.check_bool(name, flag, owner=self)
+            _validation.check_bool(name, flag, owner=self)
         self.restore_best_weights = restore_best_weights
-        self.start_from_epoch = check.check_int(
+        self.start_from_epoch = _validation.check_int(
             "start_from_epoch", start_from_epoch, low=0, owner=self
         )
         self.min_delta_mode = min_delta_mode
@@ -306,14 +309,14 @@ class EarlyStopping(keras.callbacks.Callback):
         self.divergence_threshold = _optional_float(
             "divergence_threshold", divergence_threshold, self
         )
-        self.criterion = check.check_choice(
+        self.criterion = _validation.check_choice(
             "criterion", criterion, (None, *CRITERIA), owner=self
         )
         self.criterion_threshold = criterion_threshold
-        self.strip_length = check.check_int(
+        self.strip_length = _validation.check_int(
             "strip_length", strip_length, low=1, owner=self
         )
-        self.combine = check.check_choice(
+        self.combine = _validation.check_choice(
             "combine", combine, tuple(_COMBINE), owner=self
         )
         self.save_best_to = self._check_path(save_best_to)
