@@ -61,6 +61,121 @@ def num_examples(x) -> int:
     return int(np.shape(first_leaf(x))[0])
 
 
+class _Shown:
+    """Stands for an array in a message: its dtype and shape, not values."""
+
+    def __init__(self, array):
+        self.text = f"<{array.dtype} array of shape {array.shape}>"
+
+    def __repr__(self):
+        return self.text
+
+
+def _shown(x):
+    """``x`` as a message shows it: arrays by dtype and shape."""
+    return keras.tree.map_structure(lambda a: _Shown(a) if np.ndim(a) else a, x)
+
+
+def check_batch(name: str, x, *, owner: Any, rank: int | None = None):
+    """Checks the inputs of the passes; returns them as numpy arrays.
+
+    Args:
+        name: The argument's name, used in the message.
+        x: An array (or tensor) or a structure (list, dict) of them, with
+            the same number of examples (first dimension), at least one.
+        owner: Named in the message (see `keras_regkit._validation`).
+        rank: The rank every array must have (4 for images), or None for
+            any rank >= 1.
+
+    Returns:
+        ``x`` with every array converted by ``np.asarray``.
+
+    Raises:
+        TypeError: For no array, or a scalar (a number, string, None...)
+            where an array is meant, or non-numeric images (``rank``).
+        ValueError: For arrays of another ``rank``, of different numbers
+            of examples, or without examples.
+
+    Example:
+    >>> check_batch("x", [np.ones((2, 3)), np.ones((2,))], owner="f")[1]
+    array([1., 1.])
+    >>> check_batch("x", 0.5, owner="f")
+    Traceback (most recent call last):
+    ...
+    TypeError: f: Invalid value received for argument `x`. Expected an \
+array or a structure of arrays, with a batch axis. Received: x=0.5
+    """
+    if rank is None:
+        expected = "an array or a structure of arrays, with a batch axis"
+    else:
+        expected = f"a numeric array of rank {rank} (examples first)"
+    leaves = [np.asarray(a) for a in keras.tree.flatten(x)]
+    if x is None or not leaves or not all(np.ndim(a) for a in leaves):
+        raise _validation.invalid(
+            name, expected, _shown(x), owner=owner, error=TypeError
+        )
+    if rank is not None and (
+        leaves[0].dtype.kind not in "iuf" or len(leaves) > 1
+    ):
+        raise _validation.invalid(
+            name, expected, _shown(x), owner=owner, error=TypeError
+        )
+    if rank is not None and leaves[0].ndim != rank:
+        raise _validation.invalid(name, expected, _shown(x), owner=owner)
+    if len({len(a) for a in leaves}) > 1:
+        raise _validation.invalid(
+            name,
+            "arrays with the same number of examples",
+            _shown(x),
+            owner=owner,
+        )
+    if not len(leaves[0]):
+        raise _validation.invalid(
+            name, "at least one example", _shown(x), owner=owner
+        )
+    return keras.tree.map_structure(np.asarray, x)
+
+
+def naming_errors_of_first_call(predict, name: str, x, *, owner: Any):
+    """Wraps ``predict``: an error of its first call names the argument.
+
+    A model refuses inputs of the wrong shape or dtype (a `ValueError` or
+    `TypeError` of Keras's that names the layer, not the argument) on the
+    first forward pass; that error is raised again as the argument's,
+    with the model's own chained to it.
+
+    Args:
+        predict: ``predict(rows, pass_index, chunk_index)`` (see
+            `mean_over_passes`).
+        name: The inputs' argument name.
+        x: The inputs, shown in the message by dtype and shape.
+        owner: Named in the message.
+
+    Returns:
+        A function like ``predict``.
+    """
+    called = False
+
+    def first_call_named(rows, pass_index, chunk_index):
+        nonlocal called
+        if called:
+            return predict(rows, pass_index, chunk_index)
+        try:
+            outputs = predict(rows, pass_index, chunk_index)
+        except (TypeError, ValueError) as error:
+            raise _validation.invalid(
+                name,
+                "inputs the model accepts (the model's error is chained)",
+                _shown(x),
+                owner=owner,
+                error=TypeError if isinstance(error, TypeError) else ValueError,
+            ) from error
+        called = True
+        return outputs
+
+    return first_call_named
+
+
 def chunks(x, batch_size: int):
     """Yields ``(chunk_index, chunk)``: ``batch_size`` examples at a time.
 

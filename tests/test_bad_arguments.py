@@ -812,19 +812,6 @@ TARGETS = _targets()
 # "property" marks test_numeric_domain)
 # fmt: off
 KNOWN = {
-    'augment.tta_predict-images': (
-        '-1', '-0.5', '0', '0.0', '0.5', '1', '1.0', '2', '2.5', '1e9', 'nan',
-        'inf', '-inf', 'np.float32(0.5)', 'np.int64(2)', 'np.float64(nan)',
-        'np.True_', 'np.False_', 'True', 'False', "'bogus'", "''", 'None',
-        '()', 'object()',
-    ),
-    'augment.tta_predict-model': (
-        '-1', '-0.5', '0', '0.0', '0.5', '1', '1.0', '2', '2.5', '1e9', 'nan',
-        'inf', '-inf', 'np.float32(0.5)', 'np.int64(2)', 'np.float64(nan)',
-        'np.True_', 'np.False_', 'True', 'False', "'bogus'", "''", 'None',
-        '()', '(1,)', '(1, 2, 3)', '(0.5, 0.1)', '(0.1, nan)', '[[1]]',
-        'np.zeros((2, 2))', 'object()',
-    ),
     'callbacks.DivergenceThreshold-monitor': (
         "''",
     ),
@@ -851,24 +838,6 @@ KNOWN = {
     ),
     'callbacks.UpStrips-monitor': (
         "''",
-    ),
-    'layers.DropConnectConv2D-filters': (
-        '1.0', '1e9', 'np.True_', 'True', "'bogus'", "''", 'None', '()',
-        '(1,)', '(1, 2, 3)', '(0.5, 0.1)', '(0.1, nan)', '[[1]]',
-        'np.zeros((2, 2))', 'object()', 'property',
-    ),
-    'layers.DropConnectConv2D-kernel_size': (
-        'True', '(0.5, 0.1)',
-    ),
-    'layers.DropConnectDense-units': (
-        'True',
-    ),
-    'layers.mc_predict-x': (
-        '-1', '-0.5', '0', '0.0', '0.5', '1', '1.0', '2', '2.5', '1e9', 'nan',
-        'inf', '-inf', 'np.float32(0.5)', 'np.int64(2)', 'np.float64(nan)',
-        'np.True_', 'np.False_', 'True', 'False', "'bogus'", "''", 'None',
-        '()', '(1,)', '(1, 2, 3)', '(0.5, 0.1)', '(0.1, nan)', '[[1]]',
-        'np.zeros((2, 2))', 'object()',
     ),
     'regularizers.apply-layers': (
         '-1', '-0.5', '0', '0.0', '0.5', '1', '1.0', '2', '2.5', '1e9', 'nan',

@@ -84,9 +84,6 @@ KNOWN_ORDER_DEPENDENT = {"augment.RandomGaussianBlur": ("batch0",)}
 # BEGIN KNOWN (generated from a run: kind.name -> failing input labels)
 # fmt: off
 KNOWN = {
-    'layers.DropConnectConv2D': (
-        'batch0',
-    ),
 }
 # fmt: on
 # END KNOWN

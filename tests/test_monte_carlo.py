@@ -91,3 +91,37 @@ def test_chunks_and_sizes():
         mc.mean_over_passes(
             lambda *a: a[0], x[0], 2, batch_size=2, sampling="x"
         )
+
+
+def test_check_batch_returns_numpy_and_names_the_argument():
+    import tensorflow as tf
+
+    x = {"a": tf.ones((2, 1)), "b": np.ones(2)}
+    x = mc.check_batch("x", x, owner="f")
+    assert isinstance(x["a"], np.ndarray) and x["a"].shape == (2, 1)
+    # A list is a structure (a model's several inputs), not an array.
+    with pytest.raises(TypeError, match=r"`x`.*x=\[\[1.0\], \[2.0\]\]$"):
+        mc.check_batch("x", [[1.0], [2.0]], owner="f")
+    with pytest.raises(ValueError, match=r"^f: .*`images`.*rank 4"):
+        mc.check_batch("images", np.ones((2, 3)), owner="f", rank=4)
+    with pytest.raises(TypeError, match=r"`images`.*images=\(<float64"):
+        mc.check_batch("images", (np.ones((2, 3)),) * 2, owner="f", rank=4)
+
+
+def test_only_the_first_calls_errors_are_renamed():
+    calls = []
+
+    def predict(rows, pass_index, chunk_index):
+        calls.append(chunk_index)
+        if len(calls) in (1, 3):
+            raise ValueError("deep inside")
+        return rows
+
+    wrapped = mc.naming_errors_of_first_call(
+        predict, "x", np.ones((4, 2)), owner="g"
+    )
+    with pytest.raises(ValueError, match=r"^g: .*`x`.*shape \(4, 2\)>$"):
+        wrapped(None, 0, 0)
+    assert wrapped("rows", 0, 0) == "rows"  # a success ends the renaming
+    with pytest.raises(ValueError, match="^deep inside$"):
+        wrapped(None, 1, 0)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import tensorflow as tf
 
 from keras_regkit import _monte_carlo
@@ -33,7 +32,8 @@ def tta_predict(
     Args:
         model: A Keras model (anything with ``predict_on_batch`` or
             ``predict``).
-        images: A numpy array or tensor ``(n, height, width, channels)``.
+        images: A numpy array or tensor ``(n, height, width, channels)``
+            of integers or floats, with at least one image.
         pipeline: A `Pipeline` without label-mixing ops.
         samples: Total number of views, an integer >= 1; None: 8. (The
             name `mc_predict` uses for its passes.)
@@ -56,6 +56,18 @@ def tta_predict(
     ((5, 3), 1.0)
     """
     owner = "tta_predict"
+    if not (
+        callable(getattr(model, "predict_on_batch", None))
+        or callable(getattr(model, "predict", None))
+    ):
+        raise _validation.invalid(
+            "model",
+            "a Keras model (with `predict_on_batch` or `predict`)",
+            model,
+            owner=owner,
+            error=TypeError,
+        )
+    images = _monte_carlo.check_batch("images", images, owner=owner, rank=4)
     _validation.check_type(
         "pipeline",
         pipeline,
@@ -105,8 +117,10 @@ def tta_predict(
         return run(augment(rows, key))
 
     mean, _ = _monte_carlo.mean_over_passes(
-        predict,
-        np.asarray(images),
+        _monte_carlo.naming_errors_of_first_call(
+            predict, "images", images, owner=owner
+        ),
+        images,
         samples,
         batch_size=batch_size,
         sampling=_monte_carlo.SEPARATE,

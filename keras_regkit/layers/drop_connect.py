@@ -118,6 +118,8 @@ class DropConnectDense(
     """
 
     def __init__(self, units, rate, per_example=False, seed=None, **kwargs):
+        # Checked before Keras's `Dense`, which takes ``True`` as 1 unit.
+        units = _validation.check_int("units", units, low=1, owner=self)
         super().__init__(units, **kwargs)
         self._init_rate_and_seed(rate, seed, track=False)
         self.per_example = _validation.check_bool(
@@ -162,6 +164,26 @@ class DropConnectDense(
             "per_example": self.per_example,
         }
         return {**super().get_config(), **config}
+
+
+def _check_kernel_size(kernel_size, owner=None):
+    """``kernel_size``: an integer >= 1 or a pair of them, as plain ints."""
+    expected = "an integer >= 1 or a pair of integers >= 1"
+    pair = isinstance(kernel_size, (list, tuple))
+    if pair and len(kernel_size) != 2:
+        raise _validation.invalid(
+            "kernel_size", expected, kernel_size, owner=owner
+        )
+    try:
+        sizes = [
+            _validation.check_int("kernel_size", size, low=1)
+            for size in (kernel_size if pair else [kernel_size])
+        ]
+    except (TypeError, ValueError) as error:  # the message shows the pair
+        raise _validation.invalid(
+            "kernel_size", expected, kernel_size, owner=owner, error=type(error)
+        ) from None
+    return tuple(sizes) if pair else sizes[0]
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
@@ -214,14 +236,25 @@ class DropConnectConv2D(
     draws_per_example = False
 
     def __init__(self, filters, kernel_size, rate, seed=None, **kwargs):
+        # Checked before Keras's `Conv2D`, which takes ``filters=None``,
+        # ``True`` as 1 and ``(0.5, 0.1)`` as a window, and whose own
+        # errors do not name the argument.
+        filters = _validation.check_int("filters", filters, low=1, owner=self)
+        kernel_size = _check_kernel_size(kernel_size, owner=self)
         super().__init__(filters, kernel_size, **kwargs)
         self._init_rate_and_seed(rate, seed, track=False)
 
     def convolution_op(self, inputs, kernel):
-        if (
-            self.data_format == "channels_last"
-            or keras.backend.backend() != "tensorflow"
-        ):
+        if keras.backend.backend() != "tensorflow":
+            return super().convolution_op(inputs, kernel)
+        if inputs.shape[0] == 0:
+            # TensorFlow's Conv2D kernel (2.21) returns an empty batch with
+            # the input's shape, not the output's (Keras's `Conv2D` then
+            # fails adding the bias). Only a batch known to be empty when
+            # traced is caught here.
+            shape = self.compute_output_shape(inputs.shape)
+            return ops.zeros(shape, dtype=inputs.dtype)
+        if self.data_format == "channels_last":
             return super().convolution_op(inputs, kernel)
         # TensorFlow without oneDNN: "The Conv2D op currently only supports
         # the NHWC tensor format on the CPU".

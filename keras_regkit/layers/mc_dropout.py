@@ -20,7 +20,6 @@ layers stochastic at inference vary: Keras's `Dropout` stays off and
 from __future__ import annotations
 
 import keras
-import numpy as np
 from keras import ops
 
 from keras_regkit import _keras_internals
@@ -45,6 +44,7 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
         A tensor like ``inputs``: kept units divided by ``1 - rate``.
 
     Example:
+    >>> import numpy as np
     >>> x = np.ones((4, 3), "float32")
     >>> y = keras.ops.convert_to_numpy(dropout(x, 0.5, (None, 1), seed=0))
     >>> bool(all(len(set(row)) == 1 for row in y))  # one draw per row
@@ -313,7 +313,9 @@ def mc_predict(
     Args:
         model: A `keras.Model` (with `MCDropout` layers, else every sample
             is the same).
-        x: Inputs: an array, or a list / dict of arrays as the model takes.
+        x: Inputs: an array, or a list / dict of arrays as the model takes,
+            with at least one example. Anything else, or inputs the model
+            refuses on the first pass, raise an error naming ``x``.
         samples: Number of Monte Carlo samples per example, >= 1.
         batch_size: Examples per chunk. None: as many as fit in
             ``max_rows`` rows (a stacked pass runs ``batch_size *
@@ -352,6 +354,7 @@ def mc_predict(
     _validation.check_type(
         "model", model, keras.Model, "a keras.Model", owner=owner
     )
+    x = _monte_carlo.check_batch("x", x, owner=owner)
     samples = _validation.check_int("samples", samples, low=1, owner=owner)
     max_rows = _validation.check_int("max_rows", max_rows, low=1, owner=owner)
     sampling = _validation.check_choice(
@@ -371,9 +374,10 @@ def mc_predict(
     if batch_size is None:
         stacked = info.sampling == _monte_carlo.STACKED
         batch_size = max(1, max_rows // samples) if stacked else max_rows
-    x = keras.tree.map_structure(np.asarray, x)
     mean, std = _monte_carlo.mean_over_passes(
-        lambda rows, *_: _predict_rows(model, rows),
+        _monte_carlo.naming_errors_of_first_call(
+            lambda rows, *_: _predict_rows(model, rows), "x", x, owner=owner
+        ),
         x,
         samples,
         batch_size=batch_size,

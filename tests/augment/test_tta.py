@@ -74,3 +74,57 @@ def test_tta_predict_same_views_as_a_dataset_loop_and_alias():
         rka.tta_predict(model, x, rotate, 4, num_views=4)
     with pytest.raises(ValueError, match=r"`samples`.*samples=0"):
         rka.tta_predict(model, x, rotate, samples=0)
+
+
+IMAGES = np.zeros((2, 8, 8, 3), "uint8")
+
+
+def _tta_model():
+    return keras.Sequential(
+        [keras.Input((8, 8, 3)), keras.layers.Flatten(), keras.layers.Dense(2)]
+    )
+
+
+@pytest.mark.parametrize(
+    "model,images,error,match",
+    [
+        # These raised AttributeError / IndexError from inside.
+        (None, IMAGES, TypeError, r"^tta_predict: .*`model`.*model=None$"),
+        (-1, IMAGES, TypeError, r"`model`.*predict_on_batch.*model=-1$"),
+        ("m", -1, TypeError, r"`model`.*model='m'$"),  # model checked first
+        (_tta_model, -1, TypeError, r"^tta_predict: .*`images`.*images=-1$"),
+        (_tta_model, "bogus", TypeError, r"`images`.*images='bogus'$"),
+        (_tta_model, None, TypeError, r"`images`.*images=None$"),
+        (_tta_model, (), TypeError, r"`images`.*images=\(\)$"),
+        (
+            _tta_model,
+            np.zeros((2, 2)),
+            ValueError,
+            r"`images`.*rank 4.*images=<float64 array of shape \(2, 2\)>$",
+        ),
+        (
+            _tta_model,
+            np.zeros((2, 8, 8, 3), bool),
+            TypeError,
+            r"`images`.*numeric array.*images=<bool array",
+        ),
+        (
+            _tta_model,
+            np.zeros((0, 8, 8, 3), "uint8"),
+            ValueError,
+            r"`images`.*at least one example",
+        ),
+        (
+            _tta_model,
+            np.zeros((2, 6, 8, 3), "uint8"),  # the model takes 8 x 8
+            ValueError,
+            r"`images`.*the model accepts.*images=<uint8 array of shape "
+            r"\(2, 6, 8, 3\)>$",
+        ),
+    ],
+)
+def test_tta_predict_bad_model_and_images(model, images, error, match):
+    model = model() if callable(model) else model
+    pipeline = rka.Pipeline([rka.RandomFlip()], jit_compile=False)
+    with pytest.raises(error, match=match):
+        rka.tta_predict(model, images, pipeline, 2)

@@ -190,6 +190,57 @@ def test_seeds_reproducible_distinct_and_fresh_each_step():
             TypeError,
             r"`seed`.*seed='s'",
         ),
+        # Checked before Keras's constructor, which accepted these.
+        (
+            lambda: rk.layers.DropConnectDense(True, 0.1),
+            TypeError,
+            r"^DropConnectDense: .*`units`.*integer >= 1.*units=True$",
+        ),
+        (
+            lambda: rk.layers.DropConnectConv2D(None, 3, 0.1),
+            TypeError,
+            r"^DropConnectConv2D: .*`filters`.*filters=None$",
+        ),
+        (
+            lambda: rk.layers.DropConnectConv2D(np.True_, 3, 0.1),
+            TypeError,
+            r"`filters`.*integer >= 1.*filters=np.True_",
+        ),
+        (
+            lambda: rk.layers.DropConnectConv2D(2.0, 3, 0.1),
+            TypeError,
+            r"`filters`.*filters=2.0$",
+        ),
+        (
+            lambda: rk.layers.DropConnectConv2D("bogus", 3, 0.1),
+            TypeError,
+            r"`filters`.*filters='bogus'$",
+        ),
+        (
+            lambda: rk.layers.DropConnectConv2D(0, 3, 0.1),
+            ValueError,
+            r"`filters`.*filters=0$",
+        ),
+        (
+            lambda: rk.layers.DropConnectConv2D(2, True, 0.1),
+            TypeError,
+            r"^DropConnectConv2D: .*`kernel_size`.*pair.*kernel_size=True$",
+        ),
+        (
+            lambda: rk.layers.DropConnectConv2D(2, (0.5, 0.1), 0.1),
+            TypeError,
+            r"`kernel_size`.*kernel_size=\(0.5, 0.1\)$",
+        ),
+        (
+            lambda: rk.layers.DropConnectConv2D(2, (3, 0), 0.1),
+            ValueError,
+            r"`kernel_size`.*kernel_size=\(3, 0\)$",
+        ),
+        (
+            lambda: rk.layers.DropConnectConv2D(2, (3,), 0.1),
+            ValueError,
+            r"`kernel_size`.*kernel_size=\(3,\)$",
+        ),
         (
             lambda: rk.layers.DropConnectDense(2, 0.1)(
                 np.ones((2, 3), "int32"), training=True
@@ -202,6 +253,29 @@ def test_seeds_reproducible_distinct_and_fresh_each_step():
 def test_bad_arguments(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_conv2d_kernel_size_given_as_numpy_integers_is_plain():
+    layer = rk.layers.DropConnectConv2D(2, [3, np.int64(2)], 0.1)
+    assert layer.kernel_size == (3, 2)
+    assert type(layer.get_config()["kernel_size"][1]) is int
+
+
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+@pytest.mark.parametrize("training", [True, False])
+def test_conv2d_empty_batch_gives_an_empty_output(data_format, training):
+    # TensorFlow's Conv2D kernel returned the empty input's shape, and
+    # adding the bias raised InvalidArgumentError.
+    layer = rk.layers.DropConnectConv2D(
+        2, 3, 0.3, data_format=data_format, seed=1
+    )
+    shape = (0, 9, 7, 3) if data_format == "channels_last" else (0, 3, 9, 7)
+    y = layer(np.zeros(shape, "float32"), training=training)
+    expected = (0, 7, 5, 2) if data_format == "channels_last" else (0, 2, 7, 5)
+    assert tuple(y.shape) == expected
+    # A non-empty batch afterwards is convolved as usual.
+    x = np.ones((1, *shape[1:]), "float32")
+    assert tuple(layer(x, training=training).shape) == (1, *expected[1:])
 
 
 def test_wrong_input_rank():

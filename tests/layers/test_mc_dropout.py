@@ -186,6 +186,48 @@ def test_mc_predict_bad_arguments(kwargs, error, match):
         rk.layers.mc_predict(_mc_model(), np.ones((2, 5)), **kwargs)
 
 
+@pytest.mark.parametrize(
+    "x,error,match",
+    [
+        (-1, TypeError, r"^mc_predict: .*`x`.*structure of arrays.*x=-1$"),
+        ("bogus", TypeError, r"`x`.*x='bogus'$"),
+        (None, TypeError, r"`x`.*x=None$"),
+        ((), TypeError, r"`x`.*x=\(\)$"),
+        ([[1]], TypeError, r"`x`.*x=\[\[1\]\]$"),
+        (
+            [np.ones((2, 5)), np.ones((3, 5))],
+            ValueError,
+            r"`x`.*same number of examples.*"
+            r"x=\[<float64 array of shape \(2, 5\)>",
+        ),
+        (
+            np.ones((0, 5)),
+            ValueError,
+            r"`x`.*at least one example.*x=<float64 array of shape \(0, 5\)>",
+        ),
+    ],
+)
+def test_mc_predict_bad_inputs(x, error, match):
+    # These raised IndexError (scalars, empty structures) or numpy's
+    # "need at least one array to concatenate" (no examples).
+    with pytest.raises(error, match=match):
+        rk.layers.mc_predict(_mc_model(), x, samples=2)
+
+
+@pytest.mark.parametrize("sampling", ["stacked", "separate"])
+def test_mc_predict_inputs_the_model_refuses_name_x(sampling):
+    # Keras's own error named a layer and the stacked rows' shape (4, 2).
+    with pytest.raises(
+        ValueError,
+        match=r"^mc_predict: .*`x`.*the model accepts.*"
+        r"x=<float64 array of shape \(2, 2\)>$",
+    ) as raised:
+        rk.layers.mc_predict(
+            _mc_model(), np.zeros((2, 2)), samples=2, sampling=sampling
+        )
+    assert isinstance(raised.value.__cause__, ValueError)
+
+
 @pytest.mark.compat("MCDropout", "TensorFlow")
 @pytest.mark.compat("MCDropout", "JAX")
 @pytest.mark.compat("MCDropout", "PyTorch")
