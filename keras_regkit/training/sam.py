@@ -164,6 +164,10 @@ def micro_batches(x, y, sample_weight, count):
         micro-batch): averaging the micro-batches' mean losses with these
         weights gives the batch's mean loss.
 
+    Raises:
+        ValueError: If the batch, where its size is known when tracing,
+            has fewer than ``count`` examples.
+
     Example:
     >>> import numpy as np
     >>> x = np.arange(5.0)[:, None]
@@ -175,7 +179,15 @@ def micro_batches(x, y, sample_weight, count):
     """
     if count is None or count == 1:
         return [(x, y, sample_weight, 1.0)]
-    total = ops.cast(batch_size(x), "float32")
+    size = batch_size(x)
+    if isinstance(size, int) and size < count:
+        raise _validation.invalid(
+            "micro_batches",
+            f"at most the batch size ({size} here)",
+            count,
+            owner="SAM",
+        )
+    total = ops.cast(size, "float32")
     parts = []
     for i in range(count):
         part = _map(lambda t, i=i: t[i::count], (x, y, sample_weight))

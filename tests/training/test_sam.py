@@ -349,3 +349,14 @@ def test_micro_batches_of_a_two_output_model_with_sample_weights():
         models["sam"].get_weights(), models["plain"].get_weights(), strict=True
     ):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_a_batch_smaller_than_the_micro_batches_is_refused():
+    model = SAM(linear_model(), micro_batches=4)
+    model.compile(keras.optimizers.SGD(0.1), "mse")
+    x, y = data(3)
+    # 3 examples in one batch: the size is known when the step is traced
+    # (always on JAX and torch; on TensorFlow in eager mode).
+    model.run_eagerly = keras.backend.backend() == "tensorflow"
+    with pytest.raises(ValueError, match=r"SAM: .*argument `micro_batches`"):
+        model.fit(x, y, batch_size=3, epochs=1, verbose=0)
