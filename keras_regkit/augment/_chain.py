@@ -89,9 +89,24 @@ class _GeometryStage:
         size = self.output_size(shape[0], shape[1])
         return {"matrix": _resample.to_pixels(matrix, shape[:2], size)}
 
+    @property
+    def axis_aligned(self):
+        """Whether every op's matrix is known to have no rotation or shear.
+
+        Such a stage is resampled separably (`_resample.resample`'s
+        ``axis_aligned``): flips, shifts, zooms and crops only.
+        """
+        return all(getattr(op, "axis_aligned", False) for op in self.ops)
+
     def run(self, images, labels, params, settings):
         size = self.output_size(*_size(images))
-        images = _resample.resample(images, params["matrix"], size, **settings)
+        images = _resample.resample(
+            images,
+            params["matrix"],
+            size,
+            axis_aligned=self.axis_aligned,
+            **settings,
+        )
         return images, labels
 
 
@@ -246,20 +261,52 @@ class Chain:
             seeds, batch_size, shape, stage_gates
         )
 
-    def run(self, images, labels, params, settings=None):
+    def segments(self):
+        """``(start, stop)`` stage ranges to compile separately with XLA.
+
+        Each geometric stage is a segment of its own, consecutive other
+        stages share one: XLA on CPU otherwise fuses the resampler's
+        gathers into the reductions after it (a contrast's mean) and
+        recomputes them, about 3x slower at 224 pixels.
+
+        Example:
+        >>> from keras_regkit import augment as rka
+        >>> Chain([rka.RandomFlip(), rka.RandomContrast(0.2),
+        ...        rka.RandomBrightness(0.1), rka.RandomZoom(0.1)]).segments()
+        [(0, 1), (1, 3), (3, 4)]
+        """
+        out = []
+        for i, stage in enumerate(self.stages):
+            if out and not stage.geometric and not self.stages[i - 1].geometric:
+                out[-1] = (out[-1][0], i + 1)
+            else:
+                out.append((i, i + 1))
+        return out
+
+    def run(self, images, labels, params, settings=None, start=0, stop=None):
         """Applies the stages with `sample`'s parameters.
 
         Args:
-            images: The float32 batch.
+            images: The float32 batch, or a uint8 one (read as ``value /
+                255``; a geometric first stage resamples it without
+                converting the whole input first).
             labels: The labels, or None.
             params: `sample`'s output.
             settings: Resampling settings (`_resample.settings`), or None
                 for the defaults.
+            start: The first stage to run (see `segments`).
+            stop: The stage after the last to run, or None for the end.
 
         Returns:
-            ``(images, labels)``.
+            ``(images, labels)``; images float32 when the chain ends.
         """
         settings = settings or _resample.DEFAULT_SETTINGS
-        for stage, stage_params in zip(self.stages, params, strict=True):
-            images, labels = stage.run(images, labels, stage_params, settings)
+        stop = len(self.stages) if stop is None else stop
+        for i in range(start, stop):
+            stage = self.stages[i]
+            if images.dtype == tf.uint8 and not stage.geometric:
+                images = _base.to_float(images)
+            images, labels = stage.run(images, labels, params[i], settings)
+        if stop == len(self.stages):
+            images = _base.to_float(images)
         return images, labels

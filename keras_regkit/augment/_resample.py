@@ -113,6 +113,77 @@ def _reflect(index, size):
     return tf.where(index >= size, period - 1 - index, index)
 
 
+def _axis_taps(coords, size, interpolation, fill_mode):
+    """Indices and weights along one axis: lists of ``(batch, n)`` tensors.
+
+    Returns ``(indices, weights, inside)``: the taps' int32 indices (mapped
+    into ``[0, size)`` by the fill mode), their interpolation weights with
+    taps outside the input zeroed for ``"constant"``, and the sum of the
+    weights of the taps inside (1 unless ``"constant"``).
+    """
+    if interpolation == "nearest":
+        starts = [tf.floor(coords + 0.5)]
+        weights = [tf.ones_like(coords)]
+    else:
+        low = tf.floor(coords)
+        frac = coords - low
+        starts = [low, low + 1.0]
+        weights = [1.0 - frac, frac]
+    indices, kept, inside_sum = [], [], 0.0
+    for start, weight in zip(starts, weights, strict=True):
+        index = tf.cast(start, tf.int32)
+        if fill_mode == "constant":
+            inside = tf.cast((index >= 0) & (index < size), tf.float32)
+            weight = weight * inside
+            inside_sum += weight
+        if fill_mode == "reflect":
+            index = _reflect(index, size)
+        else:
+            index = tf.clip_by_value(index, 0, size - 1)
+        indices.append(index)
+        kept.append(weight)
+    if fill_mode != "constant":
+        inside_sum = None
+    return indices, kept, inside_sum
+
+
+def _resample_axis_aligned(
+    images, matrices, output_size, interpolation, fill_mode, fill_value
+):
+    """`resample` for matrices without rotation or shear, separably.
+
+    Along each axis the input coordinate depends on one output coordinate
+    only, so the bilinear weights factor into a row and a column weight:
+    whole rows are gathered (contiguous copies, on the input's dtype),
+    blended, then columns. The same result as the general resampler up
+    to float rounding (exactly the same for flips and whole-pixel shifts).
+    """
+    shape = tf.shape(images)
+    height, width = shape[1], shape[2]
+    h_out, w_out = output_size
+    m = tf.cast(matrices, tf.float32)
+    xs = tf.range(w_out, dtype=tf.float32)[None]
+    ys = tf.range(h_out, dtype=tf.float32)[None]
+    x = m[:, 0, 0:1] * xs + m[:, 0, 2:3]
+    y = m[:, 1, 1:2] * ys + m[:, 1, 2:3]
+    cols, col_w, col_in = _axis_taps(x, width, interpolation, fill_mode)
+    rows, row_w, row_in = _axis_taps(y, height, interpolation, fill_mode)
+    scale = 1.0 / 255.0 if images.dtype == tf.uint8 else 1.0
+    out = 0.0
+    for row, weight in zip(rows, row_w, strict=True):
+        values = tf.gather(images, row, axis=1, batch_dims=1)
+        weight = weight * scale
+        out += tf.cast(values, tf.float32) * weight[:, :, None, None]
+    blended, out = out, 0.0
+    for col, weight in zip(cols, col_w, strict=True):
+        values = tf.gather(blended, col, axis=2, batch_dims=1)
+        out += values * weight[:, None, :, None]
+    if fill_mode == "constant" and fill_value != 0.0:
+        outside = 1.0 - row_in[:, :, None] * col_in[:, None, :]
+        out = out + outside[..., None] * fill_value
+    return out
+
+
 def resample(
     images,
     matrices,
@@ -121,11 +192,14 @@ def resample(
     fill_mode="constant",
     fill_value=0.0,
     gather=True,
+    axis_aligned=False,
 ):
     """Resamples each image through its own affine matrix.
 
     Args:
-        images: float32 ``(batch, height, width, channels)``.
+        images: float32 ``(batch, height, width, channels)``, or uint8
+            (read as ``value / 255``: resampled without converting the
+            whole input first).
         matrices: ``(batch, 3, 3)`` maps from output pixel ``(x, y, 1)``
             to input pixel coordinates (see `to_pixels`).
         output_size: ``(height, width)`` of the output.
@@ -138,6 +212,10 @@ def resample(
             than TensorFlow's ``ImageProjectiveTransformV3`` kernel (faster
             without XLA, and not compilable). Both give the same result
             up to float rounding.
+        axis_aligned: Whether every matrix is known to have no rotation
+            or shear (entries ``[0, 1]`` and ``[1, 0]`` zero: flips,
+            shifts, zooms, crops), resampled separably (faster, with or
+            without XLA); the off-diagonal entries are then ignored.
 
     Returns:
         float32 ``(batch, out_height, out_width, channels)``.
@@ -149,7 +227,13 @@ def resample(
     >>> resample(x, shift, (2, 3))[0, :, :, 0].numpy().tolist()
     [[0.0, 0.0, 1.0], [0.0, 3.0, 4.0]]
     """
+    if axis_aligned:
+        return _resample_axis_aligned(
+            images, matrices, output_size, interpolation, fill_mode, fill_value
+        )
     if not gather:
+        if images.dtype == tf.uint8:
+            images = tf.cast(images, tf.float32) * (1.0 / 255.0)
         flat = tf.reshape(matrices, [-1, 9])[:, :8]
         return tf.raw_ops.ImageProjectiveTransformV3(
             images=images,
@@ -192,6 +276,7 @@ def resample(
             (1.0 - fx) * fy,
             fx * fy,
         ]
+    scale = 1.0 / 255.0 if images.dtype == tf.uint8 else 1.0
     flat = tf.reshape(images, [-1, channels])
     offsets = tf.range(batch)[:, None] * (height * width)
     out = 0.0
@@ -213,7 +298,7 @@ def resample(
             col = tf.clip_by_value(col, 0, width - 1)
             row = tf.clip_by_value(row, 0, height - 1)
         values = tf.gather(flat, offsets + row * width + col)
-        out += values * weight[..., None]
+        out += tf.cast(values, tf.float32) * (weight * scale)[..., None]
     if fill_mode == "constant" and fill_value != 0.0:
         out = out + outside_weight[..., None] * fill_value
     return tf.reshape(out, [-1, h_out, w_out, channels])

@@ -150,6 +150,7 @@ class RandomFlip(_base.GeometricOp):
     """
 
     _gated = False
+    axis_aligned = True
     MODES = ("horizontal", "vertical", "horizontal_and_vertical")
 
     def __init__(self, mode="horizontal", probability=0.5):
@@ -221,6 +222,8 @@ class RandomTranslation(_base.GeometricOp):
     0.125
     """
 
+    axis_aligned = True
+
     def __init__(self, height_factor, width_factor, probability=1.0):
         super().__init__(probability)
         self.height_factor = _base.plain(height_factor)
@@ -264,6 +267,8 @@ class RandomZoom(_base.GeometricOp):
     >>> RandomZoom(0.2).get_config()
     {'probability': 1.0, 'height_factor': 0.2, 'width_factor': None}
     """
+
+    axis_aligned = True
 
     def __init__(self, height_factor, width_factor=None, probability=1.0):
         super().__init__(probability)
@@ -357,6 +362,8 @@ class RandomPadCrop(_base.GeometricOp):
     {'probability': 1.0, 'padding': 4}
     """
 
+    axis_aligned = True
+
     def __init__(self, padding=4, probability=1.0):
         super().__init__(probability)
         self.padding = _validation.check_int(
@@ -407,6 +414,7 @@ class RandomResizedCrop(_base.GeometricOp):
     """
 
     ATTEMPTS = 10
+    axis_aligned = True
 
     def __init__(
         self,

@@ -31,6 +31,8 @@ one is set (``keras.utils.set_random_seed``).
 
 from __future__ import annotations
 
+import functools
+
 import keras
 import tensorflow as tf
 
@@ -145,7 +147,16 @@ class Pipeline:
             gather=self.use_xla,
         )
         self.chain = _chain.Chain(self.ops)
-        self._apply_fn = tf.function(self._apply, jit_compile=self.use_xla)
+        # With XLA, each of the chain's segments is compiled on its own
+        # (see `Chain.segments`); without, one plain graph.
+        self._segment_fns = [
+            tf.function(
+                functools.partial(self._run_segment, start, stop),
+                jit_compile=True,
+            )
+            for start, stop in self.chain.segments()
+        ]
+        self._apply_fn = tf.function(self._apply)
 
     def _data_shapes(self):
         """The input ranks every op accepts, with their shapes in words."""
@@ -229,9 +240,21 @@ class Pipeline:
         """
         return self.chain.sample(_base.as_seed(seed), batch_size, image_shape)
 
+    def _run_segment(self, start, stop, images, labels, params):
+        return self.chain.run(
+            images, labels, params, self.settings, start=start, stop=stop
+        )
+
     def _apply(self, images, labels, params):
-        images = _base.to_float(images)
-        return self.chain.run(images, labels, params, self.settings)
+        # uint8 stays uint8 until a geometric first stage has resampled it
+        # (or the first other stage needs floats): less memory to move.
+        if images.dtype != tf.uint8:
+            images = _base.to_float(images)
+        if not self.use_xla or not self._segment_fns:
+            return self.chain.run(images, labels, params, self.settings)
+        for segment_fn in self._segment_fns:
+            images, labels = segment_fn(images, labels, params)
+        return images, labels
 
     def augment(self, data, seed):
         """Augments one batch with a given seed (a pure function of both).
