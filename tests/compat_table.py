@@ -31,6 +31,10 @@ COMPONENTS = (
     "EarlyStopping",
     "ScheduleCallback",
     "augment.Pipeline",
+    "SAM/ASAM",
+    "SWA",
+    "L2SP",
+    "GapMonitor",
 )
 PLATFORMS = (
     "TensorFlow",

@@ -55,6 +55,9 @@ class CheckAgainstEvaluate(keras.callbacks.Callback):
         self.checked += 1
 
 
+@pytest.mark.compat("GapMonitor", "TensorFlow")
+@pytest.mark.compat("GapMonitor", "JAX")
+@pytest.mark.compat("GapMonitor", "PyTorch")
 def test_train_metric_equals_evaluate_on_the_subset_and_gap_signs():
     x, y = data()
     model = classifier()

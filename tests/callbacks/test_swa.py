@@ -69,6 +69,9 @@ def assert_weights_close(actual, expected, rtol=1e-6, atol=1e-7):
         np.testing.assert_allclose(a, e, rtol=rtol, atol=atol)
 
 
+@pytest.mark.compat("SWA", "TensorFlow")
+@pytest.mark.compat("SWA", "JAX")
+@pytest.mark.compat("SWA", "PyTorch")
 def test_average_is_the_mean_of_the_per_epoch_snapshots():
     model = dense_model()
     x, y = data()

@@ -35,6 +35,7 @@ def fit(scope, x, y, **options):
     return model, history.history["loss"]
 
 
+@pytest.mark.compat("SAM/ASAM", "MirroredStrategy")
 @pytest.mark.parametrize("adaptive", [False, True])
 def test_two_replicas_take_the_single_device_step(strategy, adaptive):
     rng = np.random.default_rng(0)

@@ -12,6 +12,7 @@ CPUs.
 
 import keras
 import numpy as np
+import pytest
 
 import keras_regkit as rk
 
@@ -47,6 +48,7 @@ def data(n=32):
     return x, y
 
 
+@pytest.mark.compat("SWA", "MirroredStrategy")
 def test_average_and_batch_norm_under_mirrored_strategy(strategy):
     x, y = data()
     with strategy.scope():
@@ -102,6 +104,8 @@ def test_average_and_batch_norm_under_mirrored_strategy(strategy):
         np.testing.assert_array_equal(replica_values(actual)[0], last)
 
 
+@pytest.mark.compat("L2SP", "MirroredStrategy")
+@pytest.mark.compat("GapMonitor", "MirroredStrategy")
 def test_l2sp_and_gap_monitor_under_mirrored_strategy(strategy):
     """The starting point is mirrored and fixed; the clean metric exact."""
     x, y = data(n=48)

@@ -64,6 +64,9 @@ def test_one_sgd_step_follows_the_closed_form_gradient():
     )
 
 
+@pytest.mark.compat("L2SP", "TensorFlow")
+@pytest.mark.compat("L2SP", "JAX")
+@pytest.mark.compat("L2SP", "PyTorch")
 def test_starting_point_is_fixed_in_training_and_survives_save_load(tmp_path):
     model = pretrained_model()
     feat = model.get_layer("base").get_layer("feat")

@@ -100,6 +100,9 @@ CASES = {
 }
 
 
+@pytest.mark.compat("SAM/ASAM", "TensorFlow")
+@pytest.mark.compat("SAM/ASAM", "JAX")
+@pytest.mark.compat("SAM/ASAM", "PyTorch")
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_steps_equal_the_closed_form(case):
     options = dict(CASES[case])
@@ -184,6 +187,7 @@ def test_batchnorm_statistics_move_once_per_forward_pass(micro):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)
 
 
+@pytest.mark.compat("SAM/ASAM", "mixed precision")
 def test_mixed_float16_takes_the_float32_step():
     x, y = data(16)
     results = {}
