@@ -1,6 +1,7 @@
 """The demo: a real --quick run, its table and pictures; bad flags."""
 
 import importlib.metadata
+import io
 import re
 import subprocess
 import sys
@@ -9,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import keras_regkit as rk
 from keras_regkit import demo
 from keras_regkit.demo import cli
 from keras_regkit.demo import data
@@ -29,34 +31,180 @@ def _table_rows(output):
 
 @pytest.mark.slow
 def test_quick_run_prints_every_variant_and_writes_pictures(tmp_path, capsys):
-    assert demo.main(["--quick", "--out", str(tmp_path)]) == 0
+    # A tiny budget (2 epochs, 1 seed); the demo's own --quick is longer.
+    argv = ["--quick", "--epochs", "2", "--seeds", "1", "--out", str(tmp_path)]
+    assert demo.main(argv) == 0
     output = capsys.readouterr().out
     header, rows = _table_rows(output)
     assert header == list(report.TABLE_COLUMNS)
     assert [row[0] for row in rows] == variants.names()
     for row in rows:
-        train, val, test, gap = (float(cell) for cell in row[1:5])
+        means, stds = zip(*(_mean_std(cell) for cell in row[1:]), strict=True)
+        train, val, test, gap, epochs, seconds = means
         assert 0 <= test <= 1 and 0 <= train <= 1 and 0 <= val <= 1
         assert gap == pytest.approx(train - test, abs=1.5e-3)
-        epochs, best = int(row[5]), int(row[6])
-        assert 1 <= best <= epochs <= cli.QUICK_EPOCHS
-    # Progress: one line per variant and epoch.
-    assert len(re.findall(r"\[none\] epoch", output)) == cli.QUICK_EPOCHS
+        assert epochs == 2 and seconds > 0
+        assert stds == (0,) * 6  # one seed
+    assert "mean ± std over 1 seed(s) (0):" in output
+    # Progress: one line per variant, seed and epoch.
+    assert len(re.findall(r"\[none seed 0\] epoch", output)) == 2
+    assert len(re.findall(r"\[sam seed 0\] epoch", output)) == 2
     for name in ("learning_curves.png", "generalization_gap.png"):
         path = tmp_path / name
         assert f"wrote {path}" in output
-        with Image.open(path) as image:
-            image.verify()
-        with Image.open(path) as image:
-            assert image.format == "PNG" and min(image.size) > 200
-            assert np.asarray(image.convert("L")).std() > 5  # not blank
+        _assert_png(path)
+
+
+def _mean_std(cell):
+    mean, std = cell.split(" ± ")
+    return float(mean), float(std)
+
+
+def _assert_png(path):
+    with Image.open(path) as image:
+        image.verify()
+    with Image.open(path) as image:
+        assert image.format == "PNG" and min(image.size) > 200
+        assert np.asarray(image.convert("L")).std() > 5  # not blank
+
+
+def _fake_results(seeds=(3, 4, 5), names=("none", "sam")):
+    """Per-seed results with random numbers, variants interleaved."""
+    rng = np.random.default_rng(1)
+    results = []
+    for seed in seeds:
+        for name in names:
+            epochs = int(rng.integers(2, 6))
+            results.append(
+                training.Result(
+                    name,
+                    train_acc=float(rng.uniform(0.9, 1.0)),
+                    val_acc=float(rng.uniform(0.8, 0.95)),
+                    test_acc=float(rng.uniform(0.8, 0.95)),
+                    epochs_run=epochs,
+                    best_epoch=1,
+                    seconds=float(rng.uniform(1, 9)),
+                    history={
+                        "xent": list(rng.uniform(0.1, 1, epochs)),
+                        "val_xent": list(rng.uniform(0.1, 1, epochs)),
+                    },
+                    seed=seed,
+                )
+            )
+    return results
+
+
+def test_summary_is_mean_and_sample_std_over_seeds():
+    results = _fake_results()
+    summaries = report.summarize(results[::-1])  # order does not matter
+    assert [s.name for s in summaries] == ["sam", "none"]
+    for summary in summaries:
+        mine = [r for r in results if r.name == summary.name]
+        assert [r.seed for r in summary.results] == [3, 4, 5]
+        assert summary.seeds == 3
+        columns = {
+            "train_acc": [r.train_acc for r in mine],
+            "val_acc": [r.val_acc for r in mine],
+            "test_acc": [r.test_acc for r in mine],
+            "gap": [r.train_acc - r.test_acc for r in mine],
+            "epochs_run": [r.epochs_run for r in mine],
+            "seconds": [r.seconds for r in mine],
+        }
+        assert sorted(summary.mean) == sorted(columns)
+        for quantity, values in columns.items():
+            assert summary.mean[quantity] == pytest.approx(np.mean(values))
+            assert summary.std[quantity] == pytest.approx(
+                np.std(values, ddof=1)
+            )
+            assert summary.std[quantity] > 0
+    table = report.format_table(summaries)
+    header, rows = _table_rows(table)
+    assert header == list(report.TABLE_COLUMNS)
+    for row, summary in zip(rows, summaries, strict=True):
+        for cell, (quantity, _) in zip(row[1:], report.QUANTITIES, strict=True):
+            mean, std = _mean_std(cell)
+            digits = 1 if quantity in ("epochs_run", "seconds") else 3
+            assert mean == round(summary.mean[quantity], digits)
+            assert std == round(summary.std[quantity], digits)
+
+
+def test_one_seed_has_zero_std():
+    (summary,) = report.summarize(_fake_results(seeds=(0,), names=("x",)))
+    assert set(summary.std.values()) == {0.0}
+    assert summary.mean["gap"] == pytest.approx(
+        summary.results[0].train_acc - summary.results[0].test_acc
+    )
+
+
+def test_run_trains_every_variant_with_every_seed(tmp_path, monkeypatch):
+    """`run` without training: fake data and results, real report."""
+    calls = []
+    fakes = iter(_fake_results(seeds=(7, 8, 9), names=("none", "swa")))
+
+    def fake_train(variant, splits, epochs, seed, stream):
+        calls.append((variant.name, splits.source, epochs, seed))
+        result = next(fakes)
+        assert (result.name, result.seed) == (variant.name, seed)
+        return result
+
+    def fake_load(path, seed):
+        images = np.zeros((4, 8, 8, 1), "float32")
+        labels = np.zeros(4, "int32")
+        return data.Splits(*[images, labels] * 3, 1, f"split {seed}")
+
+    monkeypatch.setattr(training, "train_variant", fake_train)
+    monkeypatch.setattr(data, "load_data", fake_load)
+    args = cli.parse_args(
+        ["--seed", "7", "--seeds", "3", "--epochs", "4"]
+        + ["--variants", "none,swa", "--out", str(tmp_path)]
+    )
+    stream = io.StringIO()
+    summaries = cli.run(args, stream)
+    assert calls == [
+        (name, f"split {seed}", 4, seed)
+        for seed in (7, 8, 9)
+        for name in ("none", "swa")
+    ]
+    assert [s.seeds for s in summaries] == [3, 3]
+    output = stream.getvalue()
+    assert "mean ± std over 3 seed(s) (7, 8, 9):" in output
+    assert report.format_table(summaries) in output
+    for name in ("learning_curves.png", "generalization_gap.png"):
+        _assert_png(tmp_path / name)
+
+
+def test_seeds_flag_defaults():
+    assert cli.parse_args([]).seeds == cli.DEFAULT_SEEDS
+    assert cli.parse_args(["--quick"]).seeds == cli.QUICK_SEEDS
+    assert cli.parse_args(["--quick", "--seeds", "4"]).seeds == 4
+    assert cli.QUICK_SEEDS <= cli.DEFAULT_SEEDS
+
+
+def test_sam_and_swa_are_one_record_each():
+    setup = variants.Setup(num_examples=300, epochs=8, seed=0)
+    sam, swa = variants.get("sam"), variants.get("swa")
+    assert (sam.callbacks, sam.layers, sam.regularizer) == (None,) * 3
+    assert (swa.wrap_model, swa.layers, swa.regularizer) == (None,) * 3
+    (callback,) = swa.callbacks(setup)
+    assert isinstance(callback, rk.callbacks.SWA)
+    assert callback.start == variants.SWA_START
+    images = np.zeros((10, 8, 8, 1), "float32")
+    labels = np.arange(10, dtype="int32") % 3
+    splits = data.Splits(*[images, labels] * 3, num_classes=3, source="t")
+    model = training.build_model(splits, sam, setup)
+    assert isinstance(model, rk.training.SAM)
+    assert model.rho == variants.SAM_RHO and not model.adaptive
+    assert model.optimizer is not None  # the wrapper is what was compiled
+    assert model.predict(images, verbose=0).shape == (10, 3)
+    combined = variants.get("combined")
+    assert combined.wrap_model is None
 
 
 def test_gap_is_train_minus_test():
     result = training.Result("x", 0.9, 0.8, 0.75, 3, 2, 1.0, {})
     assert result.gap == pytest.approx(0.15)
-    table = report.format_table([result])
-    assert "+0.150" in table
+    table = report.format_table(report.summarize([result]))
+    assert "+0.150 ± 0.000" in table
 
 
 def test_user_npz_data(tmp_path, capsys):
@@ -70,6 +218,8 @@ def test_user_npz_data(tmp_path, capsys):
             "--data",
             str(path),
             "--epochs",
+            "1",
+            "--seeds",
             "1",
             "--variants",
             "none,l2",
@@ -88,6 +238,9 @@ def test_user_npz_data(tmp_path, capsys):
         (["--variants", "none,bogus"], "unknown variant(s) bogus"),
         (["--epochs", "-3"], "--epochs must be >= 1, got -3"),
         (["--epochs", "many"], "invalid int value: 'many'"),
+        (["--seeds", "0"], "--seeds must be >= 1, got 0"),
+        (["--quick", "--seeds", "-2"], "--seeds must be >= 1, got -2"),
+        (["--seeds", "2.5"], "invalid int value: '2.5'"),
         (["--frobnicate"], "unrecognized arguments: --frobnicate"),
     ],
 )

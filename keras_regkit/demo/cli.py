@@ -13,8 +13,10 @@ import sys
 from keras_regkit.demo import variants
 from keras_regkit.demo.errors import DemoError
 
-DEFAULT_EPOCHS = 60
+DEFAULT_EPOCHS = 45
 QUICK_EPOCHS = 8
+DEFAULT_SEEDS = 3
+QUICK_SEEDS = 1
 
 
 class _Parser(argparse.ArgumentParser):
@@ -46,7 +48,15 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     parser.add_argument("--quick", action="store_true", help="a short run")
     parser.add_argument("--epochs", type=int, help="epoch budget per variant")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--seed", type=int, default=0, help="the first seed (base seed)"
+    )
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        help="how many seeds per variant: seed, seed + 1, ... "
+        f"(default {DEFAULT_SEEDS}; {QUICK_SEEDS} with --quick)",
+    )
     parser.add_argument("--out", default="regkit-demo", help="output folder")
     parser.add_argument(
         "--variants",
@@ -63,6 +73,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         args.epochs = QUICK_EPOCHS if args.quick else DEFAULT_EPOCHS
     if args.epochs < 1:
         raise DemoError(f"--epochs must be >= 1, got {args.epochs}")
+    if args.seeds is None:
+        args.seeds = QUICK_SEEDS if args.quick else DEFAULT_SEEDS
+    if args.seeds < 1:
+        raise DemoError(f"--seeds must be >= 1, got {args.seeds}")
     names = [v.strip() for v in args.variants.split(",") if v.strip()]
     unknown = [v for v in names if v not in variants.names()]
     if unknown or not names:
@@ -92,14 +106,18 @@ def prepare_out_dir(path: str) -> str:
 
 
 def run(args: argparse.Namespace, stream=None) -> list:
-    """Trains every requested variant, prints the table, writes the PNGs.
+    """Trains every requested variant with every seed, reports the summary.
+
+    Seed ``s`` (``args.seed``, ``args.seed + 1``, ...) fixes the data split
+    (which 300 images train), the initial weights, the shuffling and the
+    layers' randomness; every variant sees the same seeds.
 
     Args:
         args: The flags, from `parse_args`.
         stream: Where to print (default: standard output).
 
     Returns:
-        The `training.Result` of every variant, in order.
+        The `report.Summary` of every variant, in order.
     """
     from keras_regkit.demo import data
     from keras_regkit.demo import report
@@ -107,30 +125,39 @@ def run(args: argparse.Namespace, stream=None) -> list:
 
     stream = stream or sys.stdout
     out = prepare_out_dir(args.out)
-    splits = data.load_data(args.data, args.seed)
-    stream.write(
-        f"data: {splits.source}: {len(splits.x_train)} train, "
-        f"{len(splits.x_val)} validation, {len(splits.x_test)} test images; "
-        f"{args.epochs} epochs per variant, seed {args.seed}\n"
-    )
+    seeds = [args.seed + i for i in range(args.seeds)]
     results = []
-    for name in args.variants:
-        variant = variants.get(name)
-        stream.write(f"{name}: {variant.description}\n")
-        results.append(
-            training.train_variant(
-                variant, splits, args.epochs, args.seed, stream
-            )
+    for seed in seeds:
+        splits = data.load_data(args.data, seed)
+        stream.write(
+            f"data: {splits.source}: {len(splits.x_train)} train, "
+            f"{len(splits.x_val)} validation, {len(splits.x_test)} test "
+            f"images; {args.epochs} epochs per variant, seed {seed} "
+            f"({seed - args.seed + 1} of {len(seeds)})\n"
         )
-    stream.write("\n" + report.format_table(results) + "\n\n")
+        for name in args.variants:
+            variant = variants.get(name)
+            stream.write(f"{name}: {variant.description}\n")
+            results.append(
+                training.train_variant(
+                    variant, splits, args.epochs, seed, stream
+                )
+            )
+    summaries = report.summarize(results)
+    stream.write(
+        f"\nmean ± std over {len(seeds)} seed(s) "
+        f"({', '.join(map(str, seeds))}):\n"
+        + report.format_table(summaries)
+        + "\n\n"
+    )
     curves = report.plot_learning_curves(
-        results, os.path.join(out, "learning_curves.png")
+        summaries, os.path.join(out, "learning_curves.png")
     )
     gaps = report.plot_gaps(
-        results, os.path.join(out, "generalization_gap.png")
+        summaries, os.path.join(out, "generalization_gap.png")
     )
     stream.write(f"wrote {curves}\nwrote {gaps}\n")
-    return results
+    return summaries
 
 
 def main(argv=None) -> int:

@@ -26,7 +26,8 @@ def build_model(splits: Splits, variant: Variant, setup: Setup):
         setup: The run's sizes and seed.
 
     Returns:
-        The compiled model (wrapped by ``variant.wrap_model``, if set).
+        The compiled model (wrapped by ``variant.wrap_model`` before
+        compiling, if set).
     """
     keras.utils.set_random_seed(setup.seed)
     regularizer = variant.regularizer(setup) if variant.regularizer else None
@@ -60,6 +61,8 @@ def build_model(splits: Splits, variant: Variant, setup: Setup):
         splits.num_classes, kernel_regularizer=regularizer
     )(x)
     model = keras.Model(inputs, outputs)
+    if variant.wrap_model:
+        model = variant.wrap_model(model, setup)
     model.compile(
         keras.optimizers.Adam(1e-3),
         keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -70,7 +73,7 @@ def build_model(splits: Splits, variant: Variant, setup: Setup):
             ),
         ],
     )
-    return variant.wrap_model(model, setup) if variant.wrap_model else model
+    return model
 
 
 def training_dataset(splits: Splits, variant: Variant, setup: Setup):
@@ -114,7 +117,7 @@ class Progress(keras.callbacks.Callback):
 
 @dataclasses.dataclass
 class Result:
-    """What one variant produced."""
+    """What one variant produced with one seed."""
 
     name: str
     train_acc: float
@@ -124,6 +127,7 @@ class Result:
     best_epoch: int
     seconds: float
     history: dict
+    seed: int = 0
 
     @property
     def gap(self) -> float:
@@ -156,7 +160,10 @@ def train_variant(
         epochs=epochs,
         shuffle=False,  # the dataset is already shuffled, with the seed
         verbose=0,
-        callbacks=[*callbacks, Progress(variant.name, epochs, stream)],
+        callbacks=[
+            *callbacks,
+            Progress(f"{variant.name} seed {seed}", epochs, stream),
+        ],
     ).history
 
     def accuracy(x, y):
@@ -173,4 +180,5 @@ def train_variant(
         best_epoch=int(np.argmax(history["val_accuracy"])) + 1,
         seconds=time.perf_counter() - start,
         history=history,
+        seed=seed,
     )

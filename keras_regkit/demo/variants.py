@@ -7,8 +7,8 @@ function of the run's `Setup`. A field left at None changes nothing.
 `combine` builds a variant out of others, so ``combined`` is written as
 the list of the variants it combines.
 
-Adding a variant is adding one record to `VARIANTS` (for example, an
-``swa`` variant is ``Variant("swa", "...", callbacks=...)``).
+Adding a variant is adding one record to `VARIANTS` (for example, the
+``swa`` variant is ``Variant("swa", "...", callbacks=_swa)``).
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from typing import Any
 
 L2_LAMBDA = 1.0
 PATIENCE = 15
+SAM_RHO = 0.05  # the SAM paper's radius
+SWA_START = 0.75  # average the weights of the last quarter of the epochs
 
 # Where the model builder (`training.build_model`) puts stochastic layers:
 # after the residual branch, on the feature map after the residual sum,
@@ -53,8 +55,9 @@ class Variant:
         callbacks: ``setup -> [callback, ...]`` passed to ``fit``.
         augmentation: ``setup -> [op, ...]``, the ops of an
             `rk.augment.Pipeline` applied to the training batches.
-        wrap_model: ``(model, setup) -> model``, applied to the compiled
-            model (for example a training-step wrapper).
+        wrap_model: ``(model, setup) -> model``, applied to the model
+            before it is compiled (for example a training-step wrapper
+            such as `rk.training.SAM`); the result is compiled.
     """
 
     name: str
@@ -169,6 +172,19 @@ def _augmentation_ops(setup: Setup) -> list:
     ]
 
 
+def _sam(model, setup: Setup):
+    import keras_regkit as rk
+
+    return rk.training.SAM(model, rho=SAM_RHO)
+
+
+def _swa(setup: Setup) -> list:
+    import keras_regkit as rk
+
+    # The network has no BatchNormalization: no `bn_data` pass is needed.
+    return [rk.callbacks.SWA(start=SWA_START)]
+
+
 _NONE = Variant("none", "no regularization")
 _L2 = Variant("l2", "L2, textbook lambda/(2m) form", regularizer=_l2)
 _DROPOUT = Variant(
@@ -188,15 +204,28 @@ _AUGMENT = Variant(
     augmentation=_augmentation_ops,
 )
 
+_SAM = Variant(
+    "sam",
+    f"sharpness-aware minimization, rk.training.SAM(rho={SAM_RHO})",
+    wrap_model=_sam,
+)
+_SWA = Variant(
+    "swa",
+    f"stochastic weight averaging, rk.callbacks.SWA(start={SWA_START})",
+    callbacks=_swa,
+)
+
 VARIANTS: list[Variant] = [
     _NONE,
     _L2,
     _DROPOUT,
     _EARLY_STOPPING,
     _AUGMENT,
+    _SAM,
+    _SWA,
     combine(
         "combined",
-        "all of the above",
+        "l2 + dropout + early_stopping + augment",
         _L2,
         _DROPOUT,
         _EARLY_STOPPING,
@@ -209,8 +238,10 @@ def names() -> list[str]:
     """The variants' names, in order.
 
     Example:
-    >>> names()
-    ['none', 'l2', 'dropout', 'early_stopping', 'augment', 'combined']
+    >>> names()[:5]
+    ['none', 'l2', 'dropout', 'early_stopping', 'augment']
+    >>> names()[5:]
+    ['sam', 'swa', 'combined']
     """
     return [variant.name for variant in VARIANTS]
 
