@@ -148,15 +148,20 @@ class Pipeline:
         )
         self.chain = _chain.Chain(self.ops)
         # With XLA, each of the chain's segments is compiled on its own
-        # (see `Chain.segments`); without, one plain graph.
-        self._segment_fns = [
-            tf.function(
-                functools.partial(self._run_segment, start, stop),
-                jit_compile=True,
-            )
-            for start, stop in self.chain.segments()
-        ]
-        self._apply_fn = tf.function(self._apply)
+        # when there are several (see `Chain.segments`).
+        segments = self.chain.segments() if self.use_xla else []
+        self._segment_fns = []
+        if len(segments) > 1:
+            self._segment_fns = [
+                tf.function(
+                    functools.partial(self._run_segment, start, stop),
+                    jit_compile=True,
+                )
+                for start, stop in segments
+            ]
+        self._apply_fn = tf.function(
+            self._apply, jit_compile=self.use_xla and not self._segment_fns
+        )
 
     def _data_shapes(self):
         """The input ranks every op accepts, with their shapes in words."""
@@ -250,7 +255,7 @@ class Pipeline:
         # (or the first other stage needs floats): less memory to move.
         if images.dtype != tf.uint8:
             images = _base.to_float(images)
-        if not self.use_xla or not self._segment_fns:
+        if not self._segment_fns:
             return self.chain.run(images, labels, params, self.settings)
         for segment_fn in self._segment_fns:
             images, labels = segment_fn(images, labels, params)
