@@ -191,9 +191,8 @@ def plot_learning_curves(summaries, path: str) -> str:
     for row in axes:
         row[0].set_ylabel("cross-entropy")
     axes[0][0].legend(fontsize=8)
-    seeds = max(s.seeds for s in summaries)
     figure.suptitle(
-        f"Training vs validation loss (one line per seed, {seeds} seeds)"
+        f"Training vs validation loss (one line per seed, {_seeds(summaries)})"
     )
     figure.tight_layout()
     figure.savefig(path, dpi=100)
@@ -209,7 +208,7 @@ def plot_gaps(summaries, path: str) -> str:
     Returns:
         ``path``, where the PNG was written.
     """
-    figure, ax = plt.subplots(figsize=(1.1 * len(summaries) + 2.5, 4))
+    figure, ax = plt.subplots(figsize=(max(7.0, 1.1 * len(summaries) + 2.5), 4))
     positions = np.arange(len(summaries))
     means = np.array([s.mean["gap"] for s in summaries])
     stds = np.array([s.std["gap"] for s in summaries])
@@ -230,33 +229,34 @@ def plot_gaps(summaries, path: str) -> str:
             "o",
             color="black",
             markersize=3,
-            label="one seed" if position == 0 else None,
         )
-    top = means + stds
-    for position, mean, std, height in zip(
-        positions, means, stds, top, strict=True
-    ):
-        ax.annotate(
+    for position, mean, std in zip(positions, means, stds, strict=True):
+        ax.annotate(  # in a row at the top, clear of bars, error bars, dots
             f"{mean:.3f}\n± {std:.3f}",
-            (position, max(height, 0)),
-            xytext=(0, 4),
-            textcoords="offset points",
+            (position, 0.97),
+            xycoords=("data", "axes fraction"),
             ha="center",
-            va="bottom",
+            va="top",
             fontsize=8,
         )
     ax.set_xticks(positions, [s.name for s in summaries], rotation=20)
     ax.set_ylabel("train acc − test acc")
     every = np.array([r.gap for s in summaries for r in s.results])
     low = min(0.0, float(np.min(means - stds)), float(every.min()))
-    high = max(float(top.max()), float(every.max()), 0.01)
-    ax.set_ylim(low, high * 1.3)
-    seeds = max(s.seeds for s in summaries)
+    high = max(float(np.max(means + stds)), float(every.max()), 0.01)
+    margin = 0.05 * (high - low) if low < 0 else 0.0
+    ax.set_ylim(low - margin, high + 0.3 * (high - low))  # room for labels
     ax.set_title(
-        f"Generalization gap, mean ± std over {seeds} seeds (lower is better)"
+        f"Generalization gap: mean ± std over {_seeds(summaries)} "
+        "(dots: single seeds; lower is better)"
     )
-    ax.legend(loc="upper right", fontsize=8)
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)
     return path
+
+
+def _seeds(summaries) -> str:
+    """``"1 seed"`` or ``"N seeds"``, the most seeds of any variant."""
+    seeds = max(s.seeds for s in summaries)
+    return f"{seeds} seed" + ("s" if seeds > 1 else "")
