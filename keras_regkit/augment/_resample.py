@@ -6,7 +6,9 @@ point of the output to the point of the input it is read from, in
 the image centre, pixel centres at half-integers from it when the size is
 even). The pipeline multiplies the matrices of consecutive geometric ops,
 converts the product to pixel coordinates, and resamples each image once
-with a gather-based resampler that XLA compiles well.
+with a gather-based resampler that XLA compiles well. Products of flips,
+shifts, zooms and crops (no rotation or shear) are resampled separably:
+rows gathered whole, on uint8 where the input is uint8, then columns.
 """
 
 from __future__ import annotations
