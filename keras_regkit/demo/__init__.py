@@ -13,13 +13,20 @@ variant:
                    up by a schedule)
 ``early_stopping`` `EarlyStopping` with ``restore_best_weights=True``
 ``augment``        an `augment.Pipeline` of small shifts, rotations, zooms
-``combined``       all of the above
+``sam``            `training.SAM` (sharpness-aware minimization) around
+                   the network
+``swa``            the `callbacks.SWA` callback (stochastic weight
+                   averaging of the last quarter of the epochs)
+``combined``       l2, dropout, early_stopping and augment together
 =================  ========================================================
 
-with the same seeds and epoch budget, then prints a table (train,
-validation and test accuracy, the generalization gap train − test, epochs
-run, best epoch, wall time) and writes two PNGs: the learning curves of
-every variant and a bar chart of the gaps.
+once per seed (``--seeds``, three by default; a seed fixes the data split,
+the initial weights and the randomness), with the same seeds and epoch
+budget for every variant, then prints a table of the mean ± standard
+deviation over the seeds (train, validation and test accuracy, the
+generalization gap train − test, epochs run, wall time) and writes two
+PNGs: the learning curves of every variant (one line per seed) and a bar
+chart of the gaps with error bars.
 
 Bad flags exit with a one-line error and status 2.
 
@@ -29,7 +36,7 @@ The package, one concern per module:
 - `variants`: the variants, one list of `Variant` records;
 - `data`: the digits (or an .npz), split with a seed;
 - `training`: the model and its training, one variant at a time;
-- `report`: the table and the two pictures.
+- `report`: the summary over the seeds, the table and the two pictures.
 """
 
 from keras_regkit.demo.cli import main

@@ -46,8 +46,17 @@ def parse_args(argv=None) -> argparse.Namespace:
         description="Train one network several ways and compare the "
         "generalization gap.",
     )
-    parser.add_argument("--quick", action="store_true", help="a short run")
-    parser.add_argument("--epochs", type=int, help="epoch budget per variant")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"a short run: {QUICK_SEEDS} seed(s), {QUICK_EPOCHS} epochs",
+    )
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        help=f"epoch budget per variant and seed (default {DEFAULT_EPOCHS}; "
+        f"{QUICK_EPOCHS} with --quick)",
+    )
     parser.add_argument(
         "--seed", type=int, default=0, help="the first seed (base seed)"
     )
