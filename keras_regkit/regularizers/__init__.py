@@ -39,21 +39,64 @@ ALL_OBJECTS_DICT.update(
 )
 
 
-def serialize(regularizer) -> dict:
+def serialize(regularizer) -> dict | None:
     """Serializes a regularizer to a config dict (as Keras's does).
+
+    Args:
+        regularizer: A `keras.regularizers.Regularizer` instance (ours
+            included), or None.
+
+    Returns:
+        The config dict (None for None).
 
     Example:
     >>> serialize(L2(0.5))["config"]
     {'l2': 0.5, 'lam': None, 'num_examples': None}
     """
+    if regularizer is not None:
+        _validation.check_type(
+            "regularizer",
+            regularizer,
+            keras.regularizers.Regularizer,
+            "a keras.regularizers.Regularizer instance or None",
+            owner="regularizers.serialize",
+        )
     return keras.saving.serialize_keras_object(regularizer)
 
 
 def deserialize(config, custom_objects=None):
-    """Rebuilds a regularizer from `serialize`'s output."""
-    return keras.saving.deserialize_keras_object(
+    """Rebuilds a regularizer from `serialize`'s output.
+
+    Args:
+        config: A config dict from `serialize`, or a regularizer's name
+            (``"l2"``, ``"L1L2"``, ...).
+        custom_objects: None, or a dict of names to classes for
+            regularizers that are not registered.
+
+    Returns:
+        A regularizer instance.
+
+    Example:
+    >>> type(deserialize(serialize(L2(0.5)))).__name__
+    'L2'
+    """
+    owner = "regularizers.deserialize"
+    expected = "a regularizer config dict or a regularizer's name"
+    _validation.check_type("config", config, (dict, str), expected, owner=owner)
+    if custom_objects is not None:
+        _validation.check_type(
+            "custom_objects",
+            custom_objects,
+            dict,
+            "None or a dict",
+            owner=owner,
+        )
+    regularizer = keras.saving.deserialize_keras_object(
         config, module_objects=ALL_OBJECTS_DICT, custom_objects=custom_objects
     )
+    if not isinstance(regularizer, keras.regularizers.Regularizer):
+        raise _validation.invalid("config", expected, config, owner=owner)
+    return regularizer
 
 
 def get(identifier):

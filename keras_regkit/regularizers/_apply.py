@@ -17,39 +17,144 @@ from keras_regkit import _keras_internals
 from keras_regkit import _validation
 from keras_regkit.regularizers import _in_config
 
+_LAYERS = (
+    "None, a layer name, class or instance, a non-empty list of those, or "
+    "a predicate f(layer) -> bool"
+)
+_WEIGHTS = "a non-empty weight name or a non-empty list of them"
+_REGULARIZER = (
+    "a regularizer instance, or an identifier for "
+    "keras_regkit.regularizers.get (None, a string, a config dict, a class "
+    "or a callable)"
+)
+_LAYER_ITEM = (str, type, keras.layers.Layer)
 
-def _selector(layers, all_layers):
-    """Turns the ``layers`` argument into a predicate on layers."""
-    if layers is None:
-        return lambda layer: True
-    if callable(layers) and not isinstance(layers, type):
-        return layers
-    items = [layers] if isinstance(layers, (str, type)) else list(layers)
+
+def layer_selector(name, selection, all_layers, *, default, owner):
+    """Checks an `apply`-style ``layers`` argument; returns a predicate.
+
+    The one check of the layer selections of `apply` and `apply_l2sp`.
+
+    Args:
+        name: The argument's name (``"layers"``, ``"new_layers"``).
+        selection: None, a layer name, class or instance, a non-empty list
+            (or tuple, set) of those, or a predicate ``f(layer) -> bool``.
+        all_layers: The layers of the model (names are checked against
+            them).
+        default: What the predicate answers when ``selection`` is None.
+        owner: The function the argument belongs to, for messages.
+
+    Returns:
+        A predicate on layers.
+
+    Example:
+    >>> import keras
+    >>> dense = keras.layers.Dense(2, name="d")
+    >>> layer_selector("layers", "d", [dense], default=True, owner="f")(dense)
+    True
+    >>> layer_selector("layers", 3, [dense], default=True, owner="f")
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    TypeError: f: Invalid value received for argument `layers`. ...
+    """
+    if selection is None:
+        return lambda layer: default
+    if isinstance(selection, _LAYER_ITEM):
+        items = [selection]
+    elif callable(selection):
+        return selection
+    elif isinstance(selection, (list, tuple, set, frozenset)):
+        items = list(selection)
+        if not all(isinstance(item, _LAYER_ITEM) for item in items):
+            raise _validation.invalid(
+                name, _LAYERS, selection, owner=owner, error=TypeError
+            )
+        if not items:
+            raise _validation.invalid(name, _LAYERS, selection, owner=owner)
+    else:
+        raise _validation.invalid(
+            name, _LAYERS, selection, owner=owner, error=TypeError
+        )
     names = {layer.name for layer in all_layers}
     for item in items:
         if isinstance(item, str) and item not in names:
             expected = f"names of layers of the model ({sorted(names)})"
-            raise _validation.invalid("layers", expected, item, owner="apply")
-        if not isinstance(item, (str, type, keras.layers.Layer)):
-            raise _validation.invalid(
-                "layers",
-                "None, a predicate, or layer names, classes or instances",
-                item,
-                owner="apply",
-                error=TypeError,
-            )
+            raise _validation.invalid(name, expected, item, owner=owner)
 
     def matches(layer):
-        for item in items:
-            if isinstance(item, str) and layer.name == item:
-                return True
-            if isinstance(item, type) and isinstance(layer, item):
-                return True
-            if item is layer:
-                return True
-        return False
+        return any(
+            (isinstance(item, str) and layer.name == item)
+            or (isinstance(item, type) and isinstance(layer, item))
+            or item is layer
+            for item in items
+        )
 
     return matches
+
+
+def weight_names(weights, *, owner):
+    """Checks an `apply`-style ``weights`` argument; returns a name list.
+
+    Args:
+        weights: A non-empty string or a non-empty list (or tuple) of them.
+        owner: The function the argument belongs to, for messages.
+
+    Returns:
+        A list of Python strings.
+
+    Example:
+    >>> weight_names("kernel", owner="apply")
+    ['kernel']
+    >>> weight_names([], owner="apply")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: apply: Invalid value received for argument `weights`. ...
+    """
+    items = [weights] if isinstance(weights, str) else weights
+    if not isinstance(items, (list, tuple)) or not all(
+        isinstance(item, str) for item in items
+    ):
+        raise _validation.invalid(
+            "weights", _WEIGHTS, weights, owner=owner, error=TypeError
+        )
+    if not items or not all(items):
+        raise _validation.invalid("weights", _WEIGHTS, weights, owner=owner)
+    return [str(item) for item in items]
+
+
+def _regularizer(regularizer):
+    """Checks `apply`'s ``regularizer`` and resolves it with ``get``."""
+    from keras_regkit import regularizers as _regularizers
+
+    if not (
+        regularizer is None
+        or isinstance(regularizer, (str, dict))
+        or callable(regularizer)
+    ):
+        raise _validation.invalid(
+            "regularizer",
+            _REGULARIZER,
+            regularizer,
+            owner="apply",
+            error=TypeError,
+        )
+    try:
+        resolved = _regularizers.get(regularizer)
+    except (ValueError, TypeError) as error:
+        kind = ValueError if isinstance(error, ValueError) else TypeError
+        raise _validation.invalid(
+            "regularizer", _REGULARIZER, regularizer, owner="apply", error=kind
+        ) from error
+    if resolved is not None and not callable(resolved):
+        raise _validation.invalid(
+            "regularizer",
+            _REGULARIZER,
+            regularizer,
+            owner="apply",
+            error=TypeError,
+        )
+    return resolved
 
 
 def apply(
@@ -119,19 +224,30 @@ def apply(
     >>> len(model.losses)
     1
     """
-    from keras_regkit import regularizers as _regularizers
-
-    regularizer = _regularizers.get(regularizer)
+    _validation.check_type(
+        "model",
+        model,
+        keras.layers.Layer,
+        "a keras.Model or layer",
+        owner="apply",
+    )
+    regularizer = _regularizer(regularizer)
+    names = weight_names(weights, owner="apply")
     overwrite = _validation.check_bool("overwrite", overwrite, owner="apply")
-    weight_names = [weights] if isinstance(weights, str) else list(weights)
     visits = list(_keras_internals.walk(model))
-    selected = _selector(layers, [layer for layer, _ in visits])
+    selected = layer_selector(
+        "layers",
+        layers,
+        [layer for layer, _ in visits],
+        default=True,
+        owner="apply",
+    )
     done = []
     outside_config = False
     for layer, slots in visits:
         if not selected(layer):
             continue
-        for slot in _matching_slots(layer, slots, weight_names):
+        for slot in _matching_slots(layer, slots, names):
             if slot.regularizer is not None and not overwrite:
                 continue
             slot.set_regularizer(regularizer)

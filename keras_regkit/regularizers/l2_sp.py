@@ -46,6 +46,7 @@ from keras import ops
 
 from keras_regkit import _keras_internals
 from keras_regkit import _validation
+from keras_regkit.regularizers import _apply
 from keras_regkit.regularizers import _base
 from keras_regkit.regularizers.l1_l2 import L2
 
@@ -287,11 +288,15 @@ def apply_l2sp(
         "model", model, keras.layers.Layer, "a keras.Model", owner=owner
     )
     beta = _validation.check_float("beta", beta, low=0, owner=owner)
-    names = _names("weights", weights, "a weight name or a list of them")
+    names = _apply.weight_names(weights, owner=owner)
     visits = list(_keras_internals.walk(model))
     all_layers = [layer for layer, _ in visits]
-    is_new = _predicate(new_layers, all_layers, "new_layers", none=False)
-    is_old = _predicate(layers, all_layers, "layers", none=True)
+    is_new = _apply.layer_selector(
+        "new_layers", new_layers, all_layers, default=False, owner=owner
+    )
+    is_old = _apply.layer_selector(
+        "layers", layers, all_layers, default=True, owner=owner
+    )
     done = {"l2sp": [], "l2": []}
     for layer, slots in visits:
         new, old = is_new(layer), is_old(layer) and not is_new(layer)
@@ -334,49 +339,3 @@ def apply_l2sp(
             owner=owner,
         )
     return done
-
-
-def _predicate(selection, all_layers, name, none):
-    """A predicate on layers for `apply`-style ``layers`` arguments."""
-    if selection is None:
-        return lambda layer: none
-    if callable(selection) and not isinstance(selection, type):
-        return selection
-    expected = "None, a predicate, or layer names, classes or instances"
-    items = selection
-    if isinstance(selection, (str, type, keras.layers.Layer)):
-        items = [selection]
-    if not isinstance(items, (list, tuple, set)) or not all(
-        isinstance(item, (str, type, keras.layers.Layer)) for item in items
-    ):
-        raise _validation.invalid(
-            name, expected, selection, owner="apply_l2sp", error=TypeError
-        )
-    names = {layer.name for layer in all_layers}
-    for item in items:
-        if isinstance(item, str) and item not in names:
-            expected = f"names of layers of the model ({sorted(names)})"
-            raise _validation.invalid(name, expected, item, owner="apply_l2sp")
-
-    def matches(layer):
-        return any(
-            (isinstance(item, str) and layer.name == item)
-            or (isinstance(item, type) and isinstance(layer, item))
-            or item is layer
-            for item in items
-        )
-
-    return matches
-
-
-def _names(name, value, expected):
-    """A list of strings from a string or a list of strings."""
-    if isinstance(value, str):
-        return [value]
-    if not isinstance(value, (list, tuple)) or not all(
-        isinstance(item, str) for item in value
-    ):
-        raise _validation.invalid(
-            name, expected, value, owner="apply_l2sp", error=TypeError
-        )
-    return list(value)

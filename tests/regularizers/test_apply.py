@@ -76,6 +76,52 @@ def test_bad_layers_type():
         rk.regularizers.apply(_built_mlp(), L2(), layers=[3])
 
 
+@pytest.mark.parametrize("model", [None, 3, "mlp", np.zeros((2, 2))])
+def test_model_that_is_not_a_layer_raises_naming_it(model):
+    with pytest.raises(TypeError, match=r"^apply: .*argument `model`"):
+        rk.regularizers.apply(model, L2())
+
+
+@pytest.mark.parametrize("regularizer", [3, 0.5, True, (1,), object()])
+def test_bad_regularizer_raises_naming_it(regularizer):
+    with pytest.raises(TypeError, match=r"^apply: .*argument `regularizer`"):
+        rk.regularizers.apply(_built_mlp(), regularizer)
+
+
+def test_unknown_regularizer_name_raises_naming_it():
+    with pytest.raises(ValueError, match=r"argument `regularizer`.*'bogus'"):
+        rk.regularizers.apply(_built_mlp(), "bogus")
+
+
+@pytest.mark.parametrize("layers", [1, 0.5, False, object(), [[1]], (1,)])
+def test_bad_layers_raises_naming_it(layers):
+    with pytest.raises(TypeError, match=r"^apply: .*argument `layers`"):
+        rk.regularizers.apply(_built_mlp(), L2(), layers=layers)
+
+
+def test_empty_layers_list_raises():
+    with pytest.raises(ValueError, match=r"argument `layers`.*non-empty"):
+        rk.regularizers.apply(_built_mlp(), L2(), layers=[])
+
+
+def test_a_layer_instance_is_not_taken_for_a_predicate():
+    model = _built_mlp()
+    paths = rk.regularizers.apply(model, L2(), layers=model.layers[0])
+    assert paths == ["mlp/hidden/kernel"]
+
+
+@pytest.mark.parametrize("weights", [None, 1, True, object(), [1], ("k", 2)])
+def test_bad_weights_type_raises_naming_it(weights):
+    with pytest.raises(TypeError, match=r"^apply: .*argument `weights`"):
+        rk.regularizers.apply(_built_mlp(), L2(), weights=weights)
+
+
+@pytest.mark.parametrize("weights", ["", [], ["kernel", ""]])
+def test_empty_weights_raise_naming_it(weights):
+    with pytest.raises(ValueError, match=r"^apply: .*argument `weights`"):
+        rk.regularizers.apply(_built_mlp(), L2(), weights=weights)
+
+
 def test_nothing_matched_raises():
     with pytest.raises(ValueError, match="argument `weights`.*'gamma'"):
         rk.regularizers.apply(_built_mlp(), L2(), weights="gamma")

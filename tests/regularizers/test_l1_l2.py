@@ -241,3 +241,45 @@ def test_scheduled_config_round_trip(tmp_path):
     )
     restored = loaded.layers[0].kernel_regularizer
     assert isinstance(restored._l2.schedule, schedules.Cosine)
+
+
+def test_serialize_round_trip_and_none():
+    regularizer = rk.regularizers.deserialize(
+        rk.regularizers.serialize(L2(0.25))
+    )
+    assert isinstance(regularizer, L2)
+    assert regularizer.get_config()["l2"] == 0.25
+    assert rk.regularizers.serialize(None) is None
+    assert isinstance(rk.regularizers.deserialize("l2"), L2)
+
+
+@pytest.mark.parametrize("value", [1, "l2", (1,), np.zeros(2), object()])
+def test_serialize_rejects_what_is_not_a_regularizer(value):
+    with pytest.raises(
+        TypeError, match=r"^regularizers.serialize: .*argument `regularizer`"
+    ):
+        rk.regularizers.serialize(value)
+
+
+@pytest.mark.parametrize(
+    "config, error",
+    [
+        (None, TypeError),
+        (1, TypeError),
+        ([[1]], TypeError),
+        ("bogus", ValueError),
+        ("", ValueError),
+    ],
+)
+def test_deserialize_rejects_bad_config(config, error):
+    with pytest.raises(
+        error, match=r"^regularizers.deserialize: .*argument `config`"
+    ):
+        rk.regularizers.deserialize(config)
+
+
+@pytest.mark.parametrize("custom_objects", [0, False, "", [1], object()])
+def test_deserialize_rejects_bad_custom_objects(custom_objects):
+    config = rk.regularizers.serialize(L2(0.25))
+    with pytest.raises(TypeError, match="argument `custom_objects`"):
+        rk.regularizers.deserialize(config, custom_objects=custom_objects)

@@ -135,6 +135,32 @@ def test_apply_l2sp_bad_arguments():
         rkr.apply_l2sp(model, 0.1, weights="gamma")
 
 
+def test_starting_point_of_the_wrong_kind_raises_naming_it():
+    with pytest.raises(TypeError, match=r"^L2SP: .*argument `starting_point`"):
+        rkr.L2SP(0.1, starting_point=object())
+
+
+@pytest.mark.parametrize(
+    "kwargs, name, error",
+    [
+        ({"model": None}, "model", TypeError),
+        ({"model": "net"}, "model", TypeError),
+        ({"layers": 1}, "layers", TypeError),
+        ({"layers": []}, "layers", ValueError),
+        ({"new_layers": (1,)}, "new_layers", TypeError),
+        ({"new_layers": np.zeros((2, 2))}, "new_layers", TypeError),
+        ({"new_layers": object()}, "new_layers", TypeError),
+        ({"weights": None}, "weights", TypeError),
+        ({"weights": ""}, "weights", ValueError),
+        ({"weights": [1]}, "weights", TypeError),
+    ],
+)
+def test_apply_l2sp_rejects_bad_arguments_up_front(kwargs, name, error):
+    arguments = {"model": pretrained_model(), **kwargs}
+    with pytest.raises(error, match=rf"^apply_l2sp: .*argument `{name}`"):
+        rkr.apply_l2sp(**arguments)
+
+
 def test_placeholder_from_config_is_filled_by_load_own_variables():
     config = {
         "alpha": 0.2,
