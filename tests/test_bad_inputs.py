@@ -82,10 +82,7 @@ KNOWN_REASON = "known defect, see notes"
 # tracing state): not strict, or the test would be flaky.
 KNOWN_ORDER_DEPENDENT = {"augment.RandomGaussianBlur": ("batch0",)}
 # BEGIN KNOWN (generated from a run: kind.name -> failing input labels)
-# fmt: off
-KNOWN = {
-}
-# fmt: on
+KNOWN = {}
 # END KNOWN
 if os.environ.get("REGKIT_IGNORE_KNOWN"):  # to list every failure again
     KNOWN = KNOWN_ORDER_DEPENDENT = {}
