@@ -21,7 +21,9 @@ case into an XPASS failure, the signal to remove it from `KNOWN`.
 
 The number of targets, arguments and values tried is written to
 ``$REGKIT_BAD_INPUT_COUNTS`` (default: ``bad_input_counts.json`` in the
-system's temporary folder) and checked by `test_grid_counts`.
+system's temporary folder; ``bad_input_counts.gw0.json`` ... per
+pytest-xdist worker, each counting the cases it ran) and checked by
+`test_grid_counts`.
 """
 
 from __future__ import annotations
@@ -855,10 +857,13 @@ def _seed_everything():
 @pytest.fixture(autouse=True, scope="module")
 def _write_counts():
     yield
+    worker = os.environ.get("PYTEST_XDIST_WORKER")  # each writes its own
     path = os.environ.get(
         "REGKIT_BAD_INPUT_COUNTS",
         os.path.join(tempfile.gettempdir(), "bad_input_counts.json"),
     )
+    if worker:
+        path = path.replace(".json", f".{worker}.json")
     with open(path, "w") as handle:
         json.dump(grid_counts() | COUNTS, handle, indent=1)
     keras.backend.clear_session()
