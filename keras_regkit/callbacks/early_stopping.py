@@ -5,14 +5,18 @@ defaults, attributes and behaviour), put together from small pieces:
 
 - `monitor.Monitor`: one monitored quantity (direction, ``min_delta``,
   smoothing, best value and epoch); the first one is the primary one;
-- `stopping_rules`: the rules (patience, thresholds, non-finite values,
-  Prechelt's GL, PQ and UP) and the `AnyOf` / `AllOf` combinators;
+- `stopping_rules`: the rules (patience, thresholds, non-finite values)
+  and the `AnyOf` / `AllOf` combinators; `prechelt`: Prechelt's GL, PQ
+  and UP;
 - `best_weights.BestWeights`: the custody of the best weights (on-device
   snapshot, host copy, atomically written file);
 - `stop_reason.StopReason`: why training stopped (a kind and a message).
 
 This module only wires them: Keras-style keywords build the default rules,
 or ``rules=[...]`` gives them directly.
+Three mixins hold the rest: the argument checks and keyword rules
+(`_arguments`), Keras's attributes (`_keras_attributes`) and the resume
+state (`_resume_state`).
 
 Reference:
     Lutz Prechelt, "Early Stopping - But When?", in Neural Networks: Tricks
@@ -22,7 +26,6 @@ Reference:
 
 from __future__ import annotations
 
-import copy
 import os
 import warnings
 from collections.abc import Sequence
@@ -31,41 +34,21 @@ import keras
 import numpy as np
 
 from keras_regkit import _validation
-from keras_regkit.callbacks.best_weights import WEIGHTS_SUFFIX
+from keras_regkit.callbacks._arguments import COMBINE
+from keras_regkit.callbacks._arguments import ArgumentsMixin
+from keras_regkit.callbacks._keras_attributes import KerasAttributesMixin
+from keras_regkit.callbacks._resume_state import ResumeStateMixin
 from keras_regkit.callbacks.best_weights import BestWeights
 from keras_regkit.callbacks.monitor import Monitor
 from keras_regkit.callbacks.monitor import infer_direction  # noqa: F401
 from keras_regkit.callbacks.monitor import smooth_next  # noqa: F401
+from keras_regkit.callbacks.prechelt import CRITERIA
+from keras_regkit.callbacks.prechelt import generalization_loss  # noqa: F401
+from keras_regkit.callbacks.prechelt import rising_strips  # noqa: F401
+from keras_regkit.callbacks.prechelt import training_progress  # noqa: F401
 from keras_regkit.callbacks.stop_reason import StopReason
-from keras_regkit.callbacks.stopping_rules import CRITERIA
-from keras_regkit.callbacks.stopping_rules import AllOf
 from keras_regkit.callbacks.stopping_rules import AnyOf
-from keras_regkit.callbacks.stopping_rules import DivergenceThreshold
-from keras_regkit.callbacks.stopping_rules import NonFinite
-from keras_regkit.callbacks.stopping_rules import Patience
 from keras_regkit.callbacks.stopping_rules import StoppingRule
-from keras_regkit.callbacks.stopping_rules import StoppingThreshold
-from keras_regkit.callbacks.stopping_rules import check_key
-from keras_regkit.callbacks.stopping_rules import criterion_rule
-from keras_regkit.callbacks.stopping_rules import generalization_loss  # noqa: F401
-from keras_regkit.callbacks.stopping_rules import rising_strips  # noqa: F401
-from keras_regkit.callbacks.stopping_rules import training_progress  # noqa: F401
-
-_COMBINE = {"all": AllOf, "any": AnyOf}
-# The keywords that build rules, with their defaults: with ``rules=``
-# they must keep these (``patience=0``, Keras's default, is then unused).
-_RULE_KEYWORDS = {
-    "patience": 0,
-    "baseline": None,
-    "check_finite": False,
-    "stopping_threshold": None,
-    "divergence_threshold": None,
-    "criterion": None,
-    "criterion_threshold": None,
-    "strip_length": 5,
-    "combine": "all",
-}
-
 
 # Every constructor argument, in order: get_config returns them all.
 _CONFIG_KEYS = (
@@ -117,7 +100,12 @@ def _as_scalar(name, value):
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class EarlyStopping(keras.callbacks.Callback):
+class EarlyStopping(
+    ArgumentsMixin,
+    KerasAttributesMixin,
+    ResumeStateMixin,
+    keras.callbacks.Callback,
+):
     """Stops training when a monitored quantity stops improving.
 
     A drop-in for `keras.callbacks.EarlyStopping`: the first eight
@@ -317,7 +305,7 @@ class EarlyStopping(keras.callbacks.Callback):
             "strip_length", strip_length, low=1, owner=self
         )
         self.combine = _validation.check_choice(
-            "combine", combine, tuple(_COMBINE), owner=self
+            "combine", combine, tuple(COMBINE), owner=self
         )
         self.save_best_to = self._check_path(save_best_to)
         self.include_optimizer = include_optimizer
@@ -365,117 +353,6 @@ class EarlyStopping(keras.callbacks.Callback):
         self._free_wait = 0
         self._reset()
 
-    # Argument checks that the shared helpers do not cover alone.
-
-    def _check_monitor(self, monitor):
-        expected = (
-            "a non-empty string or a non-empty list of distinct non-empty "
-            "strings"
-        )
-        if isinstance(monitor, str):
-            return check_key("monitor", monitor, self, expected)
-        if (
-            not isinstance(monitor, (list, tuple))
-            or not monitor
-            or not all(isinstance(name, str) for name in monitor)
-        ):
-            raise _validation.invalid(
-                "monitor", expected, monitor, owner=self, error=TypeError
-            )
-        if len(set(monitor)) != len(monitor) or not all(monitor):
-            raise _validation.invalid("monitor", expected, monitor, owner=self)
-        return monitor[0] if len(monitor) == 1 else list(monitor)
-
-    def _check_mode(self, mode):
-        if isinstance(mode, str):
-            return mode
-        if not isinstance(mode, (list, tuple)) or len(mode) != len(
-            self.monitors
-        ):
-            raise _validation.invalid(
-                "mode",
-                "one of 'auto', 'min', 'max', or a list of them with one "
-                f"entry per monitored quantity ({len(self.monitors)})",
-                mode,
-                owner=self,
-            )
-        return mode[0] if len(mode) == 1 else list(mode)
-
-    def _check_path(self, path):
-        if path is None:
-            return None
-        expected = f"None or a path ending in {WEIGHTS_SUFFIX!r}"
-        if not isinstance(path, (str, os.PathLike)):
-            raise _validation.invalid(
-                "save_best_to", expected, path, owner=self, error=TypeError
-            )
-        path = os.fspath(path)
-        if not path.endswith(WEIGHTS_SUFFIX):
-            raise _validation.invalid(
-                "save_best_to", expected, path, owner=self
-            )
-        return path
-
-    def _check_rules(self, rules):
-        if rules is None:
-            if self.criterion is None and self.criterion_threshold is not None:
-                raise _validation.invalid(
-                    "criterion_threshold",
-                    "None when criterion is None",
-                    self.criterion_threshold,
-                    owner=self,
-                )
-            return None
-        if not isinstance(rules, (list, tuple)) or not all(
-            isinstance(rule, StoppingRule) for rule in rules
-        ):
-            raise _validation.invalid(
-                "rules",
-                "None or a list of StoppingRule objects",
-                rules,
-                owner=self,
-                error=TypeError,
-            )
-        for name, default in _RULE_KEYWORDS.items():
-            if getattr(self, name) != default:
-                raise _validation.invalid(
-                    name,
-                    f"its default ({default!r}) when `rules` is given (pass "
-                    "the rules either as `rules` or as keywords)",
-                    getattr(self, name),
-                    owner=self,
-                )
-        return list(rules)
-
-    def _keyword_rules(self):
-        """The rules that the Keras-style keywords ask for, in order."""
-        rules = []
-        if self.check_finite:
-            rules += [NonFinite(name) for name in self.monitors]
-        if self.stopping_threshold is not None:
-            rules.append(StoppingThreshold(self.stopping_threshold))
-        if self.divergence_threshold is not None:
-            rules.append(DivergenceThreshold(self.divergence_threshold))
-        if self.criterion is not None:
-            rules.append(
-                criterion_rule(
-                    self.criterion,
-                    self.criterion_threshold,
-                    self.strip_length,
-                    owner=self,
-                )
-            )
-        if self.patience is not None:
-            patience = [
-                Patience(self.patience, self.baseline if i == 0 else None, name)
-                for i, name in enumerate(self.monitors)
-            ]
-            if len(patience) == 1:
-                rules += patience
-            else:
-                rules.append(_COMBINE[self.combine](patience))
-        return rules
-
     # Per-run state.
 
     def _reset(self):
@@ -501,183 +378,6 @@ class EarlyStopping(keras.callbacks.Callback):
         if self.rule is not None:
             keys += [k for k in self.rule.required_keys() if k not in keys]
         return keys
-
-    def _patience_rules(self):
-        """The `Patience` rules, by monitored name (the first of each)."""
-        found = {}
-        stack = [self.rule] if self.rule is not None else []
-        while stack:
-            rule = stack.pop(0)
-            stack[:0] = getattr(rule, "rules", [])
-            if isinstance(rule, Patience):
-                found.setdefault(rule.monitored.name, rule)
-        return found
-
-    # Keras's attributes: readable and assignable, with Keras's meaning.
-
-    @property
-    def best(self):
-        """The best value of the primary quantity, or None."""
-        return self.primary.best
-
-    @best.setter
-    def best(self, value):
-        self.primary.best = value
-
-    @property
-    def best_value(self):
-        """Same as `best`."""
-        return self.primary.best
-
-    @property
-    def best_epoch(self):
-        """The epoch of `best` (0-based; 0 before any, as in Keras)."""
-        epoch = self.primary.best_epoch
-        return 0 if epoch is None else epoch
-
-    @best_epoch.setter
-    def best_epoch(self, value):
-        self.primary.best_epoch = value
-
-    @property
-    def wait(self):
-        """Epochs counted towards ``patience`` (primary quantity)."""
-        rule = self._patience_rules().get(self.primary.name)
-        return self._free_wait if rule is None else rule.wait
-
-    @wait.setter
-    def wait(self, value):
-        rule = self._patience_rules().get(self.primary.name)
-        if rule is None:
-            self._free_wait = value
-        else:
-            rule.wait = value
-
-    @property
-    def best_weights(self):
-        """The kept best weights as numpy arrays (Keras's), or None."""
-        return self.keeper.weights
-
-    @best_weights.setter
-    def best_weights(self, weights):
-        self.keeper.set_host_weights(weights)
-
-    @property
-    def best_values(self):
-        """The best value of each monitored quantity."""
-        return {n: m.best for n, m in self.monitor_objects.items()}
-
-    @property
-    def best_epochs(self):
-        """The best epoch of each monitored quantity (None before any)."""
-        return {n: m.best_epoch for n, m in self.monitor_objects.items()}
-
-    @property
-    def waits(self):
-        """The patience count of each quantity that has a `Patience` rule."""
-        return {n: r.wait for n, r in self._patience_rules().items()}
-
-    @property
-    def directions(self):
-        """``{name: "min" | "max"}`` once resolved (first epoch), or None."""
-        if not self._resolved:
-            return None
-        return {n: m.direction for n, m in self.monitor_objects.items()}
-
-    @property
-    def monitor_op(self):
-        """Keras's comparison for the primary quantity, or None."""
-        if self.primary.direction is None:
-            return None
-        if self.primary.direction == "max":
-            return keras.ops.greater
-        return keras.ops.less
-
-    # Resuming.
-
-    def get_state(self) -> dict:
-        """This run's state as plain Python values (JSON-serialisable).
-
-        With `set_state`, training resumed from a backup (e.g. by
-        `keras.callbacks.BackupAndRestore`) continues the same patience
-        count, bests, history and smoothing. The in-memory copy of the
-        weights is not part of the state: after resuming, `restore` uses
-        ``save_best_to`` until a new best epoch is kept.
-        """
-        reason = self.stop_reason
-        return copy.deepcopy(
-            {
-                "stopped_epoch": self.stopped_epoch,
-                "stop_reason": None if reason is None else reason.to_dict(),
-                "monitors": {
-                    n: m.get_state() for n, m in self.monitor_objects.items()
-                },
-                "rule": None if self.rule is None else self.rule.get_state(),
-                "monitor_history": self.monitor_history,
-            }
-        )
-
-    def set_state(self, state: dict) -> None:
-        """Loads a `get_state` result; the next `fit` continues from it.
-
-        Raises:
-            ValueError: If the state does not come from a callback with the
-                same monitored quantities, rules and history keys.
-        """
-        if isinstance(state, dict) and "best_values" in state:
-            return self._set_legacy_state(state)
-        try:
-            if set(state["monitors"]) != set(self.monitor_objects) or set(
-                state["monitor_history"]
-            ) != set(self.monitor_history):
-                raise KeyError("monitors")
-            for name, monitor in self.monitor_objects.items():
-                monitor.set_state(state["monitors"][name])
-            if self.rule is not None:
-                self.rule.set_state(state["rule"])
-        except (KeyError, TypeError, ValueError) as error:
-            raise ValueError(
-                "EarlyStopping.set_state() expects a dict from get_state() "
-                f"of a callback monitoring {list(self.monitor_objects)} with "
-                f"history keys {sorted(self.monitor_history)}. Received: "
-                f"{state!r}"
-            ) from error
-        self.stopped_epoch = state["stopped_epoch"]
-        self.stop_reason = StopReason.from_dict(state["stop_reason"])
-        self.monitor_history = copy.deepcopy(state["monitor_history"])
-        self._resuming = True
-
-    def _set_legacy_state(self, state):
-        """Loads a `get_state` of the single-class EarlyStopping (<= 0.1).
-
-        That state held bests, waits and the history only: the history is
-        replayed through the monitors and rules at the first epoch of the
-        resumed fit (when the directions are known), which rebuilds every
-        rule's state exactly as the uninterrupted run had it.
-        """
-        history = state.get("monitor_history")
-        if not isinstance(history, dict) or set(history) != set(
-            self.monitor_history
-        ):
-            raise ValueError(
-                "EarlyStopping.set_state() expects a dict from get_state() "
-                f"of a callback with history keys "
-                f"{sorted(self.monitor_history)}. Received: {state!r}"
-            )
-        self.monitor_history = copy.deepcopy(history)
-        self.stopped_epoch = state["stopped_epoch"]
-        self.stop_reason = StopReason.from_dict(state["stop_reason"])
-        self._replay = True
-        self._resuming = True
-
-    def _replay_history(self):
-        history = self.monitor_history
-        for index, epoch in enumerate(history["epoch"]):
-            values = {key: history[key][index] for key in self._needed_keys()}
-            for name, monitor in self.monitor_objects.items():
-                monitor.observe(epoch, values[name])
-            if self.rule is not None:
-                self.rule.update(epoch, values)
 
     # Callback hooks.
 
