@@ -77,15 +77,11 @@ NAMES_INPUT = re.compile(
 )
 
 KNOWN_REASON = "known defect, see notes"
-# Known defects whose outcome depends on what ran before (fails alone and
-# after its own op's cases, passed once after the whole grid: TensorFlow's
-# tracing state): not strict, or the test would be flaky.
-KNOWN_ORDER_DEPENDENT = {"augment.RandomGaussianBlur": ("batch0",)}
 # BEGIN KNOWN (generated from a run: kind.name -> failing input labels)
 KNOWN = {}
 # END KNOWN
 if os.environ.get("REGKIT_IGNORE_KNOWN"):  # to list every failure again
-    KNOWN = KNOWN_ORDER_DEPENDENT = {}
+    KNOWN = {}
 
 
 def variants(shape):
@@ -137,8 +133,6 @@ def _param(kind, name, label):
     marks = []
     if label in KNOWN.get(f"{kind}.{name}", ()):
         marks = [pytest.mark.xfail(strict=True, reason=KNOWN_REASON)]
-    if label in KNOWN_ORDER_DEPENDENT.get(f"{kind}.{name}", ()):
-        marks = [pytest.mark.xfail(strict=False, reason=KNOWN_REASON)]
     return pytest.param(name, label, id=case_id, marks=marks)
 
 

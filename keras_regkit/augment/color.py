@@ -219,6 +219,25 @@ def sharpen(images, factor):
     )
 
 
+def _reflect_pad(images, axis, radius):
+    """``tf.pad(mode="REFLECT")`` along one axis, by slicing.
+
+    XLA's MirrorPad rejects a zero-size dimension even where it pads
+    nothing (an empty batch); slices and a concatenation do not.
+    """
+    if radius == 0:
+        return images
+    size = tf.shape(images)[axis]
+    before = tf.reverse(
+        tf.gather(images, tf.range(1, radius + 1), axis=axis), [axis]
+    )
+    after = tf.reverse(
+        tf.gather(images, tf.range(size - radius - 1, size - 1), axis=axis),
+        [axis],
+    )
+    return tf.concat([before, images, after], axis=axis)
+
+
 def gaussian_blur(images, sigma, kernel_size):
     """Separable Gaussian blur with a per-example ``sigma``.
 
@@ -242,17 +261,13 @@ def gaussian_blur(images, sigma, kernel_size):
     weights = tf.exp(-0.5 * tf.square(offsets[None, :] / sigma))
     weights = weights / tf.reduce_sum(weights, axis=1, keepdims=True)
     height, width = tf.shape(images)[1], tf.shape(images)[2]
-    padded = tf.pad(
-        images, [[0, 0], [radius, radius], [0, 0], [0, 0]], mode="REFLECT"
-    )
+    padded = _reflect_pad(images, axis=1, radius=radius)
     rows = 0.0
     for k in range(kernel_size):
         rows += (
             _base.expand_per_example(weights[:, k]) * padded[:, k : k + height]
         )
-    padded = tf.pad(
-        rows, [[0, 0], [0, 0], [radius, radius], [0, 0]], mode="REFLECT"
-    )
+    padded = _reflect_pad(rows, axis=2, radius=radius)
     out = 0.0
     for k in range(kernel_size):
         out += (

@@ -106,6 +106,27 @@ def test_equalize_and_sharpness_match_pil():
         assert np.abs(sharp[i] - reference).max() <= 1
 
 
+@pytest.mark.parametrize("jit_compile", [True, False])
+def test_gaussian_blur_on_an_empty_batch(jit_compile):
+    # XLA's MirrorPad rejected the zero-size batch axis (an InternalError).
+    pipeline = rka.Pipeline(
+        [rka.RandomGaussianBlur(5)], seed=1, jit_compile=jit_compile
+    )
+    out = pipeline.augment(np.zeros((0, 9, 7, 3), "float32"), seed=1)
+    assert tuple(out.shape) == (0, 9, 7, 3)
+
+
+@pytest.mark.parametrize("radius", [1, 2, 3])
+def test_reflect_pad_equals_tf_pad(radius):
+    x = tf.random.stateless_uniform([2, 9, 7, 3], seed=(1, 2))
+    for axis in (1, 2):
+        padding = [[0, 0], [0, 0], [0, 0], [0, 0]]
+        padding[axis] = [radius, radius]
+        expected = tf.pad(x, padding, mode="REFLECT").numpy()
+        got = color._reflect_pad(x, axis=axis, radius=radius).numpy()
+        np.testing.assert_array_equal(got, expected)
+
+
 def test_gaussian_blur_matches_numpy():
     x = images(batch=2, height=6, width=9)
     sigma = [0.8, 1.5]
