@@ -3,6 +3,8 @@
 Most tests drive the callback hooks with synthetic curves (as Keras's own
 `early_stopping_test.py` does); a few run `fit` on a tiny model, with a
 scripted callback that writes the monitored value into the epoch logs.
+The monitor's behaviour (direction, ``min_delta``, smoothing) is tested in
+test_monitor.py, Prechelt's criteria in test_prechelt.py.
 """
 
 import importlib.util
@@ -20,7 +22,6 @@ import numpy as np
 import pytest
 
 import keras_regkit as rk
-from keras_regkit.callbacks import early_stopping as es_module
 from keras_regkit.callbacks.weight_snapshot import WeightSnapshot
 
 EarlyStopping = rk.callbacks.EarlyStopping
@@ -117,64 +118,6 @@ def assert_weights_equal(actual, expected):
 
 
 # Keras's cases, with the exact numbers of its test suite.
-
-
-@pytest.mark.slow
-def test_mode_inference_matches_keras():
-    x, y = tiny_data(10)
-    model = keras.Sequential(
-        [
-            keras.Input((3,)),
-            keras.layers.Dense(1, activation="relu"),
-            keras.layers.Dense(1, activation="relu"),
-        ]
-    )
-    model.compile(
-        loss="mae",
-        optimizer="adam",
-        metrics=[
-            "mse",
-            "acc",
-            "accuracy",
-            "hinge",
-            keras.metrics.F1Score(name="f1_score"),
-            keras.metrics.AUC(name="auc"),
-        ],
-    )
-    cases = [
-        ("max", "val_mse", "max"),
-        ("min", "val_loss", "min"),
-        ("auto", "val_mse", "min"),
-        ("auto", "loss", "min"),
-        ("auto", "acc", "max"),
-        ("auto", "val_accuracy", "max"),
-        ("auto", "hinge", "min"),
-        ("auto", "f1_score", "max"),
-        ("auto", "val_auc", "max"),
-    ]
-    for mode, monitor, expected in cases:
-        stopper = EarlyStopping(patience=0, monitor=monitor, mode=mode)
-        model.fit(
-            x,
-            y[:, :1],
-            batch_size=5,
-            validation_data=(x, y[:, :1]),
-            callbacks=[stopper],
-            epochs=2,
-            verbose=0,
-        )
-        assert stopper.directions == {monitor: expected}, monitor
-        expected_op = keras.ops.greater if expected == "max" else keras.ops.less
-        assert stopper.monitor_op is expected_op
-    with pytest.raises(ValueError, match="cannot determine whether"):
-        model.fit(
-            x,
-            y[:, :1],
-            batch_size=5,
-            callbacks=[EarlyStopping(monitor="unknown")],
-            epochs=2,
-            verbose=0,
-        )
 
 
 @pytest.mark.parametrize("patience", [0, 1, 2, 3])
@@ -386,24 +329,6 @@ def test_bad_arguments_raise():
         assert info.type is error, kwargs
 
 
-class _Metric:
-    def __init__(self, name, direction):
-        self.name = name
-        self._direction = direction
-
-
-def test_criterion_on_maximised_metric_raises_at_first_epoch():
-    stopper = EarlyStopping(
-        monitor="val_accuracy", criterion="GL", criterion_threshold=5
-    )
-    model = DummyModel()
-    model.metrics = [_Metric("accuracy", "up")]
-    stopper.set_model(model)
-    stopper.on_train_begin()
-    with pytest.raises(ValueError, match="needs a quantity to minimise"):
-        stopper.on_epoch_end(0, {"val_accuracy": 0.5})
-
-
 def test_monitored_value_must_be_a_single_number():
     stopper = EarlyStopping(monitor="f1", mode="max")
     stopper.set_model(DummyModel())
@@ -485,25 +410,6 @@ def test_default_config_is_keras_defaults():
 # More stopping rules.
 
 
-def test_min_delta_absolute_and_relative():
-    curve = [10.0, 9.5, 8.9, 8.5]
-    absolute = EarlyStopping(patience=5, min_delta=0.1)
-    drive(absolute, curve)
-    assert absolute.best_epoch == 3
-    relative = EarlyStopping(
-        patience=5, min_delta=0.1, min_delta_mode="relative"
-    )
-    drive(relative, curve)
-    # 9.5 is not below 10 - 1.0; 8.9 is; 8.5 is not below 8.9 - 0.89.
-    assert relative.best_epoch == 2
-    assert relative.waits == {"val_loss": 1}
-    up = EarlyStopping(
-        "acc", patience=5, min_delta=0.1, min_delta_mode="relative", mode="max"
-    )
-    drive(up, [0.5, 0.54, 0.56], key="acc")
-    assert up.best_epoch == 2
-
-
 def test_relative_min_delta_in_stop_reason():
     stopper = EarlyStopping(
         patience=1, min_delta=0.01, min_delta_mode="relative"
@@ -519,42 +425,6 @@ def test_relative_min_delta_in_stop_reason():
     )
 
 
-def test_moving_average_smoothing_changes_the_decision():
-    curve = [1.0, 0.6, 0.9, 0.7, 0.8, 0.75, 0.85, 0.9]
-    raw = EarlyStopping(patience=2)
-    drive(raw, curve)
-    assert raw.stopped_epoch == 3
-    smoothed = EarlyStopping(
-        patience=2, smoothing="moving_average", smoothing_window=3
-    )
-    drive(smoothed, curve)
-    values = np.array(curve)
-    expected = [values[max(0, t - 2) : t + 1].mean() for t in range(6)]
-    np.testing.assert_allclose(
-        smoothed.monitor_history["val_loss_smoothed"], expected
-    )
-    assert smoothed.monitor_history["val_loss"] == curve[:6]
-    assert smoothed.stopped_epoch == 5
-    assert smoothed.best_epoch == 3
-    assert smoothed.best_value == pytest.approx(np.mean(curve[1:4]))
-
-
-def test_exponential_smoothing_matches_formula():
-    curve = [1.0, 0.2, 0.8, 0.4, 0.7, 0.5]
-    stopper = EarlyStopping(
-        patience=None, smoothing="exponential", smoothing_window=3
-    )
-    drive(stopper, curve)
-    alpha = 2 / (3 + 1)
-    expected = [curve[0]]
-    for value in curve[1:]:
-        expected.append(alpha * value + (1 - alpha) * expected[-1])
-    np.testing.assert_allclose(
-        stopper.monitor_history["val_loss_smoothed"], expected
-    )
-    assert stopper.stop_reason is None
-
-
 @pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
 def test_check_finite_stops_at_once_and_restores(bad):
     stopper = EarlyStopping(
@@ -565,13 +435,6 @@ def test_check_finite_stops_at_once_and_restores(bad):
     assert stopper.stopped_epoch == 2
     assert stopper.stop_reason == f"val_loss is {bad}, not a finite number"
     assert stopper.model.get_weights() == 1
-
-
-def test_non_finite_is_never_an_improvement():
-    stopper = EarlyStopping(patience=10)
-    drive(stopper, [math.nan, -math.inf, 0.9, math.nan, 0.8])
-    assert stopper.best_epoch == 4
-    assert stopper.best_value == 0.8
 
 
 THRESHOLD_CASES = [
@@ -600,87 +463,6 @@ def test_thresholds_off_run_to_the_end():
     )
     assert drive(stopper, [1.0, 5.0, 0.5, 8.9]) == 4
     assert stopper.stop_reason is None
-
-
-def _first_stop(values, alpha, rule, k=None, train=None):
-    """The first epoch at which a Prechelt rule fires, in numpy."""
-    values = np.asarray(values)
-    gl = 100 * (values / np.minimum.accumulate(values) - 1)
-    for t in range(len(values)):
-        if rule == "GL" and gl[t] > alpha:
-            return t
-        if rule != "GL" and (t + 1) % k == 0:
-            strip = np.asarray(train[t + 1 - k : t + 1])
-            progress = 1000 * (strip.sum() / (k * strip.min()) - 1)
-            if gl[t] / progress > alpha:
-                return t
-    return None
-
-
-def test_prechelt_gl():
-    curve = [1.0, 0.8, 0.85, 0.9, 0.7]
-    expected = _first_stop(curve, 10.0, "GL")
-    assert expected == 3
-    stopper = EarlyStopping(
-        patience=None, criterion="GL", criterion_threshold=10
-    )
-    model = DummyModel()
-    drive(stopper, curve, model=model)
-    assert model.stop_training
-    assert stopper.stopped_epoch == expected
-    assert "GL = 12.5% exceeded 10%" in stopper.stop_reason
-
-
-def test_prechelt_pq_uses_training_progress():
-    val = [1.0, 0.9, 0.85, 0.86, 0.88, 0.9, 0.95, 1.0]
-    train = [1.0, 0.8, 0.7, 0.65, 0.62, 0.61, 0.605, 0.603]
-    expected = _first_stop(val, 0.5, "PQ", k=2, train=train)
-    assert expected == 5
-    # GL alone (> 0.5%) would have stopped earlier, at epoch 3.
-    assert _first_stop(val, 0.5, "GL") == 3
-    stopper = EarlyStopping(
-        patience=None, criterion="PQ", criterion_threshold=0.5, strip_length=2
-    )
-    logs = [{"val_loss": v, "loss": t} for v, t in zip(val, train, strict=True)]
-    drive(stopper, logs)
-    assert stopper.stopped_epoch == expected
-    assert stopper.monitor_history["loss"] == train[: expected + 1]
-    assert "Prechelt's PQ criterion" in stopper.stop_reason
-
-
-def test_prechelt_pq_needs_the_training_loss():
-    stopper = EarlyStopping(criterion="PQ", criterion_threshold=1.0)
-    stopper.set_model(DummyModel())
-    stopper.on_train_begin()
-    with pytest.warns(UserWarning, match="`loss` which is not available"):
-        stopper.on_epoch_end(0, {"val_loss": 1.0})
-
-
-def test_prechelt_up():
-    # Strip ends (k=2): 0.9, 0.7, 0.72, 0.78, 0.9 -> rises at epochs 5, 7.
-    curve = [1.0, 0.9, 0.8, 0.7, 0.75, 0.72, 0.74, 0.78, 0.8, 0.9]
-    stopper = EarlyStopping(
-        patience=None, criterion="UP", criterion_threshold=2, strip_length=2
-    )
-    drive(stopper, curve)
-    assert stopper.stopped_epoch == 7
-    assert stopper.stop_reason == (
-        "val_loss rose in 2 successive strips of 2 epochs "
-        "(Prechelt's UP criterion)"
-    )
-
-
-def test_prechelt_functions_against_numpy():
-    strip = [0.9, 0.7, 0.8]
-    assert es_module.training_progress(strip) == pytest.approx(
-        1000 * (np.sum(strip) / (3 * np.min(strip)) - 1)
-    )
-    assert es_module.generalization_loss(1.2, 1.0) == pytest.approx(20.0)
-    assert es_module.generalization_loss(0.0, 0.0) == 0.0
-    assert es_module.generalization_loss(0.1, 0.0) == math.inf
-    assert es_module.training_progress([0.0, 1.0]) == math.inf
-    assert es_module.rising_strips([1.0, 2.0, 1.0]) == 0
-    assert es_module.rising_strips([1.0]) == 0
 
 
 @pytest.mark.parametrize("combine, stop", [("any", 3), ("all", 5)])

@@ -2,13 +2,12 @@
 
 Stopping rules driven directly (a `Monitor` bound by hand, synthetic
 curves), `rules=` on EarlyStopping (its equivalence with the keywords, a
-user-written rule, config), structured stop reasons, and Keras's
-assignable attributes.
+user-written rule, config) and Keras's assignable attributes. Prechelt's
+criteria are in test_prechelt.py, stop reasons in test_stop_reason.py.
 """
 
 import json
 import math
-import pickle
 
 import keras
 import numpy as np
@@ -96,32 +95,6 @@ def test_each_rule_stops_where_expected_with_its_kind():
         assert isinstance(reason, StopReason) and reason.kind is kind
         # The same rule object serves a second run after reset().
         assert run_rule(rule, curve, mode)[0] == stop
-
-
-def test_progress_quotient_reads_the_training_loss():
-    rule = sr.ProgressQuotient(0.5, strip_length=2, training_loss="tr")
-    assert rule.required_keys() == ("tr",)
-    monitor = Monitor("val_loss", mode="min")
-    rule.bind({"val_loss": monitor}, "val_loss")
-    val = [1.0, 0.9, 0.85, 0.86, 0.88, 0.9]
-    train = [1.0, 0.8, 0.7, 0.65, 0.62, 0.61]
-    reasons = []
-    for epoch, (v, t) in enumerate(zip(val, train, strict=True)):
-        monitor.observe(epoch, v)
-        reasons.append(rule.update(epoch, {"val_loss": v, "tr": t}))
-    # At epoch 5 (a strip end): GL = 100 (0.9 / 0.85 - 1), P_2 over the
-    # last two training losses, in numpy.
-    gl = 100 * (0.9 / 0.85 - 1)
-    strip = np.array(train[4:6])
-    progress = 1000 * (strip.sum() / (2 * strip.min()) - 1)
-    assert gl / progress > 0.5
-    assert [r is not None for r in reasons] == [False] * 5 + [True]
-    assert f"{gl / progress:.4g}" in reasons[-1]
-
-
-def test_prechelt_rules_refuse_a_maximised_quantity():
-    with pytest.raises(ValueError, match="argument `mode`.*minimise"):
-        sr.UpStrips(2).bind({"acc": Monitor("acc", mode="max")}, "acc")
 
 
 def test_rule_arguments_are_typed_per_rule():
@@ -317,33 +290,6 @@ def test_rules_config_round_trip():
     assert isinstance(inner, sr.Patience)
     assert (inner.patience, inner.baseline) == (4, 0.3)
     assert clone.rules[1].required_keys() == ("loss",)
-
-
-# Structured stop reasons.
-
-
-def test_stop_reason_is_a_string_with_a_kind():
-    stopper = drive(
-        EarlyStopping(patience=1, check_finite=True),
-        [{"val_loss": v} for v in [1.0, math.inf]],
-    )
-    reason = stopper.stop_reason
-    assert reason.kind is StopKind.NON_FINITE and reason.kind == "non_finite"
-    assert (
-        str(reason) == reason.message == "val_loss is inf, not a finite number"
-    )
-    assert reason == "val_loss is inf, not a finite number"
-    assert json.dumps(reason) == json.dumps(reason.message)
-    assert pickle.loads(pickle.dumps(reason)).kind is StopKind.NON_FINITE
-    # Kept across a resume.
-    state = json.loads(json.dumps(stopper.get_state()))
-    assert state["stop_reason"] == {
-        "kind": "non_finite",
-        "message": "val_loss is inf, not a finite number",
-    }
-    resumed = EarlyStopping(patience=1, check_finite=True)
-    resumed.set_state(state)
-    assert resumed.stop_reason.kind is StopKind.NON_FINITE
 
 
 # Keras's attributes, assigned by user code, with Keras's meaning.

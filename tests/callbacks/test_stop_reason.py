@@ -1,0 +1,59 @@
+"""Tests for structured stop reasons (`callbacks.stop_reason.StopReason`)."""
+
+import json
+import math
+import pickle
+
+import keras_regkit as rk
+from keras_regkit.callbacks.stop_reason import StopKind
+
+EarlyStopping = rk.callbacks.EarlyStopping
+
+
+class DummyModel:
+    def __init__(self):
+        self.stop_training = False
+        self.weights = -1
+
+    def get_weights(self):
+        return self.weights
+
+    def set_weights(self, weights):
+        self.weights = weights
+
+
+def drive(stopper, logs_per_epoch):
+    model = DummyModel()
+    stopper.set_model(model)
+    stopper.on_train_begin()
+    for epoch, logs in enumerate(logs_per_epoch):
+        model.weights = epoch
+        stopper.on_epoch_end(epoch, dict(logs))
+        if model.stop_training:
+            break
+    stopper.on_train_end()
+    return stopper
+
+
+def test_stop_reason_is_a_string_with_a_kind():
+    stopper = drive(
+        EarlyStopping(patience=1, check_finite=True),
+        [{"val_loss": v} for v in [1.0, math.inf]],
+    )
+    reason = stopper.stop_reason
+    assert reason.kind is StopKind.NON_FINITE and reason.kind == "non_finite"
+    assert (
+        str(reason) == reason.message == "val_loss is inf, not a finite number"
+    )
+    assert reason == "val_loss is inf, not a finite number"
+    assert json.dumps(reason) == json.dumps(reason.message)
+    assert pickle.loads(pickle.dumps(reason)).kind is StopKind.NON_FINITE
+    # Kept across a resume.
+    state = json.loads(json.dumps(stopper.get_state()))
+    assert state["stop_reason"] == {
+        "kind": "non_finite",
+        "message": "val_loss is inf, not a finite number",
+    }
+    resumed = EarlyStopping(patience=1, check_finite=True)
+    resumed.set_state(state)
+    assert resumed.stop_reason.kind is StopKind.NON_FINITE
