@@ -1,4 +1,7 @@
-"""Pipeline: structures, dtypes, reproducibility, shapes, layer, config."""
+"""Pipeline: dtypes, reproducibility, shapes, config.
+
+The layer is tested in test_layer.py, the structures in test_structure.py.
+"""
 
 import importlib.util
 import inspect
@@ -57,22 +60,6 @@ def data(n=24, height=12, width=16):
 
 def batches(dataset):
     return [tuple(t.numpy() for t in tf.nest.flatten(b)) for b in dataset]
-
-
-def test_every_structure_keeps_its_shape():
-    x, y = data(4)
-    pipeline = rka.Pipeline([rka.RandomFlip()], seed=0)
-    assert pipeline.augment(x, 1).shape == x.shape
-    (images,) = pipeline.augment((x,), 1)
-    assert images.shape == x.shape
-    images, labels = pipeline.augment((x, y), 1)
-    np.testing.assert_array_equal(labels, y)
-    images, labels, weights = pipeline.augment((x, y, np.ones(4)), 1)
-    np.testing.assert_array_equal(weights, 1.0)
-    w = np.arange(4.0)
-    out = pipeline.augment({"images": x, "labels": y, "sample_weights": w}, 1)
-    assert sorted(out) == ["images", "labels", "sample_weights"]
-    np.testing.assert_array_equal(out["sample_weights"], w)
 
 
 def test_uint8_and_float_inputs_give_the_same_float32_output():
@@ -195,37 +182,6 @@ def test_config_round_trip_with_every_argument(cls):
     )
     assert type(restored) is cls
     assert restored.get_config() == config
-
-
-def test_layer_trains_saves_and_loads(tmp_path):
-    x, y = data(32, 12, 16)
-    pipeline = rka.Pipeline(
-        [rka.RandomFlip(), rka.RandomRotation(0.05)], seed=3
-    )
-    model = keras.Sequential(
-        [
-            keras.Input((12, 16, 3), dtype="uint8"),
-            rka.AugmentationLayer(pipeline),
-            keras.layers.Conv2D(4, 3),
-            keras.layers.GlobalAveragePooling2D(),
-            keras.layers.Dense(5),
-        ]
-    )
-    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(True))
-    model.fit(x, y, epochs=1, batch_size=8, verbose=0)
-    layer = model.layers[0]
-    train = layer(x[:4], training=True).numpy()
-    infer = layer(x[:4], training=False).numpy()
-    np.testing.assert_allclose(infer, x[:4] / 255.0, atol=1e-6)
-    assert not np.allclose(train, infer)
-    path = tmp_path / "model.keras"
-    model.save(path)
-    loaded = keras.saving.load_model(path)
-    np.testing.assert_allclose(
-        model.predict(x, verbose=0), loaded.predict(x, verbose=0), atol=1e-6
-    )
-    with pytest.raises(ValueError, match="AugmentationLayer.*label-mixing"):
-        rka.AugmentationLayer(rka.Pipeline([rka.MixUp(num_classes=2)]))
 
 
 @pytest.mark.compat("augment.Pipeline", "TensorFlow")
