@@ -225,8 +225,38 @@ class Patience(StoppingRule):
         }
 
 
+class _Threshold(StoppingRule):
+    """A rule that stops once the value crosses ``threshold``."""
+
+    def __init__(self, threshold: float, monitor: str | None = None):
+        super().__init__(monitor)
+        self.threshold = _validation.check_float(
+            "threshold", threshold, owner=self
+        )
+
+    @abc.abstractmethod
+    def _crossed(self, monitor) -> bool:
+        """Whether ``monitor``'s value is past the threshold."""
+
+    @abc.abstractmethod
+    def _phrase(self, name: str) -> str:
+        """The reason's words before the threshold, given the name."""
+
+    def update(self, epoch, values):
+        monitor = self.monitored
+        if self._crossed(monitor):
+            return self.stop(
+                f"{self._phrase(monitor.name)} "
+                f"{self.threshold:g} ({_format_number(monitor.value)})"
+            )
+        return None
+
+    def get_config(self):
+        return {**super().get_config(), "threshold": self.threshold}
+
+
 @_register
-class StoppingThreshold(StoppingRule):
+class StoppingThreshold(_Threshold):
     """Stops once the value is better than ``threshold`` ("good enough").
 
     Args:
@@ -236,27 +266,15 @@ class StoppingThreshold(StoppingRule):
 
     kind = StopKind.THRESHOLD
 
-    def __init__(self, threshold: float, monitor: str | None = None):
-        super().__init__(monitor)
-        self.threshold = _validation.check_float(
-            "threshold", threshold, owner=self
-        )
+    def _crossed(self, monitor):
+        return monitor.is_better(monitor.value, self.threshold)
 
-    def update(self, epoch, values):
-        monitor = self.monitored
-        if monitor.is_better(monitor.value, self.threshold):
-            return self.stop(
-                f"{monitor.name} reached the stopping threshold "
-                f"{self.threshold:g} ({_format_number(monitor.value)})"
-            )
-        return None
-
-    def get_config(self):
-        return {**super().get_config(), "threshold": self.threshold}
+    def _phrase(self, name):
+        return f"{name} reached the stopping threshold"
 
 
 @_register
-class DivergenceThreshold(StoppingRule):
+class DivergenceThreshold(_Threshold):
     """Stops once the value is worse than ``threshold`` ("hopeless").
 
     Args:
@@ -266,23 +284,11 @@ class DivergenceThreshold(StoppingRule):
 
     kind = StopKind.DIVERGENCE
 
-    def __init__(self, threshold: float, monitor: str | None = None):
-        super().__init__(monitor)
-        self.threshold = _validation.check_float(
-            "threshold", threshold, owner=self
-        )
+    def _crossed(self, monitor):
+        return monitor.is_better(self.threshold, monitor.value)
 
-    def update(self, epoch, values):
-        monitor = self.monitored
-        if monitor.is_better(self.threshold, monitor.value):
-            return self.stop(
-                f"{monitor.name} diverged beyond the divergence threshold "
-                f"{self.threshold:g} ({_format_number(monitor.value)})"
-            )
-        return None
-
-    def get_config(self):
-        return {**super().get_config(), "threshold": self.threshold}
+    def _phrase(self, name):
+        return f"{name} diverged beyond the divergence threshold"
 
 
 @_register
