@@ -20,14 +20,10 @@ from keras_regkit.training import sam as sam_lib
 def train_step(model, state, data):
     """One SAM step of ``model`` (a `SAM`); returns ``(logs, state)``."""
     trainable, non_trainable, optimizer_variables, metrics_variables = state
-    x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+    x, parts = sam_lib.split_batch(data, model.micro_batches)
     grad_fn = jax.value_and_grad(model.compute_loss_and_updates, has_aux=True)
-    total = None
-    clean_loss = 0.0
-    outputs = []
-    for xi, yi, swi, share in sam_lib.micro_batches(
-        x, y, sample_weight, model.micro_batches
-    ):
+    total, clean_loss, outputs = None, 0.0, []
+    for xi, yi, swi, share in parts:
         before = non_trainable
         (_, aux), gradients = grad_fn(
             trainable,
@@ -43,10 +39,7 @@ def train_step(model, state, data):
         clean_loss = clean_loss + loss * share
         outputs.append((yi, y_pred, swi))
         steps = model.perturbation(gradients, trainable)
-        perturbed = [
-            w if e is None else w + e
-            for w, e in zip(trainable, steps, strict=True)
-        ]
+        perturbed = sam_lib.perturb(trainable, steps)
         _, gradients = grad_fn(
             perturbed,
             before,
@@ -61,9 +54,7 @@ def train_step(model, state, data):
     trainable, optimizer_variables = model.optimizer.stateless_apply(
         optimizer_variables, total, trainable
     )
-    y, y_pred, sample_weight = (
-        sam_lib.concatenate([part[i] for part in outputs]) for i in range(3)
-    )
+    y, y_pred, sample_weight = sam_lib.collate(outputs)
     logs, metrics_variables = _update_metrics(
         model, metrics_variables, clean_loss, x, y, y_pred, sample_weight
     )

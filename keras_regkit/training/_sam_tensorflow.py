@@ -18,22 +18,18 @@ from keras_regkit.training import sam as sam_lib
 
 def train_step(model, data):
     """One SAM step of ``model`` (a `SAM`) on ``data``; returns the logs."""
-    x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+    x, parts = sam_lib.split_batch(data, model.micro_batches)
     variables = model.trainable_variables
     state = model.non_trainable_variables
-    total = None
-    clean_loss = 0.0
-    outputs = []
-    for xi, yi, swi, share in sam_lib.micro_batches(
-        x, y, sample_weight, model.micro_batches
-    ):
+    total, clean_loss, outputs = None, 0.0, []
+    for xi, yi, swi, share in parts:
         before = [tf.identity(v.value) for v in state]
         with tf.GradientTape() as tape:
             y_pred = model(xi, training=True)
             loss = model.compute_loss(
                 x=xi, y=yi, y_pred=y_pred, sample_weight=swi, training=True
             )
-            scaled = _scale(model, loss)
+            scaled = sam_lib.scale_loss(model, loss)
         clean_loss = clean_loss + loss * share
         outputs.append((yi, y_pred, swi))
         if not variables:
@@ -41,10 +37,7 @@ def train_step(model, data):
         gradients = _sum_over_replicas(tape.gradient(scaled, variables))
         weights = [tf.identity(v.value) for v in variables]
         steps = model.perturbation(gradients, weights)
-        perturbed = [
-            w if e is None else w + e
-            for w, e in zip(weights, steps, strict=True)
-        ]
+        perturbed = sam_lib.perturb(weights, steps)
         mapping = list(zip(variables, perturbed, strict=True)) + list(
             zip(state, before, strict=True)
         )
@@ -61,7 +54,7 @@ def train_step(model, data):
                     sample_weight=swi,
                     training=True,
                 )
-            scaled = _scale(model, perturbed_loss)
+            scaled = sam_lib.scale_loss(model, perturbed_loss)
         gradients = tape.gradient(scaled, perturbed)
         total = sam_lib.weighted_sum(total, gradients, share)
     if variables:
@@ -74,16 +67,8 @@ def train_step(model, data):
         clean_loss * replicas if replicas > 1 else clean_loss,
         sample_weight=sam_lib.batch_size(x),
     )
-    y, y_pred, sample_weight = (
-        sam_lib.concatenate([part[i] for part in outputs]) for i in range(3)
-    )
+    y, y_pred, sample_weight = sam_lib.collate(outputs)
     return model.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
-
-
-def _scale(model, loss):
-    if model.optimizer is None:
-        return loss
-    return model.optimizer.scale_loss(loss)
 
 
 def _agree_on_finiteness(model, gradients):

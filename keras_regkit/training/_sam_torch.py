@@ -17,15 +17,11 @@ from keras_regkit.training import sam as sam_lib
 
 def train_step(model, data):
     """One SAM step of ``model`` (a `SAM`) on ``data``; returns the logs."""
-    x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+    x, parts = sam_lib.split_batch(data, model.micro_batches)
     variables = model.trainable_variables
     state = model.non_trainable_variables
-    total = None
-    clean_loss = 0.0
-    outputs = []
-    for xi, yi, swi, share in sam_lib.micro_batches(
-        x, y, sample_weight, model.micro_batches
-    ):
+    total, clean_loss, outputs = None, 0.0, []
+    for xi, yi, swi, share in parts:
         before = [v.value.detach().clone() for v in state]
         y_pred = model(xi, training=True)
         loss = model.compute_loss(
@@ -36,7 +32,7 @@ def train_step(model, data):
         if not variables:
             continue
         weights = [v.value for v in variables]
-        gradients = _gradients(_scale(model, loss), weights)
+        gradients = _gradients(sam_lib.scale_loss(model, loss), weights)
         with torch.no_grad():
             steps = model.perturbation(gradients, weights)
             perturbed = [
@@ -54,7 +50,9 @@ def train_step(model, data):
                 sample_weight=swi,
                 training=True,
             )
-        gradients = _gradients(_scale(model, perturbed_loss), perturbed)
+        gradients = _gradients(
+            sam_lib.scale_loss(model, perturbed_loss), perturbed
+        )
         total = sam_lib.weighted_sum(total, gradients, share)
     if variables:
         with torch.no_grad():
@@ -63,20 +61,12 @@ def train_step(model, data):
     _keras_internals.loss_tracker(model).update_state(
         clean_loss, sample_weight=sam_lib.batch_size(x)
     )
-    y, y_pred, sample_weight = (
-        sam_lib.concatenate([part[i] for part in outputs]) for i in range(3)
-    )
+    y, y_pred, sample_weight = sam_lib.collate(outputs)
     return model.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
 
 
 def _detach(tensor):
     return None if tensor is None else tensor.detach()
-
-
-def _scale(model, loss):
-    if model.optimizer is None:
-        return loss
-    return model.optimizer.scale_loss(loss)
 
 
 def _gradients(loss, tensors):

@@ -196,6 +196,46 @@ def micro_batches(x, y, sample_weight, count):
     return parts
 
 
+def split_batch(data, count):
+    """Unpacks ``data`` and splits it into micro-batches.
+
+    Args:
+        data: The batch, as ``train_step`` receives it.
+        count: The number of micro-batches, an int >= 1, or None for one.
+
+    Returns:
+        ``(x, parts)``: the batch's inputs, and `micro_batches` of it.
+    """
+    x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+    return x, micro_batches(x, y, sample_weight, count)
+
+
+def scale_loss(model, loss):
+    """``loss`` scaled by ``model``'s optimizer (unchanged without one)."""
+    if model.optimizer is None:
+        return loss
+    return model.optimizer.scale_loss(loss)
+
+
+def perturb(weights, steps):
+    """``w + e`` for each weight (``w`` itself where ``e`` is None)."""
+    return [
+        w if e is None else w + e for w, e in zip(weights, steps, strict=True)
+    ]
+
+
+def collate(outputs):
+    """Joins per-micro-batch ``(y, y_pred, sample_weight)`` triples.
+
+    Args:
+        outputs: A list of ``(y, y_pred, sample_weight)`` tuples.
+
+    Returns:
+        One ``(y, y_pred, sample_weight)`` tuple for the whole batch.
+    """
+    return tuple(concatenate([part[i] for part in outputs]) for i in range(3))
+
+
 def concatenate(structures):
     """Concatenates matching structures of tensors along the batch axis.
 
