@@ -28,10 +28,9 @@ folder for the weights file (default ``./regkit-examples``).
 
 import os
 
+import _digits
 import keras
 import numpy as np
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
 
 import keras_regkit as rk
 
@@ -41,25 +40,11 @@ SEED = 0
 
 
 def load_data():
-    digits = load_digits()
-    x = (digits.data / 16.0).astype("float32")
-    y = digits.target.astype("int32")
-    x_train, x_val, y_train, y_val = train_test_split(
-        x, y, train_size=150, test_size=400, random_state=SEED, stratify=y
-    )
-    return x_train, y_train, x_val, y_val
+    return _digits.load_data(train_size=150, test_size=400, seed=SEED)
 
 
 def build_mlp(compile=True):
-    keras.utils.set_random_seed(SEED)
-    model = keras.Sequential(
-        [
-            keras.Input((64,)),
-            keras.layers.Dense(512, activation="relu"),
-            keras.layers.Dense(512, activation="relu"),
-            keras.layers.Dense(10),
-        ]
-    )
+    model = _digits.build_mlp(512, seed=SEED)
     if not compile:
         return model
     model.compile(

@@ -23,10 +23,9 @@ folder for the saved model (default ``./regkit-examples``).
 
 import os
 
+import _digits
 import keras
 import numpy as np
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
 
 import keras_regkit as rk
 
@@ -36,25 +35,11 @@ SEED = 0
 
 
 def load_data():
-    digits = load_digits()
-    x = (digits.data / 16.0).astype("float32")
-    y = digits.target.astype("int32")
-    x_train, x_val, y_train, y_val = train_test_split(
-        x, y, train_size=300, test_size=600, random_state=SEED, stratify=y
-    )
-    return x_train, y_train, x_val, y_val
+    return _digits.load_data(train_size=300, test_size=600, seed=SEED)
 
 
 def build_mlp():
-    keras.utils.set_random_seed(SEED)
-    return keras.Sequential(
-        [
-            keras.Input((64,)),
-            keras.layers.Dense(256, activation="relu"),
-            keras.layers.Dense(256, activation="relu"),
-            keras.layers.Dense(10),
-        ]
-    )
+    return _digits.build_mlp(256, seed=SEED)
 
 
 def sharpness(model, x, y, relative=0.25, directions=5):

@@ -7,7 +7,11 @@ import sys
 
 import pytest
 
-EXAMPLES = sorted((pathlib.Path(__file__).parents[1] / "examples").glob("*.py"))
+EXAMPLES = sorted(
+    p
+    for p in (pathlib.Path(__file__).parents[1] / "examples").glob("*.py")
+    if not p.name.startswith("_")  # shared helpers, not examples
+)
 
 
 @pytest.mark.slow
