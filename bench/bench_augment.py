@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import _machine  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
@@ -121,12 +121,7 @@ def run_group(title, variants, x, y, rounds, reference):
     n = len(x)
     print(f"\n{title} ({n} images, batch {BATCH}, {rounds} rounds)")
     print(f"{'variant':44s} {'images/s':>10s} {'vs ' + reference:>12s}")
-    for name, values in times.items():
-        ratio = statistics.median(
-            r / t for r, t in zip(times[reference], values, strict=True)
-        )
-        rate = n / statistics.median(values)
-        print(f"{name:44s} {rate:10,.0f} {ratio:11.2f}x")
+    _machine.print_rates(times, n, reference, 44, faster_is_higher=True)
 
 
 def main():
@@ -137,10 +132,7 @@ def main():
     rng = np.random.default_rng(0)
     x = rng.integers(0, 256, (args.images, 32, 32, 3), dtype=np.uint8)
     y = rng.integers(0, CLASSES, (args.images,), dtype=np.int64)
-    print(
-        f"TensorFlow {tf.__version__}, Keras {keras.__version__}, "
-        f"{os.cpu_count()} CPUs"
-    )
+    print(_machine.versions())
     run_group(
         "Policy: flip + translate 0.125 + rotate 15 deg + contrast 0.2 + "
         "16x16 erase",

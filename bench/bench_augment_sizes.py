@@ -27,12 +27,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
-import statistics
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import _machine  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
@@ -50,29 +49,6 @@ def _optional(name):
         return __import__(name), None
     except Exception as error:  # noqa: BLE001 - any import failure skips.
         return None, f"{type(error).__name__}: {error}"
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
-def onednn_enabled():
-    flag = os.environ.get("TF_ENABLE_ONEDNN_OPTS")
-    if flag is not None:
-        return flag not in ("0", "false", "False")
-    try:
-        from tensorflow.python.util import _pywrap_util_port
-
-        return bool(_pywrap_util_port.IsMklEnabled())
-    except Exception:  # noqa: BLE001
-        return "unknown"
 
 
 def input_size(policy, size):
@@ -313,12 +289,7 @@ def run_group(policy, size, args):
     )
     print(f"\n{title}")
     print(f"{'variant':46s} {'images/s':>10s} {'ours / it':>10s}")
-    for name, values in times.items():
-        ratio = statistics.median(
-            t / o for o, t in zip(times[OURS], values, strict=True)
-        )
-        rate = images / statistics.median(values)
-        print(f"{name:46s} {rate:10,.0f} {ratio:9.2f}x")
+    _machine.print_rates(times, images, OURS, 46, faster_is_higher=False)
 
 
 def main():
@@ -336,8 +307,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     print(
-        f"TensorFlow {tf.__version__}, Keras {keras.__version__}, "
-        f"{os.cpu_count()} CPUs: {cpu_model()}; oneDNN: {onednn_enabled()}"
+        f"{_machine.versions()}: {_machine.cpu_model()}; "
+        f"oneDNN: {_machine.onednn_enabled()}"
     )
     for policy in args.policies:
         for size in args.sizes:

@@ -54,6 +54,7 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import _machine  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
@@ -99,21 +100,6 @@ class MemcpyFloor(keras.callbacks.Callback):
         np.copyto(self.target, self.source)
 
 
-def median_ratio(numerators, denominators):
-    return statistics.median(
-        n / d for n, d in zip(numerators, denominators, strict=True)
-    )
-
-
-def time_call(function, repeats):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def bench_snapshots(model, rounds, repeats=10):
     """Median seconds per snapshot, per round, for both ways."""
     ours = rk.callbacks.EarlyStopping(
@@ -142,12 +128,16 @@ def bench_snapshots(model, rounds, repeats=10):
         "ours_end": [],
     }
     for _ in range(rounds):
-        results["get_weights"].append(time_call(model.get_weights, repeats))
-        results["capture"].append(
-            time_call(ours.keeper.snapshot.capture, repeats)
+        results["get_weights"].append(
+            _machine.time_call(model.get_weights, repeats)
         )
-        results["keras_end"].append(time_call(epoch_end(theirs), repeats))
-        results["ours_end"].append(time_call(epoch_end(ours), repeats))
+        results["capture"].append(
+            _machine.time_call(ours.keeper.snapshot.capture, repeats)
+        )
+        results["keras_end"].append(
+            _machine.time_call(epoch_end(theirs), repeats)
+        )
+        results["ours_end"].append(_machine.time_call(epoch_end(ours), repeats))
     return results, ours.keeper.snapshot.nbytes
 
 
@@ -223,34 +213,6 @@ def bench_fit(model, rounds, epochs, nbytes):
         for name, samples in gate.samples.items():
             per_round[name].append(np.median(np.array(samples), axis=0))
     return per_round
-
-
-def cpu_model():
-    """The CPU's model name, from /proc/cpuinfo where there is one."""
-    try:
-        with open("/proc/cpuinfo") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def onednn_state():
-    """Whether TensorFlow runs oneDNN kernels here, in words."""
-    if keras.backend.backend() != "tensorflow":
-        return "n/a (not TensorFlow)"
-    setting = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "unset")
-    try:
-        # TensorFlow's own test of oneDNN (MKL) being on; private, so a
-        # benchmark may use it but the package does not.
-        from tensorflow.python.util import _pywrap_util_port
-
-        enabled = "on" if _pywrap_util_port.IsMklEnabled() else "off"
-    except (ImportError, AttributeError):
-        enabled = "unknown"
-    return f"{enabled} (TF_ENABLE_ONEDNN_OPTS={setting})"
 
 
 def improving_epochs(values):
@@ -356,8 +318,8 @@ def report_interleaved(model, args):
     """The snapshot and interleaved one-step-epoch sections."""
     snaps, nbytes = bench_snapshots(model, args.rounds)
     ms = {k: statistics.median(v) * 1e3 for k, v in snaps.items()}
-    snap_ratio = median_ratio(snaps["capture"], snaps["get_weights"])
-    end_ratio = median_ratio(snaps["ours_end"], snaps["keras_end"])
+    snap_ratio = _machine.median_ratio(snaps["capture"], snaps["get_weights"])
+    end_ratio = _machine.median_ratio(snaps["ours_end"], snaps["keras_end"])
     print(f"snapshot memory (one extra copy): {nbytes / 2**20:.1f} MiB")
     print("snapshot, per improvement (median ms):")
     print(
@@ -427,8 +389,11 @@ def main():
         epochs=1,
         verbose=0,
     )
-    print(f"CPU: {cpu_model()}, {os.cpu_count()} logical cores")
-    print(f"oneDNN: {onednn_state()}")
+    print(
+        f"CPU: {_machine.cpu_model(platform.machine())}, "
+        f"{os.cpu_count()} logical cores"
+    )
+    print(f"oneDNN: {_machine.onednn_state()}")
     print(
         f"keras {keras.__version__}, backend {keras.backend.backend()}, "
         f"MLP with {model.count_params():,} parameters, "

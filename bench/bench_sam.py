@@ -21,29 +21,17 @@ Run: python bench/bench_sam.py [--rounds 5] [--steps 8]
 
 import argparse
 import os
-import platform
 import statistics
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import _machine  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 import keras_regkit as rk  # noqa: E402
 
 BATCH = 128
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def cnn():
@@ -93,8 +81,7 @@ def main():
     x = rng.normal(size=(BATCH * args.steps, 32, 32, 3)).astype("float32")
     y = rng.integers(0, 10, size=len(x))
 
-    print(f"CPU: {cpu_model()} ({os.cpu_count()} logical CPUs visible)")
-    print(f"Keras {keras.__version__}, backend {keras.backend.backend()}")
+    _machine.print_header()
     models = {}
     for name, wrap in VARIANTS.items():
         keras.utils.set_random_seed(0)
@@ -122,9 +109,7 @@ def main():
         for name, model in models.items():
             steps = []
             for xb, yb in batches:
-                start = time.perf_counter()
-                model.train_on_batch(xb, yb)
-                steps.append(time.perf_counter() - start)
+                steps.append(_machine.seconds(model.train_on_batch, xb, yb))
             times[name] += steps
             per_round[name].append(statistics.median(steps))
 

@@ -26,27 +26,16 @@ Run: python bench/bench_swa_gap.py [--rounds 3] [--epochs 6]
 
 import argparse
 import os
-import platform
 import statistics
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import _machine  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 import keras_regkit as rk  # noqa: E402
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def build_model():
@@ -145,8 +134,7 @@ def main():
     y = rng.integers(0, 10, size=5120)
     x_train, y_train, x_val, y_val = x[:4096], y[:4096], x[4096:], y[4096:]
 
-    print(f"CPU: {cpu_model()} ({os.cpu_count()} logical CPUs visible)")
-    print(f"Keras {keras.__version__}, backend {keras.backend.backend()}")
+    _machine.print_header()
     model = build_model()
     print(
         f"Model: {model.count_params():,} parameters; 4096 training, 1024 "
