@@ -10,38 +10,11 @@ import math
 import keras
 import numpy as np
 import pytest
+from callbacks.stopping_helpers import drive
 
 import keras_regkit as rk
 
 EarlyStopping = rk.callbacks.EarlyStopping
-
-
-class DummyModel:
-    """Not a Keras model: weights are the epoch number (as in Keras's test)."""
-
-    def __init__(self):
-        self.stop_training = False
-        self.weights = -1
-
-    def get_weights(self):
-        return self.weights
-
-    def set_weights(self, weights):
-        self.weights = weights
-
-
-def drive(stopper, curve, model=None, key="val_loss"):
-    """Runs the hooks over a curve of values for ``key``."""
-    model = DummyModel() if model is None else model
-    stopper.set_model(model)
-    stopper.on_train_begin()
-    for epoch, value in enumerate(curve):
-        if isinstance(model, DummyModel):
-            model.weights = epoch
-        stopper.on_epoch_end(epoch, logs={key: value})
-        if model.stop_training:
-            break
-    stopper.on_train_end()
 
 
 def tiny_data(n=16):

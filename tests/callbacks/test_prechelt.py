@@ -9,6 +9,8 @@ import math
 
 import numpy as np
 import pytest
+from callbacks.stopping_helpers import DummyModel
+from callbacks.stopping_helpers import drive
 
 import keras_regkit as rk
 from keras_regkit.callbacks import early_stopping as es_module
@@ -16,41 +18,6 @@ from keras_regkit.callbacks import stopping_rules as sr
 from keras_regkit.callbacks.monitor import Monitor
 
 EarlyStopping = rk.callbacks.EarlyStopping
-
-
-class DummyModel:
-    """Not a Keras model: weights are the epoch number (as in Keras's test)."""
-
-    def __init__(self):
-        self.stop_training = False
-        self.weights = -1
-
-    def get_weights(self):
-        return self.weights
-
-    def set_weights(self, weights):
-        self.weights = weights
-
-
-def drive(stopper, curve, model=None, key="val_loss"):
-    """Runs the hooks over a curve; returns the number of epochs run.
-
-    ``curve`` is a list of values for ``key`` or a list of logs dicts.
-    """
-    model = DummyModel() if model is None else model
-    stopper.set_model(model)
-    stopper.on_train_begin()
-    epochs = 0
-    for epoch, entry in enumerate(curve):
-        epochs += 1
-        if isinstance(model, DummyModel):
-            model.weights = epoch
-        logs = dict(entry) if isinstance(entry, dict) else {key: entry}
-        stopper.on_epoch_end(epoch, logs=logs)
-        if model.stop_training:
-            break
-    stopper.on_train_end()
-    return epochs
 
 
 class _Metric:

@@ -4,39 +4,16 @@ import json
 import math
 import pickle
 
+from callbacks.stopping_helpers import driven
+
 import keras_regkit as rk
 from keras_regkit.callbacks.stop_reason import StopKind
 
 EarlyStopping = rk.callbacks.EarlyStopping
 
 
-class DummyModel:
-    def __init__(self):
-        self.stop_training = False
-        self.weights = -1
-
-    def get_weights(self):
-        return self.weights
-
-    def set_weights(self, weights):
-        self.weights = weights
-
-
-def drive(stopper, logs_per_epoch):
-    model = DummyModel()
-    stopper.set_model(model)
-    stopper.on_train_begin()
-    for epoch, logs in enumerate(logs_per_epoch):
-        model.weights = epoch
-        stopper.on_epoch_end(epoch, dict(logs))
-        if model.stop_training:
-            break
-    stopper.on_train_end()
-    return stopper
-
-
 def test_stop_reason_is_a_string_with_a_kind():
-    stopper = drive(
+    stopper = driven(
         EarlyStopping(patience=1, check_finite=True),
         [{"val_loss": v} for v in [1.0, math.inf]],
     )

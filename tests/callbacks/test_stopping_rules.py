@@ -12,6 +12,8 @@ import math
 import keras
 import numpy as np
 import pytest
+from callbacks.stopping_helpers import DummyModel
+from callbacks.stopping_helpers import driven
 
 import keras_regkit as rk
 from keras_regkit.callbacks import stopping_rules as sr
@@ -20,31 +22,6 @@ from keras_regkit.callbacks.stop_reason import StopKind
 from keras_regkit.callbacks.stop_reason import StopReason
 
 EarlyStopping = rk.callbacks.EarlyStopping
-
-
-class DummyModel:
-    def __init__(self):
-        self.stop_training = False
-        self.weights = -1
-
-    def get_weights(self):
-        return self.weights
-
-    def set_weights(self, weights):
-        self.weights = weights
-
-
-def drive(stopper, logs_per_epoch):
-    model = DummyModel()
-    stopper.set_model(model)
-    stopper.on_train_begin()
-    for epoch, logs in enumerate(logs_per_epoch):
-        model.weights = epoch
-        stopper.on_epoch_end(epoch, dict(logs))
-        if model.stop_training:
-            break
-    stopper.on_train_end()
-    return stopper
 
 
 def run_rule(rule, curve, mode="min", **monitor_kwargs):
@@ -167,8 +144,8 @@ CURVES = [
 def test_rules_argument_matches_the_keywords(keywords, rules):
     for curve in CURVES:
         logs = [{"val_loss": v} for v in curve]
-        by_keywords = drive(EarlyStopping(**keywords), logs)
-        by_rules = drive(EarlyStopping(rules=rules), logs)
+        by_keywords = driven(EarlyStopping(**keywords), logs)
+        by_rules = driven(EarlyStopping(rules=rules), logs)
         assert by_rules.stopped_epoch == by_keywords.stopped_epoch
         assert by_rules.stop_reason == by_keywords.stop_reason
         if by_rules.stop_reason is not None:
@@ -187,7 +164,7 @@ def test_combine_keyword_is_a_combinator(combine, rule):
             strict=True,
         )
     ]
-    by_keywords = drive(
+    by_keywords = driven(
         EarlyStopping(
             ["val_loss", "val_acc"],
             patience=2,
@@ -196,7 +173,7 @@ def test_combine_keyword_is_a_combinator(combine, rule):
         ),
         logs,
     )
-    by_rules = drive(
+    by_rules = driven(
         EarlyStopping(
             ["val_loss", "val_acc"],
             mode=["min", "max"],
@@ -250,7 +227,7 @@ def test_a_user_rule_on_a_second_monitored_quantity():
         rules=rules,
         restore_best_weights=True,
     )
-    drive(stopper, logs)
+    driven(stopper, logs)
     assert stopper.stopped_epoch == 2
     # A plain string from a user rule becomes a custom StopReason.
     assert stopper.stop_reason == "grad_norm went above 5.0"
@@ -385,7 +362,7 @@ def test_a_legacy_state_resumes_like_an_uninterrupted_run():
             strip_length=2,
         )
 
-    whole = drive(make(), [{"val_loss": v} for v in curve])
+    whole = driven(make(), [{"val_loss": v} for v in curve])
     assert whole.stop_reason is not None
     resumed = make()
     resumed.set_state(json.loads(json.dumps(LEGACY_STATE)))

@@ -3,13 +3,13 @@
 import importlib.metadata
 import importlib.util
 import io
-import pathlib
 import re
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+from demo import demo_helpers as _h
 
 from keras_regkit import demo
 from keras_regkit.demo import cli
@@ -17,18 +17,6 @@ from keras_regkit.demo import data
 from keras_regkit.demo import report
 from keras_regkit.demo import training
 from keras_regkit.demo import variants
-
-
-def _helpers():
-    spec = importlib.util.spec_from_file_location(
-        "demo_helpers", pathlib.Path(__file__).with_name("demo_helpers.py")
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_h = _helpers()
 
 
 @pytest.mark.slow

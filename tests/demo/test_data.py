@@ -1,23 +1,9 @@
 """The demo's data: the user's own .npz."""
 
-import importlib.util
-import pathlib
-
 import numpy as np
+from demo import demo_helpers as _h
 
 from keras_regkit import demo
-
-
-def _helpers():
-    spec = importlib.util.spec_from_file_location(
-        "demo_helpers", pathlib.Path(__file__).with_name("demo_helpers.py")
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_h = _helpers()
 
 
 def test_user_npz_data(tmp_path, capsys):

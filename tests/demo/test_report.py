@@ -1,24 +1,10 @@
 """The demo's report: mean and sample std over seeds, the table."""
 
-import importlib.util
-import pathlib
-
 import numpy as np
 import pytest
+from demo import demo_helpers as _h
 
 from keras_regkit.demo import report
-
-
-def _helpers():
-    spec = importlib.util.spec_from_file_location(
-        "demo_helpers", pathlib.Path(__file__).with_name("demo_helpers.py")
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_h = _helpers()
 
 
 def test_summary_is_mean_and_sample_std_over_seeds():
