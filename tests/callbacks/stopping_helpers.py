@@ -48,3 +48,17 @@ def driven(stopper, logs_per_epoch):
     """Runs the hooks over a list of logs dicts; returns the stopper."""
     drive(stopper, logs_per_epoch)
     return stopper
+
+
+def resume(stopper, curve, start, key="val_loss"):
+    """Continues a stopper on a new `DummyModel` from epoch ``start``.
+
+    Feeds ``curve[start:]`` as values for ``key``; returns the stopper.
+    """
+    stopper.set_model(DummyModel())
+    stopper.on_train_begin()
+    for epoch in range(start, len(curve)):
+        stopper.on_epoch_end(epoch, {key: curve[epoch]})
+        if stopper.model.stop_training:
+            break
+    return stopper

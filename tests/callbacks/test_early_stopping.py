@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 from callbacks.stopping_helpers import DummyModel
 from callbacks.stopping_helpers import drive
+from callbacks.stopping_helpers import resume
 
 import keras_regkit as rk
 from keras_regkit.callbacks.weight_snapshot import WeightSnapshot
@@ -490,12 +491,7 @@ def test_state_resumes_like_an_uninterrupted_run():
 
     resumed = make()
     resumed.set_state(state)
-    resumed.set_model(DummyModel())
-    resumed.on_train_begin()
-    for epoch in range(4, len(curve)):
-        resumed.on_epoch_end(epoch, {"val_loss": curve[epoch]})
-        if resumed.model.stop_training:
-            break
+    resume(resumed, curve, 4)
     assert resumed.get_state() == whole.get_state()
 
     with pytest.raises(ValueError, match="expects a dict from get_state"):

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from callbacks.stopping_helpers import DummyModel
 from callbacks.stopping_helpers import driven
+from callbacks.stopping_helpers import resume
 
 import keras_regkit as rk
 from keras_regkit.callbacks import stopping_rules as sr
@@ -366,11 +367,6 @@ def test_a_legacy_state_resumes_like_an_uninterrupted_run():
     assert whole.stop_reason is not None
     resumed = make()
     resumed.set_state(json.loads(json.dumps(LEGACY_STATE)))
-    resumed.set_model(DummyModel())
-    resumed.on_train_begin()
-    for epoch in range(5, len(curve)):
-        resumed.on_epoch_end(epoch, {"val_loss": curve[epoch]})
-        if resumed.model.stop_training:
-            break
+    resume(resumed, curve, 5)
     assert resumed.get_state() == whole.get_state()
     assert resumed.stop_reason.kind is whole.stop_reason.kind
