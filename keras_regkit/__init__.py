@@ -22,15 +22,7 @@ _SUBPACKAGES = (
     "training",
 )
 
-__all__ = [
-    "__version__",
-    "augment",
-    "callbacks",
-    "layers",
-    "regularizers",
-    "schedules",
-    "training",
-]
+__all__ = ["__version__", *_SUBPACKAGES]
 
 
 def __getattr__(name):
