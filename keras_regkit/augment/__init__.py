@@ -32,6 +32,10 @@ from keras_regkit.augment.geometry import RandomRotation
 from keras_regkit.augment.geometry import RandomShear
 from keras_regkit.augment.geometry import RandomTranslation
 from keras_regkit.augment.geometry import RandomZoom
+from keras_regkit.augment.inputs import augment_ragged
+from keras_regkit.augment.inputs import augment_unbatched
+from keras_regkit.augment.inputs import decode_center_crop
+from keras_regkit.augment.inputs import decode_random_resized_crop
 from keras_regkit.augment.layer import AugmentationLayer
 from keras_regkit.augment.mixing import CutMix
 from keras_regkit.augment.mixing import MixUp
@@ -95,5 +99,9 @@ __all__ = [
     "RandomZoom",
     "TimeMasking",
     "TrivialAugment",
+    "augment_ragged",
+    "augment_unbatched",
+    "decode_center_crop",
+    "decode_random_resized_crop",
     "tta_predict",
 ]

@@ -1,0 +1,341 @@
+"""Images of any size and encoded images: crop first, then batch."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_regkit import augment as rka
+from keras_regkit.augment import _resample
+from keras_regkit.augment import inputs
+
+SIZES = [(20, 30), (33, 17), (24, 24)]
+# A uint8 crop is rounded to the nearest of 256 levels.
+ROUNDED = 0.5 / 255 + 1e-6
+
+
+def gradient(height, width, channels=3):
+    """A smooth uint8 image (JPEG keeps it within a few levels)."""
+    y = np.linspace(0.0, 1.0, height)[:, None, None]
+    x = np.linspace(0.0, 1.0, width)[None, :, None]
+    c = np.arange(channels)[None, None, :] / max(channels, 1)
+    image = 40 + 90 * y + 110 * x * (1 - c / 2) + 10 * c
+    return image.round().astype(np.uint8)
+
+
+def varying(count=None, jpeg=False, labels=True):
+    """An unbatched dataset of images of three sizes (random content)."""
+    rng = np.random.default_rng(0)
+    sizes = SIZES if count is None else [SIZES[i % 3] for i in range(count)]
+    images = [rng.integers(0, 256, s + (3,), dtype=np.uint8) for s in sizes]
+    if jpeg:
+        images = [tf.io.encode_jpeg(x).numpy() for x in images]
+        spec = tf.TensorSpec([], tf.string)
+    else:
+        spec = tf.TensorSpec([None, None, 3], tf.uint8)
+    if not labels:
+        return tf.data.Dataset.from_generator(
+            lambda: iter(images), output_signature=spec
+        )
+    return tf.data.Dataset.from_generator(
+        lambda: ((x, i) for i, x in enumerate(images)),
+        output_signature=(spec, tf.TensorSpec([], tf.int64)),
+    )
+
+
+def resize_reference(image, height, width):
+    """Bilinear resize in numpy: half-pixel centres, edges repeated."""
+    image = image.astype(np.float64)
+
+    def taps(size_in, size_out):
+        coords = (np.arange(size_out) + 0.5) * size_in / size_out - 0.5
+        coords = np.clip(coords, 0.0, size_in - 1)
+        low = np.floor(coords).astype(int)
+        high = np.minimum(low + 1, size_in - 1)
+        return low, high, coords - low
+
+    y0, y1, fy = taps(image.shape[0], height)
+    x0, x1, fx = taps(image.shape[1], width)
+    rows = image[y0] * (1 - fy)[:, None, None] + image[y1] * fy[:, None, None]
+    return (
+        rows[:, x0] * (1 - fx)[None, :, None] + rows[:, x1] * fx[None, :, None]
+    )
+
+
+def pipeline(*ops, seed=5, size=(12, 16), **crop):
+    crop = rka.RandomResizedCrop(*size, **crop)
+    return rka.Pipeline([crop, *ops], seed=seed, jit_compile=False)
+
+
+def as_arrays(dataset):
+    return [
+        tf.nest.map_structure(lambda t: t.numpy(), element)
+        for element in dataset
+    ]
+
+
+# ------------------------------------------------------------ windows
+
+
+def test_window_is_inside_with_the_ops_area_and_ratio():
+    op = rka.RandomResizedCrop(8, 8, scale=(0.2, 0.6), ratio=(0.5, 2.0))
+    height, width = 90, 130
+    windows = np.array(
+        [inputs.crop_window(op, s, height, width).numpy() for s in range(60)]
+    )
+    y, x, h, w = windows.T
+    assert (y >= 0).all() and (x >= 0).all()
+    assert (y + h <= height).all() and (x + w <= width).all()
+    area = h * w / (height * width)
+    # Rounding the sides to whole pixels moves the area a little.
+    assert area.min() > 0.2 * 0.95 and area.max() < 0.6 * 1.05, area
+    aspect = w / h
+    assert aspect.min() > 0.5 * 0.9 and aspect.max() < 2.0 * 1.1, aspect
+    assert len({tuple(row) for row in windows}) > 50  # Per seed.
+    # The same seed, the same window.
+    np.testing.assert_array_equal(
+        inputs.crop_window(op, 7, height, width),
+        inputs.crop_window(op, 7, height, width),
+    )
+
+
+def test_window_is_the_one_the_batched_op_resamples():
+    # The op's matrix, resampled as a batched pipeline resamples it, reads
+    # the same pixels as the window (a downscale: every bilinear tap lies
+    # inside the window, so the two agree exactly, up to float rounding).
+    rng = np.random.default_rng(3)
+    image = rng.uniform(0, 1, (60, 80, 3)).astype(np.float32)
+    op = rka.RandomResizedCrop(12, 16, scale=(0.5, 1.0))
+    for seed in range(3):
+        seed = tf.constant([0, seed], tf.int64)
+        matrix = op.sample(seed, 1, (60, 80, 3))["matrix"]
+        pixels = _resample.to_pixels(matrix, (60, 80), (12, 16))
+        batched = _resample.resample(image[None], pixels, (12, 16))[0]
+        window = inputs.crop_window(op, seed, 60, 80)
+        out = inputs.resized_crop(image, window, (12, 16))
+        np.testing.assert_allclose(out, batched, atol=1e-5)
+
+
+def test_window_probability_zero_is_the_whole_image():
+    op = rka.RandomResizedCrop(8, 8, probability=0.0)
+    window = inputs.crop_window(op, 3, 37, 52).numpy().tolist()
+    assert window == [0, 0, 37, 52]
+
+
+def test_center_window_is_the_imagenet_eval_crop():
+    # 224 of 256: the centre square of 87.5% of the shorter side.
+    y, x, h, w = inputs.center_window(400, 300, (224, 224)).numpy()
+    assert (h, w) == (262, 262)  # round(0.875 * 300)
+    assert (y, x) == ((400 - 262) // 2, (300 - 262) // 2)
+    # Non-square output: the shorter output side maps to the fraction.
+    y, x, h, w = inputs.center_window(100, 200, (20, 40), 0.5).numpy()
+    assert (h, w) == (50, 100) and (y, x) == (25, 50)
+
+
+def test_resized_crop_equals_numpy_reference():
+    rng = np.random.default_rng(1)
+    image = rng.uniform(0, 1, (23, 31, 2)).astype(np.float32)
+    for window, size in [
+        ([3, 5, 11, 17], (7, 9)),  # Down.
+        ([0, 0, 5, 4], (13, 11)),  # Up, at the corner.
+        ([10, 20, 13, 11], (13, 11)),  # Same size: a plain slice.
+    ]:
+        y, x, h, w = window
+        expected = resize_reference(image[y : y + h, x : x + w], *size)
+        out = inputs.resized_crop(image, window, size).numpy()
+        assert out.dtype == np.float32 and out.shape == (*size, 2)
+        np.testing.assert_allclose(out, expected, atol=1e-5)
+    # uint8 stays uint8, rounded.
+    pixels = rng.integers(0, 256, (23, 31, 3), dtype=np.uint8)
+    out = inputs.resized_crop(pixels, [2, 4, 15, 20], (10, 8)).numpy()
+    expected = resize_reference(pixels[2:17, 4:24], 10, 8)
+    assert out.dtype == np.uint8
+    assert np.abs(out - expected).max() <= 0.5 + 1e-6
+
+
+# ------------------------------------------------------- unbatched
+
+
+def test_varying_sizes_become_fixed_size_batches():
+    p = pipeline(rka.RandomFlip(), rka.RandomContrast(0.2))
+    batches = as_arrays(inputs.augment_unbatched(p, varying(7), batch_size=3))
+    assert [b[0].shape for b in batches] == [(3, 12, 16, 3)] * 2 + [
+        (1, 12, 16, 3)
+    ]
+    labels = np.concatenate([b[1] for b in batches])
+    np.testing.assert_array_equal(labels, np.arange(7))  # Order kept.
+    for images, _ in batches:
+        assert images.dtype == np.float32
+        assert 0.0 <= images.min() and images.max() <= 1.0
+    # Without batch_size: single examples, ready for any .batch().
+    ds = inputs.augment_unbatched(p, varying(7, labels=False))
+    assert ds.element_spec.shape == (12, 16, 3)
+    assert len(as_arrays(ds.batch(4))) == 2
+
+
+def test_whole_image_crop_equals_a_plain_resize():
+    # probability=0.0: the window is the whole image, so the output is
+    # the resize of each image, a reference computed independently.
+    p = pipeline(probability=0.0)
+    out = as_arrays(inputs.augment_unbatched(p, varying(), batch_size=3))
+    rng = np.random.default_rng(0)
+    for i, size in enumerate(SIZES):
+        image = rng.integers(0, 256, size + (3,), dtype=np.uint8)
+        expected = resize_reference(image, 12, 16) / 255.0
+        # uint8 crops: rounded to the nearest level.
+        np.testing.assert_allclose(out[0][0][i], expected, atol=ROUNDED)
+
+
+def test_same_seed_same_batches_and_examples_get_their_own_crops():
+    def run(seed):
+        p = pipeline(rka.RandomFlip(), seed=seed)
+        ds = inputs.augment_unbatched(p, varying(6), batch_size=6)
+        return as_arrays(ds)[0][0]
+
+    first, again, other = run(11), run(11), run(12)
+    np.testing.assert_array_equal(first, again)
+    assert np.abs(first - other).max() > 0.1
+    # The same image (examples 0 and 3) gets different crops.
+    assert np.abs(first[0] - first[3]).max() > 0.1
+    # A new iterator (a new epoch) gets fresh crops.
+    p = pipeline(seed=11)
+    ds = inputs.augment_unbatched(p, varying(3), batch_size=3)
+    assert np.abs(as_arrays(ds)[0][0] - as_arrays(ds)[0][0]).max() > 0.1
+
+
+def test_dict_elements_are_cropped_and_passed_through():
+    ds = varying(3).map(lambda x, y: {"images": x, "labels": y})
+    p = pipeline()
+    (batch,) = as_arrays(inputs.augment_unbatched(p, ds, batch_size=3))
+    assert sorted(batch) == ["images", "labels"]
+    assert batch["images"].shape == (3, 12, 16, 3)
+
+
+# ------------------------------------------------------------- JPEG
+
+
+def test_decoded_window_equals_the_crop_of_the_decoded_image():
+    image = gradient(67, 93)
+    jpeg = tf.io.encode_jpeg(image, quality=95)
+    decoded = tf.io.decode_jpeg(jpeg).numpy()
+    op = rka.RandomResizedCrop(20, 24, scale=(0.1, 0.5))
+    for seed in range(4):
+        window = inputs.crop_window(op, seed, 67, 93)
+        out = rka.decode_random_resized_crop(
+            jpeg, (20, 24), seed=seed, scale=(0.1, 0.5)
+        ).numpy()
+        assert out.dtype == np.uint8 and out.shape == (20, 24, 3)
+        full = inputs.resized_crop(decoded, window, (20, 24)).numpy()
+        # Decoding only the window: the same pixels, up to JPEG rounding.
+        assert np.abs(out.astype(int) - full).max() <= 2
+        # And the crop of the original image, within JPEG's error.
+        y, x, h, w = window.numpy()
+        expected = resize_reference(image[y : y + h, x : x + w], 20, 24)
+        assert np.abs(out - expected).mean() < 2.0
+
+
+def test_other_formats_decode_whole_then_crop():
+    image = gradient(30, 41)
+    png = tf.io.encode_png(image)
+    op = rka.RandomResizedCrop(9, 9)
+    window = inputs.crop_window(op, 2, 30, 41)
+    out = rka.decode_random_resized_crop(png, 9, seed=2)
+    expected = inputs.resized_crop(image, window, (9, 9))
+    np.testing.assert_array_equal(out, expected)  # Lossless: exact.
+
+
+def test_center_crop_decodes_the_eval_window():
+    image = gradient(64, 48)
+    jpeg = tf.io.encode_jpeg(image, quality=95)
+    out = rka.decode_center_crop(jpeg, 16).numpy()
+    y, x, h, w = inputs.center_window(64, 48, (16, 16)).numpy()
+    assert (h, w) == (42, 42)
+    expected = resize_reference(image[y : y + h, x : x + w], 16, 16)
+    assert np.abs(out - expected).mean() < 2.0
+
+
+def test_pipeline_over_jpeg_bytes_of_three_sizes():
+    p = pipeline(rka.RandomFlip(), seed=3)
+    ds = varying(jpeg=True)
+    (batch,) = as_arrays(inputs.augment_unbatched(p, ds, batch_size=3))
+    assert batch[0].shape == (3, 12, 16, 3)
+    np.testing.assert_array_equal(batch[1], [0, 1, 2])
+    (again,) = as_arrays(inputs.augment_unbatched(p, ds, batch_size=3))
+    np.testing.assert_array_equal(batch[0], again[0])
+
+
+# ----------------------------------------------------------- ragged
+
+
+def test_ragged_batch():
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 256, s + (3,), dtype=np.uint8) for s in SIZES]
+    ragged = tf.ragged.stack(images)
+    labels = np.arange(3)
+    p = pipeline(rka.RandomFlip())
+    out, out_labels = inputs.augment_ragged(p, (ragged, labels), seed=4)
+    assert out.shape == (3, 12, 16, 3) and out.dtype == tf.float32
+    np.testing.assert_array_equal(out_labels, labels)
+    again, _ = inputs.augment_ragged(p, (ragged, labels), seed=4)
+    np.testing.assert_array_equal(out, again)
+    other, _ = inputs.augment_ragged(p, (ragged, labels), seed=5)
+    assert np.abs(np.asarray(out) - other).max() > 0.1
+    # The whole-image crop is the plain resize of each image.
+    whole = inputs.augment_ragged(pipeline(probability=0.0), ragged, seed=4)
+    for i, image in enumerate(images):
+        expected = resize_reference(image, 12, 16) / 255.0
+        np.testing.assert_allclose(whole[i], expected, atol=ROUNDED)
+
+
+# ----------------------------------------------------------- errors
+
+
+def test_pipeline_without_a_leading_crop_raises():
+    p = rka.Pipeline([rka.RandomFlip(), rka.RandomResizedCrop(8, 8)])
+    with pytest.raises(ValueError, match="RandomResizedCrop as the first op"):
+        inputs.augment_unbatched(p, varying())
+    ragged = tf.ragged.stack([np.zeros((4, 5, 3)), np.zeros((6, 3, 3))])
+    with pytest.raises(ValueError, match=r"`ops`.*'RandomFlip'"):
+        inputs.augment_ragged(p, ragged, seed=0)
+
+
+def test_bad_inputs_raise_naming_the_argument():
+    p = pipeline()
+    batched = varying(labels=False).map(lambda x: x[None, :8, :8])
+    with pytest.raises(ValueError, match=r"`images`.*unbatched images"):
+        inputs.augment_unbatched(p, batched)
+    masks = varying().map(lambda x, y: {"images": x, "masks": x})
+    with pytest.raises(ValueError, match="'masks'"):
+        inputs.augment_unbatched(p, masks, batch_size=2)
+    mixing = rka.Pipeline(
+        [rka.RandomResizedCrop(8, 8), rka.MixUp(num_classes=3)]
+    )
+    with pytest.raises(ValueError, match="`batch_size`.*mixing ops"):
+        inputs.augment_unbatched(mixing, varying())
+    with pytest.raises(TypeError, match="`batch_size`"):
+        inputs.augment_unbatched(p, varying(), batch_size=2.0)
+    with pytest.raises(TypeError, match="`dataset`"):
+        inputs.augment_unbatched(p, np.zeros((2, 8, 8, 3)))
+    with pytest.raises(TypeError, match="`images`.*RaggedTensor"):
+        inputs.augment_ragged(p, np.zeros((2, 8, 8, 3)), seed=0)
+
+
+def test_decode_arguments_are_checked():
+    jpeg = tf.io.encode_jpeg(gradient(8, 8))
+    with pytest.raises(
+        ValueError, match="decode_random_resized_crop: .*`size`"
+    ):
+        rka.decode_random_resized_crop(jpeg, 0, seed=0)
+    with pytest.raises(ValueError, match="`size`.*pair"):
+        rka.decode_random_resized_crop(jpeg, (1, 2, 3), seed=0)
+    with pytest.raises(
+        ValueError, match="decode_random_resized_crop: .*`scale`"
+    ):
+        rka.decode_random_resized_crop(jpeg, 4, seed=0, scale=(0.5, 2.0))
+    with pytest.raises(TypeError, match="`ratio`"):
+        rka.decode_random_resized_crop(jpeg, 4, seed=0, ratio=1.0)
+    with pytest.raises(
+        ValueError, match="decode_center_crop: .*`crop_fraction`"
+    ):
+        rka.decode_center_crop(jpeg, 4, crop_fraction=0.0)
+    with pytest.raises(ValueError, match="`channels`"):
+        rka.decode_center_crop(jpeg, 4, channels=4)
