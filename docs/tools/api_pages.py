@@ -1,0 +1,151 @@
+"""The API reference's pages, generated from the package's ``__all__``s.
+
+One page per public name (``api/<subpackage>/<Name>.md``, rendered by
+mkdocstrings from the docstring) and one index page per subpackage (its
+module docstring and a table of its names with their one-line summaries),
+so that a name added to an ``__all__`` gets its page with no edit here.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+
+PACKAGE = "keras_regkit"
+
+
+def subpackages() -> tuple[str, ...]:
+    """The subpackages the package exports (its ``_SUBPACKAGES``).
+
+    Returns:
+        Their short names, e.g. ``("augment", "callbacks", ...)``.
+
+    Example:
+    >>> "layers" in subpackages()
+    True
+    """
+    return tuple(importlib.import_module(PACKAGE)._SUBPACKAGES)
+
+
+def public_names() -> dict[str, list[str]]:
+    """Every subpackage's public names, from its ``__all__``.
+
+    Returns:
+        A dict from subpackage name to its sorted public names.
+    """
+    names = {}
+    for sub in subpackages():
+        module = importlib.import_module(f"{PACKAGE}.{sub}")
+        names[sub] = sorted(module.__all__, key=str.lower)
+    return names
+
+
+def summary(obj) -> str:
+    """The first line of an object's docstring, for the index tables."""
+    doc = inspect.getdoc(obj) or ""
+    return doc.strip().split("\n")[0].replace("|", "\\|")
+
+
+def kind(obj) -> str:
+    """``"class"``, ``"function"`` or ``"attribute"``, for the tables."""
+    if inspect.isclass(obj):
+        return "class"
+    if callable(obj):
+        return "function"
+    return "attribute"
+
+
+def target(sub: str, name: str) -> str:
+    """The dotted path mkdocstrings renders for a public name.
+
+    Classes and functions are rendered where they are defined (their
+    ``__module__``): static analysis cannot follow a re-export that a
+    module's ``__getattr__`` resolves lazily (`callbacks.stopping_rules`
+    does this for Prechelt's criteria).
+
+    Example:
+    >>> target("layers", "DropBlock2D")
+    'keras_regkit.layers.drop_block.DropBlock2D'
+    """
+    obj = getattr(importlib.import_module(f"{PACKAGE}.{sub}"), name)
+    module = getattr(obj, "__module__", None)
+    qualname = getattr(obj, "__qualname__", None)
+    if module and qualname and module.startswith(PACKAGE):
+        return f"{module}.{qualname}"
+    return f"{PACKAGE}.{sub}.{name}"
+
+
+def name_page(sub: str, name: str) -> str:
+    """The Markdown of one public name's page."""
+    return f"::: {target(sub, name)}\n"
+
+
+def subpackage_page(sub: str, names: list[str]) -> str:
+    """The Markdown of a subpackage's index page."""
+    module = importlib.import_module(f"{PACKAGE}.{sub}")
+    rows = [
+        f"| [`{name}`]({name}.md) | {kind(getattr(module, name))} "
+        f"| {summary(getattr(module, name))} |"
+        for name in names
+    ]
+    return "\n".join(
+        [
+            f"::: {PACKAGE}.{sub}",
+            "    options:",
+            "      members: false",
+            "      show_root_full_path: true",
+            "",
+            "## Public names",
+            "",
+            "| name | kind | summary |",
+            "|---|---|---|",
+            *rows,
+            "",
+        ]
+    )
+
+
+def index_page(names: dict[str, list[str]]) -> str:
+    """The Markdown of the API reference's front page."""
+    lines = [
+        "# API reference",
+        "",
+        "Generated from the docstrings of every name in the `__all__` of",
+        f"each subpackage of `{PACKAGE}` (import them as",
+        "`import keras_regkit as rk`, then `rk.layers.DropBlock2D`, ...).",
+        "",
+        "| subpackage | public names |",
+        "|---|---|",
+    ]
+    for sub, subnames in names.items():
+        links = ", ".join(f"[`{n}`]({sub}/{n}.md)" for n in subnames)
+        lines.append(f"| [`{sub}`]({sub}/index.md) | {links} |")
+    return "\n".join(lines) + "\n"
+
+
+def pages(names: dict[str, list[str]] | None = None) -> dict[str, str]:
+    """Every page of the reference, by path under ``docs/``.
+
+    Args:
+        names: The output of `public_names`, or None to compute it.
+
+    Returns:
+        A dict from page path (``api/...md``) to its Markdown.
+    """
+    names = public_names() if names is None else names
+    out = {"api/index.md": index_page(names)}
+    for sub, subnames in names.items():
+        out[f"api/{sub}/index.md"] = subpackage_page(sub, subnames)
+        for name in subnames:
+            out[f"api/{sub}/{name}.md"] = name_page(sub, name)
+    return out
+
+
+def nav(names: dict[str, list[str]]) -> list:
+    """The reference's navigation, as a MkDocs ``nav`` entry's value."""
+    entries = ["api/index.md"]
+    for sub, subnames in names.items():
+        children = [f"api/{sub}/index.md"]
+        children += [{name: f"api/{sub}/{name}.md"} for name in subnames]
+        entries.append({sub: children})
+    return entries
