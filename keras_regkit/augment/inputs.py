@@ -42,6 +42,7 @@ import tensorflow as tf
 from keras_regkit import _validation
 from keras_regkit.augment import _base
 from keras_regkit.augment import structure
+from keras_regkit.augment.geometry import RandomFlip
 from keras_regkit.augment.geometry import RandomResizedCrop
 
 # Examples per internal batch when `augment_unbatched` returns examples.
@@ -355,21 +356,65 @@ def _check_keys(data, pipeline):
             )
 
 
-def rest_pipeline(pipeline):
-    """The pipeline of the ops after the leading crop (same settings).
+def example_ops(pipeline):
+    """The ops run per example: the leading crop and the flips after it.
+
+    A flip of a crop is a reversed copy, cheaper on one small image than
+    in the batch's resampling.
 
     Example:
     >>> from keras_regkit import augment as rka
-    >>> p = rka.Pipeline([rka.RandomResizedCrop(8, 8), rka.RandomFlip()])
+    >>> p = rka.Pipeline([rka.RandomResizedCrop(8, 8), rka.RandomFlip(),
+    ...                   rka.RandomContrast(0.2), rka.RandomFlip()])
+    >>> [type(op).__name__ for op in example_ops(p)]
+    ['RandomResizedCrop', 'RandomFlip']
+    """
+    count = 1
+    while count < len(pipeline.ops) and isinstance(
+        pipeline.ops[count], RandomFlip
+    ):
+        count += 1
+    return pipeline.ops[:count]
+
+
+def rest_pipeline(pipeline):
+    """The pipeline of the ops after `example_ops` (same settings).
+
+    Example:
+    >>> from keras_regkit import augment as rka
+    >>> p = rka.Pipeline([rka.RandomResizedCrop(8, 8), rka.RandomFlip(),
+    ...                   rka.RandomContrast(0.2)])
     >>> rest_pipeline(p)
-    Pipeline([RandomFlip(probability=0.5, mode='horizontal')], seed=None)
+    Pipeline([RandomContrast(probability=1.0, factor=0.2)], seed=None)
     """
     rest = _REST.get(pipeline)
     if rest is None:
         config = pipeline.get_config()
-        config["ops"] = list(pipeline.ops[1:])
+        config["ops"] = list(pipeline.ops[len(example_ops(pipeline)) :])
         rest = _REST[pipeline] = type(pipeline).from_config(config)
     return rest
+
+
+def _flip(image, op, seed):
+    """One example's flips, as ``op`` draws them (its matrix read back)."""
+    matrix = op.sample(seed, 1, (1, 1, 1))["matrix"][0]
+    for axis, flipped in ((1, matrix[0, 0] < 0), (0, matrix[1, 1] < 0)):
+        image = tf.cond(
+            flipped,
+            lambda image=image, axis=axis: tf.reverse(image, [axis]),
+            lambda image=image: image,
+        )
+    return image
+
+
+def _example(pipeline, images, seed):
+    """One example through `example_ops`: cropped, resized, flipped."""
+    crop, *flips = example_ops(pipeline)
+    seeds = _base.split_seed(seed, 1 + len(flips))
+    images = _crop_images(crop, images, seeds[0])
+    for op, flip_seed in zip(flips, seeds[1:], strict=True):
+        images = _flip(images, op, flip_seed)
+    return images
 
 
 def _crop_images(op, images, seed, channels=3):
@@ -441,7 +486,7 @@ def augment_unbatched(pipeline, dataset, batch_size=None, drop_remainder=False):
         )
         shape = tuple(_images_spec(spec).shape)
         raise _validation.invalid("images", expected, shape, owner=pipeline)
-    op = _check_crop_first(pipeline, "unbatched images of any size")
+    _check_crop_first(pipeline, "unbatched images of any size")
     if batch_size is None and pipeline.has_mixing:
         raise _validation.invalid(
             "batch_size",
@@ -454,7 +499,8 @@ def augment_unbatched(pipeline, dataset, batch_size=None, drop_remainder=False):
     def crop(seed, data):
         images, labels, pack = structure.unpack(data, owner=pipeline)
         crop_seed, batch_seed = _base.split_seed(_base.as_seed(seed), 2)
-        return batch_seed, pack(_crop_images(op, images, crop_seed), labels)
+        images = _example(pipeline, images, crop_seed)
+        return batch_seed, pack(images, labels)
 
     def augment(seeds, data):
         # A batch's seed: its first example's (one stream, reproducible).
@@ -517,7 +563,7 @@ def augment_ragged(pipeline, data, seed):
         image, example_seed = args
         if isinstance(image, tf.RaggedTensor):
             image = image.to_tensor()
-        return _crop_images(op, image, example_seed)
+        return _example(pipeline, image, example_seed)
 
     signature = tf.TensorSpec((op.height, op.width, images.shape[-1]), dtype)
     crops = tf.map_fn(crop, (images, seeds), fn_output_signature=signature)

@@ -185,6 +185,41 @@ def test_whole_image_crop_equals_a_plain_resize():
         np.testing.assert_allclose(out[0][0][i], expected, atol=ROUNDED)
 
 
+def test_flips_after_the_crop_run_per_example():
+    # RandomFlip ops right after the crop flip each example (a reversed
+    # copy); the rest of the pipeline runs batched.
+    p = pipeline(
+        rka.RandomFlip(probability=1.0),
+        rka.RandomFlip("vertical", probability=1.0),
+        rka.RandomContrast((0.0, 0.0)),
+        probability=0.0,
+    )
+    assert len(inputs.example_ops(p)) == 3
+    assert [type(op).__name__ for op in inputs.rest_pipeline(p).ops] == [
+        "RandomContrast"
+    ]
+    out = as_arrays(inputs.augment_unbatched(p, varying(), batch_size=3))
+    rng = np.random.default_rng(0)
+    for i, size in enumerate(SIZES):
+        image = rng.integers(0, 256, size + (3,), dtype=np.uint8)
+        expected = resize_reference(image, 12, 16)[::-1, ::-1] / 255.0
+        np.testing.assert_allclose(out[0][0][i], expected, atol=ROUNDED)
+    # Probability 0.5: about half the examples flipped.
+    p = pipeline(rka.RandomFlip(), probability=0.0)
+    ds = varying(40, labels=False).map(lambda x: x[:20, :20])
+    (batch,) = as_arrays(inputs.augment_unbatched(p, ds, batch_size=40))
+    plain = np.array(
+        as_arrays(
+            inputs.augment_unbatched(
+                pipeline(probability=0.0), ds, batch_size=40
+            )
+        )[0]
+    )
+    flipped = np.abs(batch - plain).max(axis=(1, 2, 3)) > 0
+    np.testing.assert_allclose(batch[flipped], plain[flipped][:, :, ::-1])
+    assert 10 <= flipped.sum() <= 30, flipped.sum()
+
+
 def test_same_seed_same_batches_and_examples_get_their_own_crops():
     def run(seed):
         p = pipeline(rka.RandomFlip(), seed=seed)
