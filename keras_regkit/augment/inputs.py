@@ -11,12 +11,19 @@ can take them one by one:
   its own crop window, sampled by the pipeline's `RandomResizedCrop`
   (its ``sample``: the same draw as in a batch), then only that window is
   read and resized to the output size (`resized_crop`); for JPEG only
-  the window is decoded (``tf.image.decode_and_crop_jpeg``). The other
-  ops run batched after ``.batch(batch_size)``, as in any pipeline;
+  the window is decoded (``tf.image.decode_and_crop_jpeg``). The
+  `RandomFlip` ops right after the crop flip each example too (a reversed
+  copy of a small image); the other ops run batched after
+  ``.batch(batch_size)``, as in any pipeline (`example_ops`,
+  `rest_pipeline`);
 * `augment_ragged(pipeline, data, seed)`: the same for one ragged batch
   (a ``tf.RaggedTensor`` of images);
 * `decode_random_resized_crop` and `decode_center_crop`: the training
   and evaluation crops of encoded images, as functions to map.
+
+Geometric ops after the crop (other than those flips) act on the crop at
+its output size, resampled once more; in a pipeline of same-sized
+batches they fuse with the crop into one resampling.
 
 Nothing is padded: a pipeline that does not start with a
 `RandomResizedCrop` raises a ValueError saying so
@@ -435,8 +442,9 @@ def augment_unbatched(pipeline, dataset, batch_size=None, drop_remainder=False):
 
     Each example gets its own crop window from the pipeline's first op, a
     `RandomResizedCrop`; only that window is read (for JPEG bytes, only
-    that window is decoded) and resized to the op's output size. The
-    other ops then run batched, as in `Pipeline`.
+    that window is decoded) and resized to the op's output size, and the
+    `RandomFlip` ops right after it flip it. The other ops then run
+    batched, as in `Pipeline`.
 
     Args:
         pipeline: A `Pipeline` whose first op is a `RandomResizedCrop`.
@@ -477,6 +485,11 @@ def augment_unbatched(pipeline, dataset, batch_size=None, drop_remainder=False):
             "batch_size", batch_size, low=1, owner=pipeline
         )
     _validation.check_bool("drop_remainder", drop_remainder, owner=pipeline)
+    if drop_remainder and batch_size is None:
+        expected = "False without batch_size (single examples are returned)"
+        raise _validation.invalid(
+            "drop_remainder", expected, drop_remainder, owner=pipeline
+        )
     spec = dataset.element_spec
     _check_keys(spec, pipeline)
     if not is_unbatched(pipeline, spec):
@@ -506,11 +519,17 @@ def augment_unbatched(pipeline, dataset, batch_size=None, drop_remainder=False):
         # A batch's seed: its first example's (one stream, reproducible).
         return rest.augment(data, seeds[0])
 
+    def convert(seed, data):
+        images, labels, pack = structure.unpack(data, owner=pipeline)
+        return pack(_base.to_float(images), labels)
+
     seeds = tf.data.Dataset.random(
         seed=pipeline.seed, rerandomize_each_iteration=True
     ).batch(2)
     options = {"num_parallel_calls": tf.data.AUTOTUNE, "deterministic": True}
     out = tf.data.Dataset.zip((seeds, dataset)).map(crop, **options)
+    if batch_size is None and not rest.ops:  # Nothing left to batch for.
+        return out.map(convert, **options)
     out = out.batch(batch_size or CHUNK, drop_remainder=drop_remainder)
     out = out.map(augment, **options)
     return out if batch_size else out.unbatch()

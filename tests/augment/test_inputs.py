@@ -170,6 +170,11 @@ def test_varying_sizes_become_fixed_size_batches():
     ds = inputs.augment_unbatched(p, varying(7, labels=False))
     assert ds.element_spec.shape == (12, 16, 3)
     assert len(as_arrays(ds.batch(4))) == 2
+    # Only per-example ops: converted one by one, nothing batched.
+    ds = inputs.augment_unbatched(pipeline(rka.RandomFlip()), varying(2))
+    (image, label), _ = as_arrays(ds)
+    assert image.shape == (12, 16, 3) and image.dtype == np.float32
+    assert label == 0
 
 
 def test_whole_image_crop_equals_a_plain_resize():
@@ -348,6 +353,8 @@ def test_bad_inputs_raise_naming_the_argument():
         inputs.augment_unbatched(mixing, varying())
     with pytest.raises(TypeError, match="`batch_size`"):
         inputs.augment_unbatched(p, varying(), batch_size=2.0)
+    with pytest.raises(ValueError, match="`drop_remainder`.*without batch"):
+        inputs.augment_unbatched(p, varying(), drop_remainder=True)
     with pytest.raises(TypeError, match="`dataset`"):
         inputs.augment_unbatched(p, np.zeros((2, 8, 8, 3)))
     with pytest.raises(TypeError, match="`images`.*RaggedTensor"):
