@@ -303,6 +303,11 @@ def _images_spec(element_spec):
     return images
 
 
+def _shape(element_spec):
+    """The images' shape of an element, for messages."""
+    return tuple(_images_spec(element_spec).shape)
+
+
 def is_unbatched(pipeline, element_spec):
     """Whether a dataset's elements are single images for this pipeline.
 
@@ -335,17 +340,27 @@ def is_unbatched(pipeline, element_spec):
     return spec.shape.rank == 3 and images_only and not rank3_batches
 
 
-def _check_crop_first(pipeline, what):
-    """The pipeline's leading `RandomResizedCrop`, or a ValueError."""
+def _check_crop_first(pipeline, name, value, expected="{}"):
+    """The pipeline's leading `RandomResizedCrop`, or a ValueError.
+
+    The error is for argument ``name`` with ``value``; ``expected`` words
+    what is allowed around ``{}``, where the missing crop is named.
+    """
     if pipeline.ops and isinstance(pipeline.ops[0], RandomResizedCrop):
         return pipeline.ops[0]
-    names = [type(op).__name__ for op in pipeline.ops]
-    expected = (
-        "a RandomResizedCrop as the first op for "
-        f"{what} (it gives every image the same size; nothing is padded; "
+    found = (
+        f"here it is {type(pipeline.ops[0]).__name__}"
+        if pipeline.ops
+        else "here there is none"
+    )
+    crop = (
+        f"a pipeline whose first op is RandomResizedCrop ({found}; the "
+        "crop gives every image the same size, nothing is padded; "
         "RandomResizedCrop(height, width, probability=0.0) only resizes)"
     )
-    raise _validation.invalid("ops", expected, names, owner=pipeline)
+    raise _validation.invalid(
+        name, expected.format(crop), value, owner=pipeline
+    )
 
 
 def _check_keys(data, pipeline):
@@ -497,9 +512,14 @@ def augment_unbatched(pipeline, dataset, batch_size=None, drop_remainder=False):
             "unbatched images shaped (height, width, channels) or scalar "
             "strings (encoded images)"
         )
-        shape = tuple(_images_spec(spec).shape)
-        raise _validation.invalid("images", expected, shape, owner=pipeline)
-    _check_crop_first(pipeline, "unbatched images of any size")
+        raise _validation.invalid(
+            "images", expected, _shape(spec), owner=pipeline
+        )
+    expected = (
+        "a batch shaped (batch, height, width, channels) (batch the "
+        "dataset first: dataset.batch(n)) or, for images of any size, {}"
+    )
+    _check_crop_first(pipeline, "images", _shape(spec), expected)
     if batch_size is None and pipeline.has_mixing:
         raise _validation.invalid(
             "batch_size",
@@ -563,7 +583,8 @@ def augment_ragged(pipeline, data, seed):
     TensorShape([2, 8, 8, 3])
     """
     _check_keys(data, pipeline)
-    op = _check_crop_first(pipeline, "a ragged batch")
+    names = [type(op).__name__ for op in pipeline.ops]
+    op = _check_crop_first(pipeline, "ops", names, "{} for a ragged batch")
     images, labels, pack = structure.unpack(data, owner=pipeline)
     _validation.check_type(
         "images", images, tf.RaggedTensor, "a tf.RaggedTensor", owner=pipeline

@@ -331,10 +331,16 @@ def test_ragged_batch():
 
 def test_pipeline_without_a_leading_crop_raises():
     p = rka.Pipeline([rka.RandomFlip(), rka.RandomResizedCrop(8, 8)])
-    with pytest.raises(ValueError, match="RandomResizedCrop as the first op"):
+    # Unbatched: batch first, or start with a crop.
+    with pytest.raises(
+        ValueError,
+        match=r"`images`.*batch the dataset first.* or, for images of any "
+        r"size, a pipeline whose first op is RandomResizedCrop \(here it "
+        r"is RandomFlip;.*Received: images=\(None, None, 3\)",
+    ):
         inputs.augment_unbatched(p, varying())
     ragged = tf.ragged.stack([np.zeros((4, 5, 3)), np.zeros((6, 3, 3))])
-    with pytest.raises(ValueError, match=r"`ops`.*'RandomFlip'"):
+    with pytest.raises(ValueError, match=r"`ops`.*ragged batch.*'RandomFlip'"):
         inputs.augment_ragged(p, ragged, seed=0)
 
 
