@@ -432,6 +432,8 @@ BY_NAME = {
     "baseline": Real(none=True, infinite=True),
     "strip_length": Int(1),
     "threshold": Real(infinite=True),
+    # The value written into erased masks (keras_regkit.augment erasing).
+    "mask_value": Real(none=True),
     # Keras's callbacks take verbose=True: not an error here either.
     "verbose": AnyOf(Int(0), BOOL_UNDOCUMENTED),
 }
@@ -575,6 +577,13 @@ DOMAINS = {
     "Pipeline.fill_value": Real(0, 1),
     "Pipeline.interpolation": Choice("bilinear", "nearest"),
     "Pipeline.jit_compile": AnyOf(Choice("auto"), FLAG),
+    "Pipeline.bounding_box_format": Choice(
+        None,
+        *("xyxy", "yxyx", "xywh", "center_xywh", "center_yxhw"),
+        *("rel_xyxy", "rel_yxyx", "rel_xywh", "rel_center_xywh"),
+    ),
+    "Pipeline.mask_fill_value": FINITE,
+    "Pipeline.bounding_box_min_visibility": PROBABILITY,
     "RandAugment.num_ops": Int(1),
     "RandAugment.magnitude": Real(0, 10),
     "RandAugment.magnitude_std": NON_NEGATIVE,

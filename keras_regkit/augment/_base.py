@@ -19,6 +19,14 @@ states:
 * `BatchOp` mixes examples of the batch and their labels: it implements
   ``mix(images, labels, params)``.
 
+Targets that move with the images (segmentation masks, boxes, keypoints:
+`keras_regkit.augment.targets`) follow the roles: a geometric op moves
+them through its matrix (the chain does it, nothing to implement), a
+value op leaves them unchanged unless it implements ``transform_targets``
+(erasing fills masks), and a batch op refuses them unless it implements
+``mix_targets``. ``check_targets`` raises, naming the op and the target,
+for a target the op cannot keep consistent with its images.
+
 Images inside a pipeline are float32 in [0, 1], shaped
 ``(batch, height, width, channels)``.
 """
@@ -142,6 +150,21 @@ def check_positive_pair(name, value, *, high=None, owner=None):
     return low, top
 
 
+def refuse_target(op, target, reason):
+    """The ValueError for a target ``op`` cannot keep with its images.
+
+    Example:
+    >>> print(refuse_target("MixUp", "keypoints", "it blends images"))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    MixUp: Invalid value received for argument `keypoints`. Expected data
+    without 'keypoints' for MixUp (it blends images). Received:
+    keypoints='present'
+    """
+    name = _validation.owner_name(op)
+    expected = f"data without {target!r} for {name} ({reason})"
+    return _validation.invalid(target, expected, "present", owner=op)
+
+
 def plain(value):
     """A config value as plain Python: tuples become lists."""
     if isinstance(value, (tuple, list)):
@@ -199,6 +222,15 @@ class Augmentation:
             raise _validation.invalid(
                 "images", expected, tuple(shape), owner=self
             )
+
+    def check_targets(self, targets, has_labels=False):
+        """Raises ValueError for a target the op cannot keep consistent.
+
+        Args:
+            targets: The names of the targets the data carries (some of
+                `keras_regkit.augment.targets.KINDS`).
+            has_labels: Whether the data carries image labels.
+        """
 
     def output_size(self, height, width):
         """The image size after this op (geometric ops may change it)."""
@@ -290,6 +322,25 @@ class ValueOp(Augmentation):
             out = blend_images(inputs, out, params["gate"])
         return out
 
+    def transform_targets(self, targets, params):
+        """The targets after the op: unchanged (a photometric op)."""
+        return targets
+
+    def transform_with_targets(
+        self, images, targets, params, settings=None, target_settings=None
+    ):
+        """`transform` of the images and `transform_targets` together.
+
+        Composites override it to run their children on both.
+
+        Returns:
+            ``(images, targets)``.
+        """
+        images = self.transform(images, params, settings)
+        if targets:
+            targets = self.transform_targets(targets, params)
+        return images, targets
+
     def _gate(self, params, gate):
         return {**params, "gate": gate}
 
@@ -324,7 +375,20 @@ class BatchOp(Augmentation):
     """
 
     _gated = False
+    # The targets `mix_targets` mixes consistently with the images.
+    supported_targets = ()
+
+    def check_targets(self, targets, has_labels=False):
+        for target in targets:
+            if target not in self.supported_targets:
+                raise refuse_target(
+                    self, target, "it mixes images and cannot mix them"
+                )
 
     def mix(self, images, labels, params):
         """Mixes a batch with drawn parameters; returns images and labels."""
         raise NotImplementedError(f"{type(self).__name__}.mix")
+
+    def mix_targets(self, targets, params, target_settings):
+        """Mixes the targets as ``mix`` mixes the images."""
+        raise NotImplementedError(f"{type(self).__name__}.mix_targets")

@@ -14,10 +14,17 @@ policies, AugMix's chains):
 * **run**: a geometric stage resamples once with the chain's resampling
   settings, a value stage applies its op (blended with the input where
   gated off), a batch stage mixes examples and labels.
+
+Targets (segmentation masks, boxes, keypoints; `keras_regkit.augment
+.targets`) go through the same stages: a geometric stage moves them with
+the same pixel matrix as the images, a value stage leaves them to its op
+(`ValueOp.transform_with_targets`), a batch stage mixes them with its
+op's ``mix_targets``. Without targets nothing of this runs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 
 import keras
@@ -26,6 +33,7 @@ import tensorflow as tf
 from keras_regkit import _validation
 from keras_regkit.augment import _base
 from keras_regkit.augment import _resample
+from keras_regkit.augment import targets as _targets
 
 _OPS_EXPECTED = "a list of keras_regkit.augment ops"
 
@@ -98,7 +106,15 @@ class _GeometryStage:
         """
         return all(getattr(op, "axis_aligned", False) for op in self.ops)
 
-    def run(self, images, labels, params, settings):
+    def run(
+        self,
+        images,
+        labels,
+        params,
+        settings,
+        targets=None,
+        target_settings=None,
+    ):
         size = self.output_size(*_size(images))
         images = _resample.resample(
             images,
@@ -107,7 +123,16 @@ class _GeometryStage:
             axis_aligned=self.axis_aligned,
             **settings,
         )
-        return images, labels
+        if targets:
+            targets = _targets.transform(
+                targets,
+                params["matrix"],
+                size,
+                settings,
+                target_settings,
+                axis_aligned=self.axis_aligned,
+            )
+        return images, labels, targets
 
 
 class _ValueStage:
@@ -130,13 +155,26 @@ class _ValueStage:
             "views": [op.sample(s, batch_size, shape, gates[0]) for s in views]
         }
 
-    def run(self, images, labels, params, settings):
+    def run(
+        self,
+        images,
+        labels,
+        params,
+        settings,
+        targets=None,
+        target_settings=None,
+    ):
         op = self.ops[0]
         if op.views == 1:
-            return op.transform(images, params, settings), labels
+            images, targets = op.transform_with_targets(
+                images, targets, params, settings, target_settings
+            )
+            return images, labels, targets
+        # Ops with views accept only targets they leave unchanged.
         views = [op.transform(images, p, settings) for p in params["views"]]
         images = tf.concat([images, *views], axis=0)
-        return images, _base.repeat_batch(labels, op.views)
+        labels = _base.repeat_batch(labels, op.views)
+        return images, labels, _targets.repeat(targets, op.views)
 
 
 class _BatchStage(_ValueStage):
@@ -145,14 +183,38 @@ class _BatchStage(_ValueStage):
     def sample(self, seeds, batch_size, shape, gates):
         return self.ops[0].sample(seeds[0], batch_size, shape)
 
-    def run(self, images, labels, params, settings):
-        return self.ops[0].mix(images, labels, params)
+    def run(
+        self,
+        images,
+        labels,
+        params,
+        settings,
+        targets=None,
+        target_settings=None,
+    ):
+        op = self.ops[0]
+        images, labels = op.mix(images, labels, params)
+        if targets:
+            targets = op.mix_targets(targets, params, target_settings)
+        return images, labels, targets
 
 
 def _stage(op):
     if isinstance(op, _base.BatchOp):
         return _BatchStage(op)
     return _ValueStage(op)
+
+
+@contextlib.contextmanager
+def _owned_errors(owner):
+    """Prefixes a child's ValueError with its composite's name."""
+    try:
+        yield
+    except ValueError as error:
+        if owner is None:
+            raise
+        name = _validation.owner_name(owner)
+        raise ValueError(f"{name}: {error}") from None
 
 
 class Chain:
@@ -192,6 +254,19 @@ class Chain:
             height, width = stage.output_size(height, width)
         return height, width
 
+    def check_targets(self, targets, has_labels=False, owner=None):
+        """Raises ValueError for a target an op cannot keep consistent.
+
+        Args:
+            targets: The names of the targets the data carries.
+            has_labels: Whether the data carries image labels.
+            owner: A composite whose name prefixes its children's errors,
+                or None.
+        """
+        for op in self.ops:
+            with _owned_errors(owner):
+                op.check_targets(tuple(targets), has_labels)
+
     def validate(self, shape, has_labels=False, labels_spec=None, owner=None):
         """Validates every op on the shape it will see.
 
@@ -205,14 +280,8 @@ class Chain:
         dims = list(shape)
         for stage in self.stages:
             for op in stage.ops:
-                try:
+                with _owned_errors(owner):
                     op.validate(tuple(dims), has_labels, labels_spec)
-                except ValueError as error:
-                    if owner is None:
-                        raise
-                    raise ValueError(
-                        f"{_validation.owner_name(owner)}: {error}"
-                    ) from None
             if stage.geometric:
                 dims[1:3] = stage.output_size(dims[1], dims[2])
 
@@ -289,6 +358,26 @@ class Chain:
         return out
 
     def run(self, images, labels, params, settings=None, start=0, stop=None):
+        """Applies the stages with `sample`'s parameters (no targets).
+
+        `run_targets` with no targets; returns ``(images, labels)``.
+        """
+        images, labels, _ = self.run_targets(
+            images, labels, None, params, settings, start=start, stop=stop
+        )
+        return images, labels
+
+    def run_targets(
+        self,
+        images,
+        labels,
+        targets,
+        params,
+        settings=None,
+        target_settings=None,
+        start=0,
+        stop=None,
+    ):
         """Applies the stages with `sample`'s parameters.
 
         Args:
@@ -296,22 +385,30 @@ class Chain:
                 255``; a geometric first stage resamples it without
                 converting the whole input first).
             labels: The labels, or None.
+            targets: The targets' internal dict
+                (`keras_regkit.augment.targets.encode`), or None.
             params: `sample`'s output.
             settings: Resampling settings (`_resample.settings`), or None
                 for the defaults.
+            target_settings: `keras_regkit.augment.targets.settings`, or
+                None for the defaults.
             start: The first stage to run (see `segments`).
             stop: The stage after the last to run, or None for the end.
 
         Returns:
-            ``(images, labels)``; images float32 when the chain ends.
+            ``(images, labels, targets)``; images float32 when the chain
+            ends.
         """
         settings = settings or _resample.DEFAULT_SETTINGS
+        target_settings = target_settings or _targets.DEFAULT_SETTINGS
         stop = len(self.stages) if stop is None else stop
         for i in range(start, stop):
             stage = self.stages[i]
             if images.dtype == tf.uint8 and not stage.geometric:
                 images = _base.to_float(images)
-            images, labels = stage.run(images, labels, params[i], settings)
+            images, labels, targets = stage.run(
+                images, labels, params[i], settings, targets, target_settings
+            )
         if stop == len(self.stages):
             images = _base.to_float(images)
-        return images, labels
+        return images, labels, targets

@@ -14,6 +14,11 @@ with the pipeline's fill mode and interpolation (one chain of ops,
 `keras_regkit.augment._chain`, plans, samples and runs the children). A
 composite whose children are all geometric is itself geometric: the
 pipeline fuses it with the geometric ops around it.
+
+Targets (masks, boxes, keypoints) go through the children as through a
+pipeline: geometric children move them, an erasing child may fill masks,
+others leave them; a child that cannot keep a target makes the composite
+refuse it, naming both.
 """
 
 from __future__ import annotations
@@ -85,6 +90,9 @@ class Composite(_base.ValueOp):
     def validate(self, shape, has_labels=False, labels_spec=None):
         self._chain.validate(shape, has_labels, labels_spec, owner=self)
 
+    def check_targets(self, targets, has_labels=False):
+        self._chain.check_targets(targets, has_labels, owner=self)
+
     def sample(self, seed, batch_size, shape, gate=None):
         seed, gate = self._own_gate(seed, batch_size, gate)
         gate_seed, seed = _base.split_seed(seed, 2)
@@ -98,6 +106,16 @@ class Composite(_base.ValueOp):
 
     def _apply(self, inputs, params, settings):
         return self._chain.run(inputs, None, params["stages"], settings)[0]
+
+    def transform_with_targets(
+        self, images, targets, params, settings=None, target_settings=None
+    ):
+        if not targets:
+            return self.transform(images, params, settings), targets
+        images, _, targets = self._chain.run_targets(
+            images, None, targets, params["stages"], settings, target_settings
+        )
+        return images, targets
 
     def apply(self, inputs, params):
         return self._apply(inputs, params, None)

@@ -18,8 +18,11 @@ class AugmentationLayer(keras.layers.Layer):
     call draws a fresh seed from a `keras.random.SeedGenerator` seeded with
     the pipeline's seed; outside training images are only converted to
     float32 in [0, 1] (and resized where the pipeline sets an output
-    size). Label-mixing ops need labels and so cannot be used here.
-    Requires the TensorFlow backend.
+    size). Label-mixing ops need labels and so cannot be used here, and
+    the layer takes images only: segmentation masks, boxes and keypoints
+    (which a model's inputs do not carry) are augmented with the images
+    by a `Pipeline` mapped over a `tf.data.Dataset`. Requires the
+    TensorFlow backend.
 
     Args:
         pipeline: A `Pipeline`, its config or its serialized config.
@@ -64,6 +67,14 @@ class AugmentationLayer(keras.layers.Layer):
         self.supports_masking = False
 
     def call(self, inputs, training=None):
+        if isinstance(inputs, dict):
+            raise _validation.invalid(
+                "inputs",
+                "a batch of images (augment masks, boxes and keypoints "
+                "with a Pipeline over a tf.data.Dataset)",
+                f"a dict with keys {sorted(inputs)}",
+                owner=self,
+            )
         if training:
             return self.pipeline.augment(inputs, self.seed_generator.next())
         return self.pipeline.convert(inputs)

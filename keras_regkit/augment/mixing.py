@@ -9,6 +9,16 @@ the labels by the fraction of pixels actually pasted, so the label weight
 equals the pasted pixel fraction exactly. Sparse integer labels become
 one-hot given ``num_classes``; label smoothing applies before mixing.
 
+CutMix carries segmentation masks and boxes (`keras_regkit.augment
+.targets`): the pasted region of the masks comes from the partner too;
+the example keeps its own boxes that stay visible enough outside the
+pasted region (``bounding_box_min_visibility`` of the pipeline) and gains
+the partner's boxes clipped to it, so a dense batch of ``n`` boxes per
+image returns ``2 n`` (removed ones labelled -1). With masks or boxes,
+image labels are optional. MixUp blends whole images: it refuses masks,
+boxes and keypoints, naming itself and the target (so does
+`MixUpCutMix` when MixUp is enabled); CutMix refuses keypoints.
+
 References:
     Zhang et al., "mixup: Beyond Empirical Risk Minimization", 2018.
     Yun et al., "CutMix: Regularization Strategy to Train Strong
@@ -22,6 +32,8 @@ import tensorflow as tf
 
 from keras_regkit import _validation
 from keras_regkit.augment import _base
+from keras_regkit.augment import boxes as box_ops
+from keras_regkit.augment import targets as _targets
 from keras_regkit.augment.occlusion import box_mask
 
 MODES = ("batch", "elem")
@@ -47,7 +59,7 @@ def mix(images, labels, lam, boxes):
 
     Args:
         images: float32 ``(batch, h, w, c)``.
-        labels: float32 ``(batch, classes)`` soft labels.
+        labels: float32 ``(batch, classes)`` soft labels, or None.
         lam: ``(batch,)`` MixUp weights of each example itself (1 for no
             blending).
         boxes: ``(batch, 1, 4)`` CutMix boxes (empty for none) whose
@@ -75,9 +87,66 @@ def mix(images, labels, lam, boxes):
         pasted = images + mask[..., None] * (partner - images)
     lam_images = tf.reshape(lam, [-1, 1, 1, 1])
     images = partner + lam_images * (pasted - partner)
+    if labels is None:
+        return images, None
     weight = (lam * (1.0 - pasted_fraction))[:, None]
     labels = weight * labels + (1.0 - weight) * tf.reverse(labels, axis=[0])
     return images, labels
+
+
+def cutmix_targets(targets, boxes, min_visibility):
+    """Masks and boxes of a CutMix with the reversed batch as partner.
+
+    Args:
+        targets: The internal targets dict (masks and boxes, optional).
+        boxes: ``(batch, 1, 4)`` pasted regions (top, bottom, left,
+            right in pixels; empty for none), as for `mix`.
+        min_visibility: Boxes with less than this fraction of their area
+            visible are removed (label -1).
+
+    Returns:
+        The targets: masks pasted like the images; boxes ``(batch, 2 n,
+        4)``, the example's own (minus those the paste hides) then the
+        partner's clipped to the paste.
+
+    Example:
+    >>> import tensorflow as tf
+    >>> own = tf.constant([[[0.0, 0, 4, 4]], [[4.0, 0, 8, 4]]])
+    >>> targets = {"boxes": own, "box_labels": tf.constant([[1], [2]])}
+    >>> paste = tf.constant([[[0.0, 4, 4, 8]], [[0.0, 0, 0, 0]]])
+    >>> out = cutmix_targets(targets, paste, 0.5)
+    >>> out["box_labels"].numpy().tolist()
+    [[1, 2], [2, -1]]
+    >>> out["boxes"][0, 1].numpy().tolist()
+    [4.0, 0.0, 8.0, 4.0]
+    """
+    out = dict(targets)
+    if "masks" in targets:
+        masks = targets["masks"]
+        shape = tf.shape(masks)
+        region = box_mask(boxes, shape[1], shape[2])[..., None]
+        partner = tf.reverse(masks, axis=[0])
+        out["masks"] = masks + region * (partner - masks)
+    if "boxes" in targets:
+        own, labels = targets["boxes"], targets["box_labels"]
+        top, bottom, left, right = tf.unstack(boxes[:, 0], 4, axis=-1)
+        window = tf.stack([left, top, right, bottom], axis=-1)
+        hidden = box_ops.area(box_ops.intersect(own, window))
+        full = box_ops.area(own)
+        own_labels = box_ops.keep_visible(
+            labels, full - hidden, full, min_visibility
+        )
+        partner = tf.reverse(own, axis=[0])
+        clipped = box_ops.intersect(partner, window)
+        partner_labels = box_ops.keep_visible(
+            tf.reverse(labels, axis=[0]),
+            box_ops.area(clipped),
+            box_ops.area(partner),
+            min_visibility,
+        )
+        out["boxes"] = tf.concat([own, clipped], axis=1)
+        out["box_labels"] = tf.concat([own_labels, partner_labels], axis=1)
+    return out
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
@@ -156,8 +225,21 @@ class MixUpCutMix(_base.BatchOp):
             owner=self,
         )
 
-    def validate(self, image_shape, has_labels=False, labels_spec=None):
-        if not has_labels:
+    supported_targets = (_targets.MASKS, _targets.BOXES)
+
+    def check_targets(self, targets, has_labels=False):
+        if self.mixup_alpha > 0:
+            for target in targets:
+                reason = (
+                    f"MixUp blends two whole images: their {target} cannot "
+                    "be blended; use CutMix or Mosaic"
+                )
+                raise _base.refuse_target(self, target, reason)
+        for target in targets:
+            if target not in self.supported_targets:
+                reason = "CutMix carries masks and boxes only"
+                raise _base.refuse_target(self, target, reason)
+        if not has_labels and not targets:
             raise _validation.invalid(
                 "labels",
                 "(images, labels) or a dict with a 'labels' key: "
@@ -165,6 +247,11 @@ class MixUpCutMix(_base.BatchOp):
                 None,
                 owner=self,
             )
+
+    def validate(self, image_shape, has_labels=False, labels_spec=None):
+        # Labels are optional with masks or boxes (`check_targets`).
+        if labels_spec is None:
+            return
         dtype = tf.as_dtype(labels_spec.dtype)
         shape = tuple(labels_spec.shape)
         if dtype.is_integer:
@@ -233,6 +320,8 @@ class MixUpCutMix(_base.BatchOp):
 
     def soft_labels(self, labels):
         """Float32 one-hot (smoothed) labels from sparse or dense labels."""
+        if labels is None:
+            return None
         if labels.dtype.is_integer:
             labels = tf.one_hot(tf.reshape(labels, [-1]), self.num_classes)
         labels = tf.cast(labels, tf.float32)
@@ -246,6 +335,12 @@ class MixUpCutMix(_base.BatchOp):
         """Mixes a batch with drawn parameters; returns images and labels."""
         boxes = params.get("boxes")
         return mix(images, self.soft_labels(labels), params["lam"], boxes)
+
+    def mix_targets(self, targets, params, target_settings):
+        """CutMix's masks and boxes (`cutmix_targets`)."""
+        return cutmix_targets(
+            targets, params["boxes"], target_settings["min_visibility"]
+        )
 
     def get_config(self):
         return {

@@ -7,6 +7,11 @@ masked pixels with a constant, one random colour per image
 (``"random"``) or random values per pixel (``"per_pixel"``), uniform in
 [0, 1].
 
+Segmentation masks carried with the images (`keras_regkit.augment
+.targets`) are left as they are unless ``mask_value`` is given: the
+erased pixels of the masks are then set to it (an "ignore" class, say).
+Boxes and keypoints are left as they are.
+
 References:
     Zhong et al., "Random Erasing Data Augmentation", 2017.
     DeVries and Taylor, "Improved Regularization of Convolutional Neural
@@ -24,6 +29,7 @@ import tensorflow as tf
 
 from keras_regkit import _validation
 from keras_regkit.augment import _base
+from keras_regkit.augment import targets as _targets
 
 FILLS = ("random", "per_pixel")
 
@@ -86,8 +92,15 @@ class _Occlusion(_base.ValueOp):
 
     _gated = False
 
-    def __init__(self, value, count, probability):
+    def __init__(self, value, count, probability, mask_value=None):
         super().__init__(probability)
+        self.mask_value = mask_value
+        if mask_value is not None:
+            self.mask_value = _validation.check_float(
+                "mask_value", mask_value, owner=self
+            )
+            if float(self.mask_value).is_integer():
+                self.mask_value = int(self.mask_value)
         if isinstance(value, str):
             self.value = _validation.check_choice(
                 "value", value, choices=FILLS, owner=self
@@ -140,11 +153,24 @@ class _Occlusion(_base.ValueOp):
         fill = params.get("fill", self.value)
         return erase(images, params["boxes"], fill)
 
+    def _region(self, params, height, width):
+        return box_mask(params["boxes"], height, width)
+
+    def transform_targets(self, targets, params):
+        if self.mask_value is None or "masks" not in targets:
+            return targets
+        shape = tf.shape(targets["masks"])
+        region = self._region(params, shape[1], shape[2])
+        return _targets.fill_masks(
+            targets, region, self.mask_value, params.get("gate")
+        )
+
     def get_config(self):
         return {
             **super().get_config(),
             "value": self.value,
             "count": self.count,
+            "mask_value": self.mask_value,
         }
 
 
@@ -164,6 +190,8 @@ class RandomErasing(_Occlusion):
         value: A float in [0, 1], ``"random"`` (one uniform colour per
             image) or ``"per_pixel"`` (uniform noise).
         count: Boxes per image.
+        mask_value: None to leave segmentation masks as they are, or the
+            value written into the erased pixels of the masks.
 
     Example:
     >>> RandomErasing(scale=(0.1, 0.2)).get_config()["scale"]
@@ -179,8 +207,9 @@ class RandomErasing(_Occlusion):
         ratio=(0.3, 3.3),
         value=0.0,
         count=1,
+        mask_value=None,
     ):
-        super().__init__(value, count, probability)
+        super().__init__(value, count, probability, mask_value)
         self.scale = _base.plain(scale)
         self.ratio = _base.plain(ratio)
         _base.check_positive_pair("scale", scale, high=1.0, owner=self)
@@ -235,6 +264,8 @@ class RandomCutout(_Occlusion):
         count: Boxes per image.
         value: A float in [0, 1], ``"random"`` or ``"per_pixel"``.
         probability: Chance, per example, that the image is cut out.
+        mask_value: None to leave segmentation masks as they are, or the
+            value written into the cut-out pixels of the masks.
 
     Example:
     >>> import numpy as np
@@ -246,9 +277,15 @@ class RandomCutout(_Occlusion):
     """
 
     def __init__(
-        self, height=16, width=None, count=1, value=0.0, probability=1.0
+        self,
+        height=16,
+        width=None,
+        count=1,
+        value=0.0,
+        probability=1.0,
+        mask_value=None,
     ):
-        super().__init__(value, count, probability)
+        super().__init__(value, count, probability, mask_value)
         self.height = _validation.check_int("height", height, low=1, owner=self)
         self.width = width
         if width is not None:
@@ -333,6 +370,8 @@ class GridMask(_Occlusion):
         value: A float in [0, 1], ``"random"`` (one uniform colour per
             image) or ``"per_pixel"`` (uniform noise).
         probability: Chance, per example, that the grid is applied.
+        mask_value: None to leave segmentation masks as they are, or the
+            value written into the dropped pixels of the masks.
 
     Reference:
         Chen et al., "GridMask Data Augmentation", 2020.
@@ -348,8 +387,15 @@ class GridMask(_Occlusion):
 
     _gated = True
 
-    def __init__(self, unit=(16, 48), ratio=0.5, value=0.0, probability=1.0):
-        super().__init__(value, 1, probability)
+    def __init__(
+        self,
+        unit=(16, 48),
+        ratio=0.5,
+        value=0.0,
+        probability=1.0,
+        mask_value=None,
+    ):
+        super().__init__(value, 1, probability, mask_value)
         if not isinstance(unit, (list, tuple)) or len(unit) != 2:
             raise _validation.invalid(
                 "unit",
@@ -394,16 +440,19 @@ class GridMask(_Occlusion):
             **self._fill(fill_seed, batch_size, image_shape),
         }
 
-    def apply(self, images, params):
-        shape = tf.shape(images)
-        mask = grid_mask(
-            shape[1],
-            shape[2],
+    def _region(self, params, height, width):
+        return grid_mask(
+            height,
+            width,
             params["unit"],
             params["size"],
             params["offset_y"],
             params["offset_x"],
-        )[..., None]
+        )
+
+    def apply(self, images, params):
+        shape = tf.shape(images)
+        mask = self._region(params, shape[1], shape[2])[..., None]
         fill = params.get("fill", self.value)
         return images + mask * (fill - images)
 

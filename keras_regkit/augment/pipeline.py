@@ -18,7 +18,9 @@ A `Pipeline` lists ops (`keras_regkit.augment.geometry`, ``.color``,
 
 Input: a batch of images, ``(images, labels)``, ``(images, labels,
 sample_weights)`` or a dict with an ``"images"`` key (and ``"labels"``,
-``"sample_weights"``; see `keras_regkit.augment.structure`). Images are
+``"sample_weights"``, and the targets ``"segmentation_masks"``,
+``"bounding_boxes"``, ``"keypoints"``, moved with the images: see
+`keras_regkit.augment.targets`). Images are
 ``(batch, height, width, channels)``, uint8 in [0, 255] or float in [0,
 1]. Output images are float32 in [0, 1]; labels are passed through,
 except that mixing ops return float32 soft labels. Spectrograms, time
@@ -40,7 +42,9 @@ from keras_regkit import _validation
 from keras_regkit.augment import _base
 from keras_regkit.augment import _chain
 from keras_regkit.augment import _resample
+from keras_regkit.augment import boxes as box_ops
 from keras_regkit.augment import structure
+from keras_regkit.augment import targets as _targets
 
 # Kept importable from here (the composites used to import them).
 deserialize_ops = _chain.deserialize_ops
@@ -69,6 +73,19 @@ class Pipeline:
         interpolation: ``"bilinear"`` or ``"nearest"``.
         jit_compile: ``"auto"`` (XLA when every op supports it), True or
             False (a Python bool: ``1`` or ``0.0`` raise TypeError).
+        bounding_box_format: The format of ``"bounding_boxes"`` in the
+            data, in and out (Keras's names: ``"xyxy"``, ``"yxyx"``,
+            ``"xywh"``, ``"center_xywh"``, ``"center_yxhw"`` and the
+            relative ``"rel_xyxy"``, ``"rel_yxyx"``, ``"rel_xywh"``,
+            ``"rel_center_xywh"``), or None for data without boxes.
+        mask_fill_value: The value of segmentation masks where a
+            geometric op reads outside the image (``fill_mode=
+            "constant"``): 0 (background, as Keras's layers) by default;
+            255 is a common "ignore" class.
+        bounding_box_min_visibility: A box of which less than this
+            fraction of its (transformed) area stays inside the image is
+            removed (label -1), in [0, 1]; at 0 only boxes entirely
+            outside are.
 
     Call arguments:
         dataset: A batched `tf.data.Dataset`; returns the augmented
@@ -86,6 +103,20 @@ class Pipeline:
     >>> ds = pipeline(tf.data.Dataset.from_tensor_slices((x, y)).batch(4))
     >>> ds.element_spec[0]
     TensorSpec(shape=(None, 32, 24, 3), dtype=tf.float32, name=None)
+
+    Masks and boxes move with the images:
+
+    >>> flip = rka.Pipeline([rka.RandomFlip(probability=1.0)],
+    ...                     bounding_box_format="xyxy")
+    >>> data = {"images": np.zeros((1, 4, 8, 3), "uint8"),
+    ...         "segmentation_masks": np.eye(4, 8, dtype="int32")[None],
+    ...         "bounding_boxes": {"boxes": np.array([[[0.0, 0, 2, 1]]]),
+    ...                            "labels": np.array([[7]])}}
+    >>> out = flip.augment(data, seed=0)
+    >>> out["segmentation_masks"][0, 0].numpy().tolist()
+    [0, 0, 0, 0, 0, 0, 0, 1]
+    >>> out["bounding_boxes"]["boxes"].numpy().tolist()
+    [[[6.0, 0.0, 8.0, 1.0]]]
     """
 
     def __init__(
@@ -96,8 +127,35 @@ class Pipeline:
         fill_value=0.0,
         interpolation="bilinear",
         jit_compile="auto",
+        bounding_box_format=None,
+        mask_fill_value=0,
+        bounding_box_min_visibility=0.0,
     ):
         self.ops = _chain.deserialize_ops(ops, self)
+        if bounding_box_format is not None:
+            bounding_box_format = _validation.check_choice(
+                "bounding_box_format",
+                bounding_box_format,
+                box_ops.FORMATS,
+                owner=self,
+            )
+        self.bounding_box_format = bounding_box_format
+        fill = _validation.check_float(
+            "mask_fill_value", mask_fill_value, owner=self
+        )
+        self.mask_fill_value = int(fill) if fill.is_integer() else fill
+        self.bounding_box_min_visibility = _validation.check_float(
+            "bounding_box_min_visibility",
+            bounding_box_min_visibility,
+            low=0.0,
+            high=1.0,
+            owner=self,
+        )
+        self.target_settings = _targets.settings(
+            mask_fill_value=self.mask_fill_value,
+            min_visibility=self.bounding_box_min_visibility,
+            box_format=self.bounding_box_format,
+        )
         if seed is not None:
             seed = _validation.check_int("seed", seed, owner=self)
         self.seed = seed
@@ -200,12 +258,44 @@ class Pipeline:
         """The images' ``(height, width)`` after the pipeline."""
         return self.chain.output_size(height, width)
 
-    def validate(self, images_spec, labels_spec=None):
+    def check_targets(self, targets, has_labels=False):
+        """Raises ValueError for targets the pipeline cannot carry.
+
+        Called when a dataset is mapped (from its element spec) and for
+        every batch: an op that cannot keep a target consistent with its
+        images raises, naming itself and the target; boxes need
+        ``bounding_box_format``.
+
+        Args:
+            targets: The names of the targets the data carries.
+            has_labels: Whether the data carries image labels.
+        """
+        targets = tuple(targets)
+        if _targets.BOXES in targets and self.bounding_box_format is None:
+            raise _validation.invalid(
+                "bounding_box_format",
+                f"one of {box_ops.FORMATS} for data with 'bounding_boxes'",
+                None,
+                owner=self,
+            )
+        if targets and 4 not in self._shapes:
+            raise _validation.invalid(
+                "data",
+                "images shaped (batch, height, width, channels) with "
+                + ", ".join(repr(t) for t in targets),
+                "ops for other data",
+                owner=self,
+            )
+        self.chain.check_targets(targets, has_labels)
+
+    def validate(self, images_spec, labels_spec=None, targets=()):
         """Raises ValueError for inputs the pipeline cannot handle.
 
         Args:
             images_spec: The images' tensor or `tf.TensorSpec`.
             labels_spec: The labels' tensor or spec, or None.
+            targets: The names of the targets the data carries (see
+                `check_targets`).
         """
         shape = tuple(images_spec.shape)
         if len(shape) not in self._shapes:
@@ -229,6 +319,7 @@ class Pipeline:
             raise _validation.invalid(
                 "images", "a known number of channels", shape, owner=self
             )
+        self.check_targets(targets, labels_spec is not None)
         self.chain.validate(shape, labels_spec is not None, labels_spec)
 
     def sample(self, seed, batch_size, image_shape):
@@ -245,21 +336,33 @@ class Pipeline:
         """
         return self.chain.sample(_base.as_seed(seed), batch_size, image_shape)
 
-    def _run_segment(self, start, stop, images, labels, params):
-        return self.chain.run(
-            images, labels, params, self.settings, start=start, stop=stop
+    def _run(self, images, labels, targets, params, start=0, stop=None):
+        return self.chain.run_targets(
+            images,
+            labels,
+            targets,
+            params,
+            self.settings,
+            self.target_settings,
+            start=start,
+            stop=stop,
         )
 
-    def _apply(self, images, labels, params):
+    def _run_segment(self, start, stop, images, labels, params, targets=None):
+        return self._run(images, labels, targets, params, start, stop)
+
+    def _apply(self, images, labels, params, targets=None):
         # uint8 stays uint8 until a geometric first stage has resampled it
         # (or the first other stage needs floats): less memory to move.
         if images.dtype != tf.uint8:
             images = _base.to_float(images)
         if not self._segment_fns:
-            return self.chain.run(images, labels, params, self.settings)
+            return self._run(images, labels, targets, params)
         for segment_fn in self._segment_fns:
-            images, labels = segment_fn(images, labels, params)
-        return images, labels
+            images, labels, targets = segment_fn(
+                images, labels, params, targets
+            )
+        return images, labels, targets
 
     def augment(self, data, seed):
         """Augments one batch with a given seed (a pure function of both).
@@ -280,18 +383,29 @@ class Pipeline:
         ('float32', 1.0)
         """
         images, labels, pack = structure.unpack(data, self.views, self)
+        raw_targets = structure.targets_of(data)
         images = tf.convert_to_tensor(images)
         if labels is not None:
             labels = tf.convert_to_tensor(labels)
-        self.validate(images, labels)
+        self.validate(images, labels, tuple(raw_targets))
         dynamic = tf.shape(images)
         dims = [
             size if size is not None else dynamic[i]
             for i, size in enumerate(images.shape)
         ]
+        targets, decode = None, None
+        if raw_targets:
+            targets, decode = _targets.encode(
+                raw_targets, dims[1], dims[2], self.target_settings, self
+            )
         params = self.sample(seed, dims[0], tuple(dims[1:]))
-        images, labels = self._apply_fn(images, labels, params)
-        return pack(images, labels)
+        images, labels, targets = self._apply_fn(
+            images, labels, params, targets
+        )
+        if decode is None:
+            return pack(images, labels)
+        height, width = self.output_size(dims[1], dims[2])
+        return pack(images, labels, decode(targets, height, width))
 
     def map_fn(self, seed, data):
         """The function to map over ``zip(pipeline.seeds(), dataset)``."""
@@ -311,7 +425,10 @@ class Pipeline:
             "a batched tf.data.Dataset",
             owner=self,
         )
-        structure.check_keys(dataset.element_spec, owner=self)
+        spec = dataset.element_spec
+        structure.check_keys(spec, owner=self)
+        _, labels_spec, _ = structure.unpack(spec, owner=self)
+        self.check_targets(structure.targets_of(spec), labels_spec is not None)
         zipped = tf.data.Dataset.zip((self.seeds(), dataset))
         return zipped.map(
             self.map_fn,
@@ -354,6 +471,9 @@ class Pipeline:
             "fill_value": self.fill_value,
             "interpolation": self.interpolation,
             "jit_compile": self.jit_compile,
+            "bounding_box_format": self.bounding_box_format,
+            "mask_fill_value": self.mask_fill_value,
+            "bounding_box_min_visibility": self.bounding_box_min_visibility,
         }
 
     @classmethod

@@ -483,6 +483,17 @@ class AugMix(_base.ValueOp):
     def validate(self, shape, has_labels=False, labels_spec=None):
         self._chain.validate(shape, owner=self)
 
+    def check_targets(self, targets, has_labels=False):
+        # Chains that move pixels differently are blended: no mask, box
+        # or keypoint matches the result. Colour-only chains keep them.
+        moving = [op.name for op in self._chain.ops if op.geometric]
+        if targets and moving:
+            reason = (
+                f"it blends chains moved by {moving[0]!r}; give it ops "
+                "without geometry"
+            )
+            raise _base.refuse_target(self, targets[0], reason)
+
     def _sample(self, seed, batch_size, shape):
         """One view's parameters (a chain runs ``views - 1`` of them)."""
         seeds = _base.split_seed(seed, 2 * self.width + 4)

@@ -6,27 +6,44 @@ same structure:
 * images alone;
 * a tuple ``(images,)``, ``(images, labels)`` or ``(images, labels,
   sample_weights)`` (Keras's ``fit`` convention);
-* a dict with an ``"images"`` key and optionally ``"labels"`` and
-  ``"sample_weights"`` (Keras's preprocessing-layer convention).
+* a dict with an ``"images"`` key and optionally ``"labels"``,
+  ``"sample_weights"`` and the targets ``"segmentation_masks"``,
+  ``"bounding_boxes"`` and ``"keypoints"`` (Keras's preprocessing-layer
+  convention, plus keypoints: `keras_regkit.augment.targets`).
 
-The images are transformed; labels are passed through, except that
-label-mixing ops return soft labels; sample weights are passed through
-(repeated when an op returns several views of the batch). Any other dict
-key raises: the pipeline cannot transform segmentation masks, bounding
-boxes or keypoints yet, and passing them through untouched would silently
-misalign them with the augmented images.
+The images are transformed, and the targets with them; labels are passed
+through, except that label-mixing ops return soft labels; sample weights
+are passed through (repeated when an op returns several views of the
+batch). Any other dict key raises, naming the key: passing an unknown
+entry through untouched could silently misalign it with the augmented
+images.
 """
 
 from __future__ import annotations
 
 from keras_regkit import _validation
 from keras_regkit.augment import _base
+from keras_regkit.augment.targets import KINDS as TARGET_KEYS
 
 IMAGES_KEY = "images"
 LABELS_KEY = "labels"
 # Dict keys passed through unchanged (repeated with the views).
 PASSTHROUGH_KEYS = ("sample_weights",)
-KNOWN_KEYS = (IMAGES_KEY, LABELS_KEY, *PASSTHROUGH_KEYS)
+KNOWN_KEYS = (IMAGES_KEY, LABELS_KEY, *PASSTHROUGH_KEYS, *TARGET_KEYS)
+
+
+def targets_of(data):
+    """The targets of a batch (or an element spec): a dict, maybe empty.
+
+    Example:
+    >>> sorted(targets_of({"images": 0, "keypoints": 1, "labels": 2}))
+    ['keypoints']
+    >>> targets_of((0, 1))
+    {}
+    """
+    if not isinstance(data, dict):
+        return {}
+    return {key: data[key] for key in TARGET_KEYS if key in data}
 
 
 def check_keys(data, owner=None):
@@ -37,13 +54,14 @@ def check_keys(data, owner=None):
         owner: Named in the message.
 
     Example:
-    >>> check_keys({"images": 0, "segmentation_masks": 0})
+    >>> check_keys({"images": 0, "masks": 0})
+    ... # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    ValueError: Invalid value received for argument `data`. Expected a \
-dict with keys 'images', 'labels', 'sample_weights' (the pipeline cannot \
-transform 'segmentation_masks'). Received: data=['images', \
-'segmentation_masks']
+    ValueError: Invalid value received for argument `data`. Expected a
+    dict with keys 'images', 'labels', 'sample_weights',
+    'segmentation_masks', 'bounding_boxes', 'keypoints' (the pipeline
+    cannot transform 'masks'). Received: data=['images', 'masks']
     """
     if not isinstance(data, dict):
         return
@@ -77,7 +95,9 @@ def unpack(data, views=1, owner=None):
 
     Returns:
         ``(images, labels, pack)`` where labels may be None and
-        ``pack(images, labels)`` rebuilds the structure.
+        ``pack(images, labels, targets=None)`` rebuilds the structure
+        (``targets``: the transformed targets of a dict, see
+        `targets_of`).
 
     Example:
     >>> images, labels, pack = unpack({"images": 1, "labels": 2})
@@ -92,10 +112,11 @@ def unpack(data, views=1, owner=None):
             if key in PASSTHROUGH_KEYS
         }
 
-        def pack_dict(images, labels):
+        def pack_dict(images, labels, targets=None):
             out = {IMAGES_KEY: images, **rest}
             if labels is not None:
                 out[LABELS_KEY] = labels
+            out.update(targets or {})
             return out
 
         return data[IMAGES_KEY], data.get(LABELS_KEY), pack_dict
@@ -109,11 +130,11 @@ def unpack(data, views=1, owner=None):
             )
         tail = tuple(_base.repeat_batch(value, views) for value in data[2:])
 
-        def pack_tuple(images, labels):
+        def pack_tuple(images, labels, targets=None):
             if len(data) == 1:
                 return (images,)
             return (images, labels) + tail
 
         labels = data[1] if len(data) > 1 else None
         return data[0], labels, pack_tuple
-    return data, None, lambda images, labels: images
+    return data, None, lambda images, labels, targets=None: images

@@ -19,6 +19,9 @@ _POLICY = {
     "fill_value": 0.5,
     "interpolation": "nearest",
     "jit_compile": False,
+    "bounding_box_format": "rel_center_xywh",
+    "mask_fill_value": 255,
+    "bounding_box_min_visibility": 0.3,
 }
 
 _FLIP = {
@@ -93,6 +96,7 @@ CONFIG_EXAMPLES = {
         "ratio": [0.5, 2.0],
         "value": "random",
         "count": 2,
+        "mask_value": 255,
     },
     "RandomCutout": {
         "height": 8,
@@ -100,6 +104,7 @@ CONFIG_EXAMPLES = {
         "count": 3,
         "value": 0.5,
         "probability": 0.9,
+        "mask_value": 0,
     },
     "MixUpCutMix": {
         "mixup_alpha": 0.4,
@@ -129,6 +134,7 @@ CONFIG_EXAMPLES = {
         "ratio": 0.4,
         "value": "per_pixel",
         "probability": 0.7,
+        "mask_value": 3,
     },
     "RandomChoice": {
         "ops": [_FLIP, _CONTRAST],

@@ -76,22 +76,32 @@ def test_pairs_and_integers_out_of_range(build, name):
         build()
 
 
-def test_segmentation_masks_are_refused_not_passed_through():
+def test_segmentation_masks_move_and_unknown_keys_are_refused():
     # Issue 13: the masks used to come back untouched while the images
-    # were flipped.
+    # were flipped; now they are flipped with them.
     x = np.arange(2 * 4 * 6 * 3, dtype="uint8").reshape(2, 4, 6, 3)
-    masks = np.zeros((2, 4, 6, 1), "int32")
+    masks = np.arange(2 * 4 * 6, dtype="int32").reshape(2, 4, 6, 1)
     pipeline = rka.Pipeline([rka.RandomFlip(probability=1.0)])
     data = {"images": x, "segmentation_masks": masks}
-    with pytest.raises(ValueError, match="Pipeline: .*'segmentation_masks'"):
-        pipeline.augment(data, seed=7)
+    out = pipeline.augment(data, seed=7)
+    np.testing.assert_array_equal(out["segmentation_masks"], masks[:, :, ::-1])
+    # Boxes need a format, given once on the pipeline.
     boxes = {"boxes": np.zeros((2, 1, 4)), "labels": np.zeros((2, 1))}
-    with pytest.raises(ValueError, match="'bounding_boxes'"):
+    with pytest.raises(ValueError, match="`bounding_box_format`.*'xyxy'"):
         pipeline.augment({"images": x, "bounding_boxes": boxes}, seed=7)
+    # A key the pipeline does not know still raises, naming it.
+    with pytest.raises(
+        ValueError, match="Pipeline: .*cannot transform 'masks'"
+    ):
+        pipeline.augment({"images": x, "masks": masks}, seed=7)
     # Early: when the dataset is mapped, before any element is produced.
+    mixup = rka.Pipeline([rka.MixUp(num_classes=3)])
     ds = tf.data.Dataset.from_tensor_slices(data).batch(2)
-    with pytest.raises(ValueError, match="'segmentation_masks'"):
-        pipeline(ds)
+    with pytest.raises(ValueError, match="MixUp: .*`segmentation_masks`"):
+        mixup(ds)
+    ds = tf.data.Dataset.from_tensor_slices({"images": x, "masks": masks})
+    with pytest.raises(ValueError, match="'masks'"):
+        pipeline(ds.batch(2))
 
 
 def test_documented_keys_pass_through():

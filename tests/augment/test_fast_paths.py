@@ -119,7 +119,7 @@ def test_pipeline_equals_general_reference(jit_compile):
         _base.to_float(tf.constant(x)), params[0]["matrix"], (12, 10)
     )
     for stage, stage_params in zip(stages[1:], params[1:], strict=True):
-        images, _ = stage.run(images, None, stage_params, pipeline.settings)
+        images = stage.run(images, None, stage_params, pipeline.settings)[0]
     assert out.shape == (5, 12, 10, 3)
     np.testing.assert_allclose(out, images.numpy(), atol=1e-5)
     other = pipeline.augment(x, seed=12).numpy()

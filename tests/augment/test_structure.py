@@ -64,14 +64,28 @@ def test_sample_weights_are_repeated_with_the_views():
 
 def test_unknown_dict_key_raises_naming_the_key():
     x, _ = data(4)
-    with pytest.raises(ValueError, match="cannot transform 'bounding_boxes'"):
-        structure.unpack({"images": x, "bounding_boxes": x}, owner="Pipeline")
+    with pytest.raises(ValueError, match="cannot transform 'boxes'"):
+        structure.unpack({"images": x, "boxes": x}, owner="Pipeline")
     with pytest.raises(ValueError, match="Pipeline: .*`data`.*'masks'"):
         structure.check_keys({"images": x, "masks": x}, owner="Pipeline")
     with pytest.raises(ValueError, match="`data`.*'images' key"):
         structure.check_keys({"pixels": x})
     # Not a dict: nothing to check.
     assert structure.check_keys((x,)) is None
+
+
+def test_targets_are_known_keys_and_packed_back():
+    x, _ = data(4)
+    masks = np.zeros((4, 12, 16), "int32")
+    data_ = {"images": x, "segmentation_masks": masks, "keypoints": x}
+    assert structure.targets_of(data_) == {
+        "segmentation_masks": masks,
+        "keypoints": x,
+    }
+    images, labels, pack = structure.unpack(data_)
+    assert images is x and labels is None
+    out = pack("new", None, {"segmentation_masks": "moved"})
+    assert out == {"images": "new", "segmentation_masks": "moved"}
 
 
 def test_tuple_of_more_than_three_elements_raises():
