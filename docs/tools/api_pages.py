@@ -76,8 +76,29 @@ def target(sub: str, name: str) -> str:
 
 
 def name_page(sub: str, name: str) -> str:
-    """The Markdown of one public name's page."""
-    return f"::: {target(sub, name)}\n"
+    """The Markdown of one public name's page.
+
+    An alias (a second public name for the same object, e.g.
+    ``StochasticDepth`` for ``DropPath``) gets a page titled with its own
+    name that says so, then the object's reference.
+    """
+    obj = getattr(importlib.import_module(f"{PACKAGE}.{sub}"), name)
+    original = getattr(obj, "__name__", name)
+    if original == name:
+        return f"::: {target(sub, name)}\n"
+    return "\n".join(
+        [
+            f"# {name}",
+            "",
+            f"`{PACKAGE}.{sub}.{name}` is an alias of "
+            f"[`{original}`]({original}.md): the same {kind(obj)}.",
+            "",
+            f"::: {target(sub, name)}",
+            "    options:",
+            "      heading_level: 2",
+            "",
+        ]
+    )
 
 
 def subpackage_page(sub: str, names: list[str]) -> str:
