@@ -396,6 +396,10 @@ OP_NAMES = AnyOf(Choice(None), Sequence(Text(valid=None), empty=None))
 # A shift, rotation or shear: the sign of a single float is not documented.
 GEOMETRY = Factor(AnyOf(Real(0), Real(high=0, sign=None)), FINITE)
 SEQUENCE_VALUE = Real(strings=("mean",))
+# keras_regkit.augment.inputs: an int or a pair; a stateless seed; RGB or gray.
+IMAGE_SIZE = AnyOf(Int(1), Pair(Int(1), ordered=False))
+STATELESS_SEED = AnyOf(Int(), Pair(Int(), ordered=False))
+CHANNELS = AnyOf(Int(1, 1), Int(3, 3))
 
 # By argument name, for every class; `DOMAINS` below overrides per class.
 BY_NAME = {
@@ -639,6 +643,22 @@ DOMAINS = {
     "tta_predict.samples": Int(1, none=True),
     "tta_predict.seed": Int(),
     "tta_predict.batch_size": Int(1),
+    "augment_unbatched.pipeline": Never("a Pipeline"),
+    "augment_unbatched.dataset": Never("a tf.data.Dataset"),
+    "augment_unbatched.drop_remainder": FLAG,
+    "augment_ragged.pipeline": Never("a Pipeline"),
+    "augment_ragged.data": Never("a batch of ragged images"),
+    "augment_ragged.seed": STATELESS_SEED,
+    "decode_random_resized_crop.contents": Never("encoded image bytes"),
+    "decode_random_resized_crop.size": IMAGE_SIZE,
+    "decode_random_resized_crop.seed": STATELESS_SEED,
+    "decode_random_resized_crop.scale": Pair(Real(0, 1, low_open=True)),
+    "decode_random_resized_crop.ratio": Pair(POSITIVE),
+    "decode_random_resized_crop.channels": CHANNELS,
+    "decode_center_crop.contents": Never("encoded image bytes"),
+    "decode_center_crop.size": IMAGE_SIZE,
+    "decode_center_crop.crop_fraction": Real(0, 1, low_open=True),
+    "decode_center_crop.channels": CHANNELS,
     # training
     "SAM.rho": NON_NEGATIVE,
     "SAM.adaptive": FLAG,
@@ -745,6 +765,29 @@ def _pipeline():
     return rk.augment.Pipeline([flip], seed=0, jit_compile=False)
 
 
+def _crop_pipeline():
+    crop = rk.augment.RandomResizedCrop(4, 4)
+    return rk.augment.Pipeline([crop], seed=0, jit_compile=False)
+
+
+def _images_of_two_sizes(ragged=False):
+    import tensorflow as tf
+
+    images = [np.zeros((6, 5, 3), "uint8"), np.zeros((4, 7, 3), "uint8")]
+    if ragged:
+        return tf.ragged.stack(images)
+    spec = tf.TensorSpec([None, None, 3], tf.uint8)
+    return tf.data.Dataset.from_generator(
+        lambda: iter(images), output_signature=spec
+    )
+
+
+def _jpeg():
+    import tensorflow as tf
+
+    return tf.io.encode_jpeg(np.zeros((6, 5, 3), "uint8"))
+
+
 def _views_argument():
     """`tta_predict`'s number of views: ``samples`` (``num_views`` before)."""
     parameters = inspect.signature(rk.augment.tta_predict).parameters
@@ -779,6 +822,22 @@ FUNCTION_BASES = {
         _views_argument(): 2,
         "batch_size": 2,
     },
+    "augment_unbatched": lambda: {
+        "pipeline": _crop_pipeline(),
+        "dataset": _images_of_two_sizes(),
+        "batch_size": 2,
+    },
+    "augment_ragged": lambda: {
+        "pipeline": _crop_pipeline(),
+        "data": _images_of_two_sizes(ragged=True),
+        "seed": 0,
+    },
+    "decode_random_resized_crop": lambda: {
+        "contents": _jpeg(),
+        "size": 4,
+        "seed": 0,
+    },
+    "decode_center_crop": lambda: {"contents": _jpeg(), "size": 4},
 }
 # Classes whose required arguments need other values than their config
 # example (a fresh layer; a float rather than a shared schedule).

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import weakref
 
+import numpy as np
 import tensorflow as tf
 
 from keras_regkit import _validation
@@ -72,6 +73,64 @@ def _pair(name, size, owner):
         raise _validation.invalid(name, expected, size, owner=owner)
     side = _validation.check_int(name, size, low=1, owner=owner)
     return side, side
+
+
+def _check_seed(seed, owner):
+    """A stateless seed: an int, a pair of ints or an integer tensor of 2.
+
+    Returns the shape-(2,) int64 seed.
+    """
+    expected = "an integer, a pair of integers or a shape-(2,) integer tensor"
+    if isinstance(seed, (tf.Tensor, tf.Variable, np.ndarray)):
+        size = tf.TensorShape(seed.shape).num_elements()
+        if not tf.as_dtype(seed.dtype).is_integer or size not in (None, 2):
+            raise _validation.invalid(
+                "seed", expected, seed, owner=owner, error=TypeError
+            )
+        return _base.as_seed(seed)
+    if isinstance(seed, (list, tuple)):
+        if len(seed) != 2:
+            raise _validation.invalid("seed", expected, seed, owner=owner)
+        pair = [_validation.check_int("seed", s, owner=owner) for s in seed]
+        return _base.as_seed(pair)
+    return _base.as_seed(_validation.check_int("seed", seed, owner=owner))
+
+
+def _check_channels(channels, owner):
+    channels = _validation.check_int("channels", channels, low=1, owner=owner)
+    if channels not in (1, 3):
+        raise _validation.invalid("channels", "1 or 3", channels, owner=owner)
+    return channels
+
+
+def _check_contents(contents, owner):
+    """Encoded image bytes as a scalar ``tf.string`` tensor."""
+    expected = "encoded image bytes (a scalar string)"
+    if isinstance(contents, (str, bytes)):
+        return tf.constant(contents, tf.string)
+    if not isinstance(contents, tf.Tensor) or contents.dtype != tf.string:
+        raise _validation.invalid(
+            "contents", expected, contents, owner=owner, error=TypeError
+        )
+    if contents.shape.rank not in (None, 0):
+        raise _validation.invalid(
+            "contents", expected, contents.shape, owner=owner
+        )
+    return contents
+
+
+def _decoded(contents, decode, owner):
+    """``decode()``; eagerly, undecodable ``contents`` raise ValueError."""
+    if not tf.executing_eagerly():
+        return decode()
+    try:
+        return decode()
+    except tf.errors.InvalidArgumentError as error:
+        head = contents.numpy()[:16]
+        expected = "encoded image bytes (JPEG, PNG, GIF or BMP)"
+        raise _validation.invalid(
+            "contents", expected, head, owner=owner
+        ) from error
 
 
 def crop_window(op, seed, height, width):
@@ -246,12 +305,13 @@ def decode_random_resized_crop(
     size = _pair("size", size, owner)
     scale = _base.check_positive_pair("scale", scale, high=1.0, owner=owner)
     ratio = _base.check_positive_pair("ratio", ratio, owner=owner)
-    channels = _validation.check_choice(
-        "channels", channels, (1, 3), owner=owner
-    )
+    channels = _check_channels(channels, owner)
+    seed = _check_seed(seed, owner)
+    contents = _check_contents(contents, owner)
     op = RandomResizedCrop(*size, scale=scale, ratio=ratio)
-    contents = tf.convert_to_tensor(contents, tf.string)
-    return _crop_images(op, contents, _base.as_seed(seed), channels)
+    return _decoded(
+        contents, lambda: _crop_images(op, contents, seed, channels), owner
+    )
 
 
 def decode_center_crop(contents, size, crop_fraction=0.875, channels=3):
@@ -286,15 +346,16 @@ def decode_center_crop(contents, size, crop_fraction=0.875, channels=3):
         low_inclusive=False,
         owner=owner,
     )
-    channels = _validation.check_choice(
-        "channels", channels, (1, 3), owner=owner
-    )
-    crop = _decode_window(
-        contents,
-        lambda h, w: center_window(h, w, size, crop_fraction),
-        channels,
-    )
-    return _resize(crop, size)
+    channels = _check_channels(channels, owner)
+    contents = _check_contents(contents, owner)
+
+    def window(height, width):
+        return center_window(height, width, size, crop_fraction)
+
+    def decode():
+        return _resize(_decode_window(contents, window, channels), size)
+
+    return _decoded(contents, decode, owner)
 
 
 def _images_spec(element_spec):
@@ -360,6 +421,16 @@ def _check_crop_first(pipeline, name, value, expected="{}"):
     )
     raise _validation.invalid(
         name, expected.format(crop), value, owner=pipeline
+    )
+
+
+def _check_pipeline(pipeline, owner):
+    # Imported here: `pipeline.py` dispatches to this module.
+    from keras_regkit.augment.pipeline import Pipeline
+
+    expected = "a keras_regkit.augment.Pipeline"
+    _validation.check_type(
+        "pipeline", pipeline, Pipeline, expected, owner=owner
     )
 
 
@@ -492,6 +563,7 @@ def augment_unbatched(pipeline, dataset, batch_size=None, drop_remainder=False):
     >>> augment_unbatched(pipeline, ds, batch_size=2).element_spec
     TensorSpec(shape=(None, 16, 16, 3), dtype=tf.float32, name=None)
     """
+    _check_pipeline(pipeline, "augment_unbatched")
     _validation.check_type(
         "dataset", dataset, tf.data.Dataset, "a tf.data.Dataset", owner=pipeline
     )
@@ -582,19 +654,29 @@ def augment_ragged(pipeline, data, seed):
     >>> augment_ragged(pipeline, images, seed=1).shape
     TensorShape([2, 8, 8, 3])
     """
+    _check_pipeline(pipeline, "augment_ragged")
     _check_keys(data, pipeline)
     names = [type(op).__name__ for op in pipeline.ops]
     op = _check_crop_first(pipeline, "ops", names, "{} for a ragged batch")
     images, labels, pack = structure.unpack(data, owner=pipeline)
-    _validation.check_type(
-        "images", images, tf.RaggedTensor, "a tf.RaggedTensor", owner=pipeline
+    expected = (
+        "a batch whose images are a tf.RaggedTensor shaped (batch, None, "
+        "None, channels)"
     )
-    if images.shape.rank != 4 or images.shape[-1] is None:
-        expected = "a ragged batch shaped (batch, None, None, channels)"
+    if not isinstance(images, tf.RaggedTensor):
         raise _validation.invalid(
-            "images", expected, tuple(images.shape), owner=pipeline
+            "data",
+            expected,
+            type(images).__name__,
+            owner=pipeline,
+            error=TypeError,
         )
-    crop_seed, batch_seed = _base.split_seed(_base.as_seed(seed), 2)
+    if images.shape.rank != 4 or images.shape[-1] is None:
+        raise _validation.invalid(
+            "data", expected, tuple(images.shape), owner=pipeline
+        )
+    seed = _check_seed(seed, pipeline)
+    crop_seed, batch_seed = _base.split_seed(seed, 2)
     batch = images.nrows(out_type=tf.int32)
     seeds = tf.random.experimental.stateless_split(crop_seed, num=batch)
     dtype = tf.uint8 if images.dtype == tf.uint8 else tf.float32

@@ -363,8 +363,13 @@ def test_bad_inputs_raise_naming_the_argument():
         inputs.augment_unbatched(p, varying(), drop_remainder=True)
     with pytest.raises(TypeError, match="`dataset`"):
         inputs.augment_unbatched(p, np.zeros((2, 8, 8, 3)))
-    with pytest.raises(TypeError, match="`images`.*RaggedTensor"):
+    with pytest.raises(TypeError, match="`data`.*RaggedTensor"):
         inputs.augment_ragged(p, np.zeros((2, 8, 8, 3)), seed=0)
+    ragged = tf.ragged.stack([np.zeros((4, 5, 3)), np.zeros((6, 3, 3))])
+    with pytest.raises(TypeError, match="`seed`"):
+        inputs.augment_ragged(p, ragged, seed=0.5)
+    with pytest.raises(TypeError, match="augment_unbatched: .*`pipeline`"):
+        inputs.augment_unbatched([rka.RandomResizedCrop(8, 8)], varying())
 
 
 def test_decode_arguments_are_checked():
@@ -387,3 +392,13 @@ def test_decode_arguments_are_checked():
         rka.decode_center_crop(jpeg, 4, crop_fraction=0.0)
     with pytest.raises(ValueError, match="`channels`"):
         rka.decode_center_crop(jpeg, 4, channels=4)
+    with pytest.raises(TypeError, match="`seed`"):
+        rka.decode_random_resized_crop(jpeg, 4, seed=0.5)
+    with pytest.raises(ValueError, match="`seed`"):
+        rka.decode_random_resized_crop(jpeg, 4, seed=(1, 2, 3))
+    with pytest.raises(TypeError, match="`contents`"):
+        rka.decode_center_crop(np.zeros((2, 2)), 4)
+    # Bytes that are no image: named, eagerly (in tf.data, TensorFlow's
+    # own error at run time).
+    with pytest.raises(ValueError, match=r"`contents`.*Received: contents=b'n"):
+        rka.decode_center_crop(b"not an image", 4)
