@@ -20,6 +20,7 @@ import inspect
 import io
 import logging
 import os
+import re
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -275,6 +276,72 @@ def photographs():
     return np.stack(images)
 
 
+# The pagoda of the first photograph, outlined by hand: (x, y) as
+# fractions of the width and height.
+PAGODA = (
+    (0.297, 0.056), (0.328, 0.056), (0.338, 0.187), (0.5, 0.29),
+    (0.469, 0.327), (0.516, 0.397), (0.5, 0.444), (0.556, 0.598),
+    (0.531, 0.654), (0.537, 0.771), (0.578, 0.888), (0.188, 0.911),
+    (0.125, 0.794), (0.109, 0.748), (0.094, 0.607), (0.131, 0.551),
+    (0.141, 0.421), (0.156, 0.318), (0.15, 0.271), (0.281, 0.187),
+)  # fmt: skip
+MASKS_PAGE = "masks-and-boxes"
+
+
+def supports_targets():
+    """Whether `Pipeline` moves masks and boxes with the images."""
+    from keras_regkit import augment as rka
+
+    parameters = inspect.signature(rka.Pipeline).parameters
+    return "bounding_box_format" in parameters
+
+
+def targets(images):
+    """Segmentation masks and boxes of the two photographs.
+
+    The pagoda's mask is `PAGODA`; the flowers' are their warm pixels
+    (red well above blue), holes filled, each flower larger than 1 % of
+    the image a class-1 region with its own box.
+
+    Args:
+        images: The output of `photographs`.
+
+    Returns:
+        ``(masks, boxes, box_labels)``: int32 ``(2, h, w)``, float32
+        ``(2, n, 4)`` ``xyxy`` pixels and int32 ``(2, n)`` (-1: padding).
+    """
+    from PIL import Image
+    from PIL import ImageDraw
+    from scipy import ndimage
+
+    _, height, width, _ = images.shape
+    outline = Image.new("L", (width, height), 0)
+    corners = [(x * width, y * height) for x, y in PAGODA]
+    ImageDraw.Draw(outline).polygon(corners, fill=1)
+    pagoda = np.asarray(outline).astype(bool)
+    rgb = images[1].astype("int32")
+    warm = (rgb[..., 0] - rgb[..., 2] > 70) & (rgb[..., 0] > rgb[..., 1] + 10)
+    regions, count = ndimage.label(ndimage.binary_fill_holes(warm))
+    sizes = ndimage.sum(warm, regions, range(1, count + 1))
+    flowers = [k + 1 for k in range(count) if sizes[k] > 0.01 * warm.size]
+    masks = np.stack([pagoda, np.isin(regions, flowers)]).astype("int32")
+    found = [[pagoda], [regions == k for k in flowers]]
+    most = max(len(f) for f in found)
+    boxes = -np.ones((2, most, 4), "float32")
+    labels = -np.ones((2, most), "int32")
+    for i, objects in enumerate(found):
+        for j, region in enumerate(objects):
+            rows, cols = np.nonzero(region)
+            boxes[i, j] = [
+                cols.min(),
+                rows.min(),
+                cols.max() + 1,
+                rows.max() + 1,
+            ]
+            labels[i, j] = 1
+    return masks, boxes, labels
+
+
 def spectrograms(frames=128, bins=64):
     """Two synthetic log spectrograms ``(2, frames, bins)`` in [0, 1].
 
@@ -382,6 +449,33 @@ def draw_series(batch, original):
     figure.savefig(buffer, format="png")
     plt.close(figure)
     return buffer.getvalue()
+
+
+def draw_targets(images, masks, boxes, labels):
+    """PNG of images with their masks tinted cyan and boxes in yellow."""
+    from PIL import Image
+    from PIL import ImageDraw
+
+    pictures = []
+    images = _to_uint8(images).astype("float32")
+    masks = np.asarray(masks).reshape(images.shape[:3])
+    for image, mask, image_boxes, image_labels in zip(
+        images, masks, np.asarray(boxes), np.asarray(labels), strict=True
+    ):
+        tinted = 0.55 * image + 0.45 * np.array([0.0, 255.0, 255.0])
+        image = np.where(mask[..., None] > 0, tinted, image)
+        picture = Image.fromarray(image.astype("uint8"))
+        draw = ImageDraw.Draw(picture)
+        for box, label in zip(image_boxes, image_labels, strict=True):
+            if label >= 0:
+                left, top, right, bottom = box.tolist()
+                draw.rectangle(
+                    [left, top, right - 1, bottom - 1],
+                    outline=(255, 220, 0),
+                    width=2,
+                )
+        pictures.append(np.asarray(picture))
+    return _png(_stack(pictures))
 
 
 def draw_rows(batch):
@@ -576,8 +670,54 @@ class Gallery:
             self.files[f"gallery/{page}.md"] = (
                 f"# {title}\n\n{_PAGE_NOTE}\n\n" + "\n".join(sections)
             )
+        if supports_targets():
+            images = [(n, c) for p in order for n, c in pages[p]]
+            self.files[f"gallery/{MASKS_PAGE}.md"] = self.targets_page(
+                [(n, c) for n, c in images if kind_of(c) == "images"]
+            )
         self.files["gallery/index.md"] = _index(order, pages, others, originals)
         return self.files
+
+    def targets_page(self, ops):
+        """The masks-and-boxes page: every image op at its default."""
+        images = self.data["images"]
+        masks, boxes, box_labels = targets(images)
+        data = {
+            "images": images,
+            "labels": np.arange(len(images)),
+            "segmentation_masks": masks,
+            "bounding_boxes": {"boxes": boxes, "labels": box_labels},
+        }
+        self.files["gallery/img/targets-original.png"] = draw_targets(
+            images / 255.0, masks, boxes, box_labels
+        )
+        cells, refused = [], []
+        for name, cls in ops:
+            columns = variants(name, cls, self.rka)
+            label = "default" if "default" in columns else next(iter(columns))
+            kwargs, op = columns[label]
+            pipeline = self.rka.Pipeline(
+                [op],
+                seed=PIPELINE_SEED,
+                jit_compile=False,
+                bounding_box_format="xyxy",
+            )
+            try:
+                out = pipeline.augment(data, seed=BATCH_SEED)
+            except ValueError as error:
+                # The "Expected ..." part of the kit's message template.
+                why = re.search(r"Expected (.*)\. Received", str(error))
+                refused.append((name, why.group(1) if why else str(error)))
+                continue
+            path = f"img/targets-{name}.png"
+            self.files[f"gallery/{path}"] = draw_targets(
+                out["images"],
+                out["segmentation_masks"],
+                out["bounding_boxes"]["boxes"],
+                out["bounding_boxes"]["labels"],
+            )
+            cells.append((f"![{name}]({path})", f"`{_call(name, kwargs)}`"))
+        return _targets_markdown(cells, refused)
 
 
 def title_of(page):
@@ -612,9 +752,50 @@ def pages_of():
 def nav():
     """The gallery's navigation, as a MkDocs ``nav`` entry's value."""
     pages, _ = pages_of()
-    return ["gallery/index.md"] + [
+    entries = ["gallery/index.md"] + [
         {title_of(page): f"gallery/{page}.md"} for page in pages
     ]
+    if supports_targets():
+        entries.append({"Masks and boxes": f"gallery/{MASKS_PAGE}.md"})
+    return entries
+
+
+def _targets_markdown(cells, refused, per_row=3):
+    """The masks-and-boxes page's Markdown: a grid of pictures."""
+    lines = [
+        "# Masks and boxes",
+        "",
+        "Segmentation masks (tinted cyan) and bounding boxes (yellow) move "
+        'with their images: `Pipeline(..., bounding_box_format="xyxy")` '
+        'given `{"images", "labels", "segmentation_masks", '
+        '"bounding_boxes"}` (Keras 3\'s dict convention). Each image op '
+        "at its default strength (the middle column of its page), drawn "
+        "by `docs/tools/gallery.py` when the site is built; photometric "
+        "ops leave the targets as they are.",
+        "",
+        "![the inputs](img/targets-original.png)",
+        "",
+    ]
+    for start in range(0, len(cells), per_row):
+        row = cells[start : start + per_row]
+        row = row + [("", "")] * (per_row - len(row))
+        if start == 0:
+            lines.append("| " + " | ".join(" " for _ in row) + " |")
+            lines.append("|" + "---|" * per_row)
+        lines.append("| " + " | ".join(c[0] for c in row) + " |")
+        lines.append("| " + " | ".join(c[1] for c in row) + " |")
+    if refused:
+        lines += [
+            "",
+            "Ops that refuse masks or boxes (a `ValueError` when the "
+            "pipeline meets them):",
+            "",
+            *[
+                f"- [`{n}`](../api/augment/{n}.md): expects {why}."
+                for n, why in refused
+            ],
+        ]
+    return "\n".join(lines) + "\n"
 
 
 def _summary(cls):
@@ -652,6 +833,11 @@ def _index(order, pages, others, originals):
             f"[`{n}`]({page}.md#{n.lower()})" for n, _ in pages[page]
         )
         lines.append(f"| [{title}]({page}.md) | {names} |")
+    if supports_targets():
+        lines.append(
+            f"| [Masks and boxes]({MASKS_PAGE}.md) | every image op with "
+            "segmentation masks and bounding boxes |"
+        )
     lines += [
         "",
         "## The inputs",

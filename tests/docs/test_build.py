@@ -91,6 +91,27 @@ def test_every_augmentation_op_has_gallery_pictures(site_dir):
                 assert f"img/{picture.name}" in text, picture.name
 
 
+def test_masks_and_boxes_page_shows_or_lists_every_image_op(site_dir):
+    gallery = load_tool("gallery")
+    if not gallery.supports_targets():
+        pytest.skip("the pipeline does not take masks and boxes")
+    page = site_dir / "gallery" / gallery.MASKS_PAGE / "index.html"
+    text = page.read_text("utf-8")
+    assert "img/targets-original.png" in text
+    pages, _ = gallery.pages_of()
+    image_ops = [
+        name
+        for ops in pages.values()
+        for name, cls in ops
+        if gallery.kind_of(cls) == "images"
+    ]
+    shown = [n for n in image_ops if f"img/targets-{n}.png" in text]
+    refused = [n for n in image_ops if f'{n}/">' in text and n not in shown]
+    assert sorted(shown + refused) == sorted(image_ops)
+    # The geometric ops all move the targets (none refuses them).
+    assert {"RandomRotation", "RandomFlip", "RandomResizedCrop"} <= set(shown)
+
+
 def test_gallery_strengths_name_real_ops():
     gallery = load_tool("gallery")
     ops, _ = gallery.ops_of()
