@@ -1,5 +1,7 @@
 """Images of any size and encoded images: crop first, then batch."""
 
+import inspect
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -402,3 +404,28 @@ def test_decode_arguments_are_checked():
     # own error at run time).
     with pytest.raises(ValueError, match=r"`contents`.*Received: contents=b'n"):
         rka.decode_center_crop(b"not an image", 4)
+
+
+# ------------------------------------------------ Pipeline dispatch
+
+_DISPATCHES = (
+    "batch_size" in inspect.signature(rka.Pipeline.__call__).parameters
+)
+
+
+@pytest.mark.skipif(
+    not _DISPATCHES, reason="Pipeline.__call__ does not dispatch here yet"
+)
+def test_pipeline_call_and_augment_dispatch_here():
+    p = pipeline(rka.RandomFlip(), rka.RandomContrast(0.2))
+    direct = as_arrays(inputs.augment_unbatched(p, varying(), batch_size=3))
+    called = as_arrays(p(varying(), batch_size=3))
+    np.testing.assert_array_equal(called[0][0], direct[0][0])
+    assert p(varying()).element_spec[0].shape == (12, 16, 3)
+    ragged = tf.ragged.stack([np.zeros((4, 5, 3)), np.zeros((6, 3, 3))])
+    np.testing.assert_array_equal(
+        p.augment(ragged, seed=2), inputs.augment_ragged(p, ragged, seed=2)
+    )
+    batched = varying(4, labels=False).map(lambda x: x[:8, :8]).batch(2)
+    with pytest.raises(ValueError, match="`batch_size`"):
+        p(batched, batch_size=2)
