@@ -231,6 +231,7 @@ class Augmentation:
                 `keras_regkit.augment.targets.KINDS`).
             has_labels: Whether the data carries image labels.
         """
+        return None
 
     def output_size(self, height, width):
         """The image size after this op (geometric ops may change it)."""
