@@ -615,9 +615,7 @@ def augment_unbatched(pipeline, dataset, batch_size=None, drop_remainder=False):
         images, labels, pack = structure.unpack(data, owner=pipeline)
         return pack(_base.to_float(images), labels)
 
-    seeds = tf.data.Dataset.random(
-        seed=pipeline.seed, rerandomize_each_iteration=True
-    ).batch(2)
+    seeds = pipeline.seeds()  # One per example here.
     options = {"num_parallel_calls": tf.data.AUTOTUNE, "deterministic": True}
     out = tf.data.Dataset.zip((seeds, dataset)).map(crop, **options)
     if batch_size is None and not rest.ops:  # Nothing left to batch for.
