@@ -153,6 +153,11 @@ STRENGTHS = {
         "default": {},
         "high": {"alpha": 4.0},
     },
+    "Mosaic": {
+        "low": {"offset": (0.45, 0.55)},
+        "default": {},
+        "high": {"offset": (0.1, 0.9)},
+    },
     "RandAugment": {
         "low": {"num_ops": 1, "magnitude": 3.0},
         "default": {},
@@ -218,6 +223,10 @@ PAGE_TITLES = {
     "sequence": "Spectrograms and time series",
     "tabular": "Tabular rows",
 }
+
+
+# Modules whose ops share another module's page.
+PAGE_OF_MODULE = {"mosaic": "mixing"}
 
 
 def _composite_children(rka):
@@ -742,6 +751,7 @@ def pages_of():
     pages = {}
     for name, cls in ops.items():
         page = cls.__module__.rsplit(".", 1)[-1]
+        page = PAGE_OF_MODULE.get(page, page)
         pages.setdefault(page, []).append((name, cls))
     order = [p for p in PAGE_TITLES if p in pages] + sorted(
         p for p in pages if p not in PAGE_TITLES

@@ -8,12 +8,12 @@ import doctest
 import html
 import importlib
 import importlib.util
+import pathlib
 import re
 
 import pytest
 
-from tests.docs.conftest import ROOT
-
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 TOOLS = ROOT / "docs" / "tools"
 
 
