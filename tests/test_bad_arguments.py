@@ -571,6 +571,7 @@ DOMAINS = {
     "JensenShannonCrossEntropy.num_views": Int(2),
     "JensenShannonCrossEntropy.weight": NON_NEGATIVE,
     "MixUp.alpha": POSITIVE,
+    "Mosaic.offset": Pair(Real(0, 1)),
     "MixUp.mode": MODE,
     "MixUpCutMix.mixup_alpha": NON_NEGATIVE,
     "MixUpCutMix.cutmix_alpha": NON_NEGATIVE,

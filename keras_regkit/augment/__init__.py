@@ -40,6 +40,7 @@ from keras_regkit.augment.layer import AugmentationLayer
 from keras_regkit.augment.mixing import CutMix
 from keras_regkit.augment.mixing import MixUp
 from keras_regkit.augment.mixing import MixUpCutMix
+from keras_regkit.augment.mosaic import Mosaic
 from keras_regkit.augment.occlusion import GridMask
 from keras_regkit.augment.occlusion import RandomCutout
 from keras_regkit.augment.occlusion import RandomErasing
@@ -68,6 +69,7 @@ __all__ = [
     "JensenShannonCrossEntropy",
     "MixUp",
     "MixUpCutMix",
+    "Mosaic",
     "Pipeline",
     "RandAugment",
     "RandomApply",

@@ -54,6 +54,61 @@ def sample_beta(seed, shape, alpha):
     return a / tf.maximum(a + b, 1e-30)
 
 
+def check_labels(owner, labels_spec, num_classes):
+    """Raises ValueError for labels a mixing op cannot mix.
+
+    Sparse integer labels ``(batch,)`` need ``num_classes``; dense ones
+    are ``(batch, num_classes)``. None (no labels) passes.
+    """
+    if labels_spec is None:
+        return
+    dtype = tf.as_dtype(labels_spec.dtype)
+    shape = tuple(labels_spec.shape)
+    if dtype.is_integer:
+        if num_classes is None:
+            raise _validation.invalid(
+                "num_classes",
+                "the number of classes, for sparse integer labels",
+                None,
+                owner=owner,
+            )
+        if len(shape) not in (1, 2) or (len(shape) == 2 and shape[1] != 1):
+            raise _validation.invalid(
+                "labels", "sparse labels shaped (batch,)", shape, owner=owner
+            )
+    elif len(shape) != 2 or (
+        num_classes is not None
+        and shape[1] is not None
+        and shape[1] != num_classes
+    ):
+        raise _validation.invalid(
+            "labels",
+            "one-hot labels shaped (batch, num_classes)",
+            shape,
+            owner=owner,
+        )
+
+
+def soft_labels(labels, num_classes, label_smoothing=0.0):
+    """Float32 one-hot (smoothed) labels from sparse or dense labels.
+
+    Example:
+    >>> soft_labels([2, 0], 3, 0.3).numpy()
+    array([[0.1, 0.1, 0.8],
+           [0.8, 0.1, 0.1]], dtype=float32)
+    """
+    if labels is None:
+        return None
+    labels = tf.convert_to_tensor(labels)
+    if labels.dtype.is_integer:
+        labels = tf.one_hot(tf.reshape(labels, [-1]), num_classes)
+    labels = tf.cast(labels, tf.float32)
+    if label_smoothing > 0:
+        classes = tf.cast(tf.shape(labels)[-1], tf.float32)
+        labels = labels * (1.0 - label_smoothing) + label_smoothing / classes
+    return labels
+
+
 def mix(images, labels, lam, boxes):
     """Mixes each example with its partner in the reversed batch.
 
@@ -250,33 +305,7 @@ class MixUpCutMix(_base.BatchOp):
 
     def validate(self, image_shape, has_labels=False, labels_spec=None):
         # Labels are optional with masks or boxes (`check_targets`).
-        if labels_spec is None:
-            return
-        dtype = tf.as_dtype(labels_spec.dtype)
-        shape = tuple(labels_spec.shape)
-        if dtype.is_integer:
-            if self.num_classes is None:
-                raise _validation.invalid(
-                    "num_classes",
-                    "the number of classes, for sparse integer labels",
-                    None,
-                    owner=self,
-                )
-            if len(shape) not in (1, 2) or (len(shape) == 2 and shape[1] != 1):
-                raise _validation.invalid(
-                    "labels", "sparse labels shaped (batch,)", shape, owner=self
-                )
-        elif len(shape) != 2 or (
-            self.num_classes is not None
-            and shape[1] is not None
-            and shape[1] != self.num_classes
-        ):
-            raise _validation.invalid(
-                "labels",
-                "one-hot labels shaped (batch, num_classes)",
-                shape,
-                owner=self,
-            )
+        check_labels(self, labels_spec, self.num_classes)
 
     def _sample(self, seed, batch_size, image_shape):
         seeds = _base.split_seed(seed, 6)
@@ -320,16 +349,7 @@ class MixUpCutMix(_base.BatchOp):
 
     def soft_labels(self, labels):
         """Float32 one-hot (smoothed) labels from sparse or dense labels."""
-        if labels is None:
-            return None
-        if labels.dtype.is_integer:
-            labels = tf.one_hot(tf.reshape(labels, [-1]), self.num_classes)
-        labels = tf.cast(labels, tf.float32)
-        if self.label_smoothing > 0:
-            classes = tf.cast(tf.shape(labels)[-1], tf.float32)
-            eps = self.label_smoothing
-            labels = labels * (1.0 - eps) + eps / classes
-        return labels
+        return soft_labels(labels, self.num_classes, self.label_smoothing)
 
     def mix(self, images, labels, params):
         """Mixes a batch with drawn parameters; returns images and labels."""

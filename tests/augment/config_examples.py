@@ -129,6 +129,7 @@ CONFIG_EXAMPLES = {
         "label_smoothing": 0.2,
         "probability": 0.6,
     },
+    "Mosaic": {"offset": [0.3, 0.6], "num_classes": 3, "probability": 0.8},
     "GridMask": {
         "unit": [6, 20],
         "ratio": 0.4,
