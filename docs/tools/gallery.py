@@ -316,8 +316,10 @@ def targets(images):
         images: The output of `photographs`.
 
     Returns:
-        ``(masks, boxes, box_labels)``: int32 ``(2, h, w)``, float32
-        ``(2, n, 4)`` ``xyxy`` pixels and int32 ``(2, n)`` (-1: padding).
+        ``(masks, boxes, box_labels, keypoints)``: int32 ``(2, h, w)``,
+        float32 ``(2, n, 4)`` ``xyxy`` pixels, int32 ``(2, n)`` (-1:
+        padding) and float32 ``(2, n, 2)`` ``(x, y)`` pixels: the
+        pagoda's spire and each flower's centre (``(-1, -1)``: padding).
     """
     from PIL import Image
     from PIL import ImageDraw
@@ -348,7 +350,12 @@ def targets(images):
                 rows.max() + 1,
             ]
             labels[i, j] = 1
-    return masks, boxes, labels
+    keypoints = -np.ones((2, most, 2), "float32")
+    keypoints[0, 0] = [PAGODA[0][0] * width + 1.5, PAGODA[0][1] * height]
+    for j, region in enumerate(found[1]):
+        rows, cols = ndimage.center_of_mass(region)
+        keypoints[1, j] = [cols + 0.5, rows + 0.5]
+    return masks, boxes, labels, keypoints
 
 
 def spectrograms(frames=128, bins=64):
@@ -460,16 +467,21 @@ def draw_series(batch, original):
     return buffer.getvalue()
 
 
-def draw_targets(images, masks, boxes, labels):
-    """PNG of images with their masks tinted cyan and boxes in yellow."""
+def draw_targets(images, masks, boxes, labels, keypoints):
+    """PNG of images: masks tinted cyan, boxes yellow, keypoints red."""
     from PIL import Image
     from PIL import ImageDraw
 
     pictures = []
     images = _to_uint8(images).astype("float32")
     masks = np.asarray(masks).reshape(images.shape[:3])
-    for image, mask, image_boxes, image_labels in zip(
-        images, masks, np.asarray(boxes), np.asarray(labels), strict=True
+    for image, mask, image_boxes, image_labels, points in zip(
+        images,
+        masks,
+        np.asarray(boxes),
+        np.asarray(labels),
+        np.asarray(keypoints),
+        strict=True,
     ):
         tinted = 0.55 * image + 0.45 * np.array([0.0, 255.0, 255.0])
         image = np.where(mask[..., None] > 0, tinted, image)
@@ -483,6 +495,9 @@ def draw_targets(images, masks, boxes, labels):
                     outline=(255, 220, 0),
                     width=2,
                 )
+        for x, y in points[:, :2].tolist():
+            if x >= 0 and y >= 0:
+                draw.ellipse([x - 3, y - 3, x + 3, y + 3], fill=(230, 0, 0))
         pictures.append(np.asarray(picture))
     return _png(_stack(pictures))
 
@@ -690,15 +705,16 @@ class Gallery:
     def targets_page(self, ops):
         """The masks-and-boxes page: every image op at its default."""
         images = self.data["images"]
-        masks, boxes, box_labels = targets(images)
+        masks, boxes, box_labels, keypoints = targets(images)
         data = {
             "images": images,
             "labels": np.arange(len(images)),
             "segmentation_masks": masks,
             "bounding_boxes": {"boxes": boxes, "labels": box_labels},
+            "keypoints": keypoints,
         }
         self.files["gallery/img/targets-original.png"] = draw_targets(
-            images / 255.0, masks, boxes, box_labels
+            images / 255.0, masks, boxes, box_labels, keypoints
         )
         cells, refused = [], []
         for name, cls in ops:
@@ -711,22 +727,55 @@ class Gallery:
                 jit_compile=False,
                 bounding_box_format="xyxy",
             )
-            try:
-                out = pipeline.augment(data, seed=BATCH_SEED)
-            except ValueError as error:
+            out, kept, error = _augment_targets(pipeline, data)
+            if out is None:
                 # The "Expected ..." part of the kit's message template.
                 why = re.search(r"Expected (.*)\. Received", str(error))
                 refused.append((name, why.group(1) if why else str(error)))
                 continue
             path = f"img/targets-{name}.png"
+            boxes_out = out.get("bounding_boxes", {})
             self.files[f"gallery/{path}"] = draw_targets(
                 out["images"],
-                out["segmentation_masks"],
-                out["bounding_boxes"]["boxes"],
-                out["bounding_boxes"]["labels"],
+                out.get("segmentation_masks", np.zeros_like(masks)),
+                boxes_out.get("boxes", np.zeros((2, 0, 4))),
+                boxes_out.get("labels", np.zeros((2, 0))),
+                out.get("keypoints", np.zeros((2, 0, 2))),
             )
-            cells.append((f"![{name}]({path})", f"`{_call(name, kwargs)}`"))
+            caption = f"`{_call(name, kwargs)}`"
+            if kept != _TARGETS[0]:
+                caption += " (" + ", ".join(kept).replace("_", " ") + " only)"
+            cells.append((f"![{name}]({path})", caption))
         return _targets_markdown(cells, refused)
+
+
+# The targets tried, in order, until an op accepts them.
+_TARGETS = (
+    ("segmentation_masks", "bounding_boxes", "keypoints"),
+    ("segmentation_masks", "bounding_boxes"),
+    ("segmentation_masks",),
+    ("bounding_boxes",),
+)
+
+
+def _augment_targets(pipeline, data):
+    """Augments ``data`` with the most targets the pipeline accepts.
+
+    Returns:
+        ``(out, kept, None)``, or ``(None, None, error)`` with the first
+        error when the op refuses every set of targets.
+    """
+    first = None
+    for kept in _TARGETS:
+        subset = {k: v for k, v in data.items() if k in kept or k in _PLAIN}
+        try:
+            return pipeline.augment(subset, seed=BATCH_SEED), kept, None
+        except ValueError as error:
+            first = first or error
+    return None, None, first
+
+
+_PLAIN = ("images", "labels")
 
 
 def title_of(page):
@@ -775,10 +824,12 @@ def _targets_markdown(cells, refused, per_row=3):
     lines = [
         "# Masks and boxes",
         "",
-        "Segmentation masks (tinted cyan) and bounding boxes (yellow) move "
-        'with their images: `Pipeline(..., bounding_box_format="xyxy")` '
-        'given `{"images", "labels", "segmentation_masks", '
-        '"bounding_boxes"}` (Keras 3\'s dict convention). Each image op '
+        "Segmentation masks (tinted cyan), bounding boxes (yellow) and "
+        "keypoints (red) move with their images: "
+        '`Pipeline(..., bounding_box_format="xyxy")` given '
+        '`{"images", "labels", "segmentation_masks", "bounding_boxes", '
+        '"keypoints"}` (Keras 3\'s dict convention, plus keypoints). '
+        "Each image op "
         "at its default strength (the middle column of its page), drawn "
         "by `docs/tools/gallery.py` when the site is built; photometric "
         "ops leave the targets as they are.",
@@ -797,7 +848,8 @@ def _targets_markdown(cells, refused, per_row=3):
     if refused:
         lines += [
             "",
-            "Ops that refuse masks or boxes (a `ValueError` when the "
+            "Ops that refuse masks, boxes or keypoints (a `ValueError` when "
+            "the "
             "pipeline meets them):",
             "",
             *[
