@@ -119,6 +119,36 @@ def test_gallery_strengths_name_real_ops():
     assert not stale, f"STRENGTHS entries for names that are no ops: {stale}"
 
 
+def test_gallery_draws_a_new_op_at_its_defaults_or_warns(caplog):
+    """A new op appears without an edit; one needing arguments warns."""
+    from keras_regkit import augment as rka
+    from keras_regkit.augment import _base
+
+    gallery = load_tool("gallery")
+
+    class NewOp(_base.ValueOp):
+        def __init__(self, amount=0.5, probability=1.0):
+            super().__init__(probability)
+            self.amount = amount
+
+        def apply(self, inputs, params):
+            return inputs * self.amount
+
+    class NeedsArguments(NewOp):
+        def __init__(self, amount, probability=1.0):
+            super().__init__(amount, probability)
+
+    columns = gallery.variants("NewOp", NewOp, rka)
+    assert list(columns) == ["default"]
+    kwargs, op = columns["default"]
+    assert kwargs == {} and op.probability == 1.0
+    with caplog.at_level("WARNING"):
+        assert gallery.variants("NeedsArguments", NeedsArguments, rka) == {}
+    assert "NeedsArguments" in caplog.text and "STRENGTHS" in caplog.text
+    # The strict build counts warnings of the "mkdocs" loggers.
+    assert gallery.log.name.startswith("mkdocs.")
+
+
 @pytest.mark.parametrize("name", ["api_pages", "gallery", "griffe_doctest"])
 def test_docs_tools_examples(name):
     result = doctest.testmod(load_tool(name), optionflags=doctest.ELLIPSIS)
