@@ -166,3 +166,35 @@ def test_augmentation_layer_refuses_targets():
     x = np.zeros((2, 4, 4, 3), "float32")
     with pytest.raises(ValueError, match="AugmentationLayer: .*`inputs`"):
         layer({"images": x, "segmentation_masks": x[..., :1]}, training=True)
+
+
+def test_every_target_under_xla_equals_without():
+    rng = np.random.default_rng(0)
+    data = {
+        "images": rng.integers(0, 255, (4, 12, 10, 3)).astype("uint8"),
+        "labels": np.arange(4) % 3,
+        "segmentation_masks": rng.integers(0, 3, (4, 12, 10, 1)),
+        "bounding_boxes": {
+            "boxes": rng.uniform(0, 8, (4, 2, 4)).cumsum(-1),
+            "labels": np.ones((4, 2), "int32"),
+        },
+        "keypoints": rng.uniform(0, 10, (4, 3, 2)).astype("float32"),
+    }
+    ops = [
+        rka.RandomRotation(0.1),
+        rka.RandomContrast(0.3),
+        rka.RandomFlip(),
+        rka.RandomResizedCrop(8, 8, scale=(0.5, 1.0)),
+        rka.Mosaic(num_classes=3),
+        rka.RandomCutout(3, mask_value=9),
+    ]
+    outs = [
+        rka.Pipeline(
+            ops, bounding_box_format="rel_xywh", jit_compile=jit
+        ).augment(data, seed=11)
+        for jit in (True, False)
+    ]
+    assert outs[0]["keypoints"].shape == (4, 12, 2)
+    assert outs[0]["bounding_boxes"]["boxes"].shape == (4, 8, 4)
+    for xla, plain in zip(*map(tf.nest.flatten, outs), strict=True):
+        np.testing.assert_allclose(xla, plain, atol=1e-4)
