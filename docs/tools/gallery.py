@@ -4,9 +4,11 @@ Every augmentation op and policy named in ``keras_regkit.augment.__all__``
 is applied, with fixed seeds, to scikit-learn's two sample photographs
 (``sklearn.datasets.load_sample_images``: no download) at a low, the
 default and a high strength; ops for spectrograms, time series and
-tables get synthetic data of their kind. The build (docs/tools/hooks.py)
-adds the pages and PNGs to the site; ``python docs/tools/gallery.py DIR``
-writes them into ``DIR`` instead.
+tables get synthetic data of their kind. Where the pipeline takes
+targets, one more page shows every image op moving segmentation masks,
+bounding boxes and keypoints with the photographs. The build
+(docs/tools/hooks.py) adds the pages and PNGs to the site; ``python
+docs/tools/gallery.py DIR`` writes them into ``DIR`` instead.
 
 A new op appears on its own: one that can be built with no arguments
 is drawn at its defaults, and `STRENGTHS` gives it low and high columns
