@@ -107,19 +107,16 @@ print(repr(np.concatenate(flat).sum()))
 
 
 def test_same_seed_same_targets_across_processes():
-    values = [
-        subprocess.run(
-            [sys.executable, "-c", _SCRIPT],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.split()[-1]
-        for _ in range(2)
-    ]
-    assert values[0] == values[1]
+    # One fresh process against this one: the same seed, the same targets.
+    value = subprocess.run(
+        [sys.executable, "-c", _SCRIPT],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()[-1]
     exec_globals = {}
     exec(_SCRIPT.replace("print(", "result = ("), exec_globals)  # noqa: S102
-    assert exec_globals["result"] == values[0]
+    assert exec_globals["result"] == value
 
 
 def test_dict_dataset_through_model_fit():
