@@ -103,14 +103,22 @@ def _check_rank(name, tensor, ranks, expected, owner):
         )
 
 
-def _as_tensor(value):
+def _as_tensor(value, name=None, owner=None):
+    """A tensor; ragged tensors only where ``name`` is None (boxes)."""
     if isinstance(value, tf.RaggedTensor):
+        if name is not None:
+            raise _validation.invalid(
+                name,
+                f"dense {name} (one size per batch)",
+                "a RaggedTensor",
+                owner=owner,
+            )
         return value
     return tf.convert_to_tensor(value)
 
 
 def _encode_masks(masks, owner):
-    masks = _as_tensor(masks)
+    masks = _as_tensor(masks, MASKS, owner)
     expected = (
         "masks shaped (batch, height, width) or (batch, height, width, 1)"
     )
@@ -182,7 +190,10 @@ def _encode_boxes(value, height, width, box_format, owner):
             out_boxes, box_format, out_height, out_width
         )
         padding = (out_labels == -1)[..., None]
-        out_boxes = tf.cast(tf.where(padding, -1.0, out_boxes), dtype)
+        out_boxes = tf.where(padding, -1.0, out_boxes)
+        if dtype.is_integer:
+            out_boxes = tf.round(out_boxes)
+        out_boxes = tf.cast(out_boxes, dtype)
         if ragged:
             keep = out_labels != -1
             return {
@@ -196,7 +207,7 @@ def _encode_boxes(value, height, width, box_format, owner):
 
 
 def _encode_keypoints(value, owner):
-    points = _as_tensor(value)
+    points = _as_tensor(value, KEYPOINTS, owner)
     expected = "keypoints shaped (batch, k, 2) or (batch, k, 3)"
     _check_rank(KEYPOINTS, points, (3,), expected, owner)
     columns, dtype = points.shape[-1], points.dtype
@@ -218,6 +229,8 @@ def _encode_keypoints(value, owner):
             out = tf.concat([out_xy, flag], axis=-1)
         else:
             out = tf.where(out_visibility[..., None] > 0, out_xy, -1.0)
+        if dtype.is_integer:
+            out = tf.round(out)
         return tf.cast(out, dtype)
 
     return xy, visibility, decode

@@ -264,3 +264,12 @@ def test_bad_boxes_name_the_argument():
         rka.Pipeline([], bounding_box_format="xyxy_rel")
     with pytest.raises(ValueError, match="`bounding_box_min_visibility`"):
         rka.Pipeline([], bounding_box_min_visibility=1.5)
+
+
+def test_integer_boxes_come_back_rounded_integers():
+    images = np.zeros((1, 10, 10, 1), "float32")
+    boxes = np.array([[[1, 2, 4, 6]]], "int32")
+    zoom = rka.RandomZoom((-0.5, -0.5))  # 2x in: (x - 5) * 2 + 5
+    out = augment([zoom], images, boxes, np.array([[3]]))["bounding_boxes"]
+    assert out["boxes"].dtype == tf.int32
+    np.testing.assert_array_equal(out["boxes"], [[[0, 0, 3, 7]]])

@@ -197,3 +197,10 @@ def test_bad_masks_name_the_key(masks, match):
     images, _ = shapes()
     with pytest.raises(ValueError, match=match):
         run([rka.RandomFlip()], images, masks)
+
+
+def test_ragged_masks_are_refused():
+    images, masks = shapes(n=2)
+    ragged = tf.RaggedTensor.from_tensor(masks)
+    with pytest.raises(ValueError, match="`segmentation_masks`.*dense"):
+        run([rka.RandomFlip()], images, ragged)
