@@ -26,7 +26,9 @@ and returns the same structure, every target moved with its image:
   the object's box), clipped to the image; a box of which less than
   ``bounding_box_min_visibility`` of its area stays inside the image (or
   none at all) is removed: its label becomes -1 and its four numbers -1,
-  Keras's padding (``MaxNumBoundingBoxes``). Dense boxes keep their count
+  Keras's padding (``MaxNumBoundingBoxes``); the fraction is measured at
+  each fused geometric stage (once for consecutive geometric ops, which
+  are one matrix). Dense boxes keep their count
   (padding entries, label -1, stay padding); ragged boxes
   (`tf.RaggedTensor`, ``(batch, None, 4)`` and ``(batch, None)``) come
   back ragged, removed boxes dropped;
@@ -117,12 +119,17 @@ def _as_tensor(value, name=None, owner=None):
     return tf.convert_to_tensor(value)
 
 
-def _encode_masks(masks, owner):
+def _encode_masks(masks, height, width, owner):
     masks = _as_tensor(masks, MASKS, owner)
     expected = (
         "masks shaped (batch, height, width) or (batch, height, width, 1)"
     )
     _check_rank(MASKS, masks, (3, 4), expected, owner)
+    size = tuple(masks.shape[1:3])
+    known = all(isinstance(v, int) for v in (*size, height, width))
+    if known and size != (height, width):
+        expected = f"masks of the images' size {(height, width)}"
+        raise _validation.invalid(MASKS, expected, size, owner=owner)
     rank, dtype = masks.shape.rank, masks.dtype
     if dtype == tf.bool:
         raise _validation.invalid(
@@ -176,7 +183,10 @@ def _encode_boxes(value, height, width, box_format, owner):
             tuple(raw_boxes.shape),
             owner=owner,
         )
-    if raw_labels.shape.rank != 2:
+    counts = raw_boxes.shape[:2], raw_labels.shape[:2]
+    if raw_labels.shape.rank != 2 or not counts[0].is_compatible_with(
+        counts[1]
+    ):
         raise _validation.invalid(
             BOXES,
             "labels shaped (batch, n)",
@@ -260,7 +270,9 @@ def encode(raw, height, width, target_settings, owner=None):
     """
     targets, decoders = {}, {}
     if MASKS in raw:
-        targets["masks"], decoders[MASKS] = _encode_masks(raw[MASKS], owner)
+        targets["masks"], decoders[MASKS] = _encode_masks(
+            raw[MASKS], height, width, owner
+        )
     if BOXES in raw:
         box_format = target_settings["box_format"]
         xyxy, labels, decoders[BOXES] = _encode_boxes(

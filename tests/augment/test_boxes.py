@@ -260,6 +260,8 @@ def test_bad_boxes_name_the_argument():
         )
     with pytest.raises(ValueError, match="`bounding_boxes`.*\\(batch, n, 4\\)"):
         augment([], images, boxes[..., :3], labels)
+    with pytest.raises(ValueError, match="labels shaped \\(batch, n\\)"):
+        augment([], images, boxes, np.zeros((2, 2), "int32"))
     with pytest.raises(ValueError, match="Pipeline: .*`bounding_box_format`"):
         rka.Pipeline([], bounding_box_format="xyxy_rel")
     with pytest.raises(ValueError, match="`bounding_box_min_visibility`"):
