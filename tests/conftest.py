@@ -4,9 +4,24 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import gc  # noqa: E402
+
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+
+
+def pytest_collection_finish(session):
+    """Freezes what the imports and the collection made out of the collector.
+
+    Keras's ``clear_session()`` after every test runs a full garbage
+    collection; over the millions of objects TensorFlow, Keras and the
+    collected tests leave alive, that took about 0.45 s per test (more than
+    most tests themselves). Frozen objects are never freed, which is what
+    happens to them anyway; what each test makes is still collected.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 @pytest.fixture(autouse=True)
