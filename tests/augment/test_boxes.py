@@ -275,3 +275,20 @@ def test_integer_boxes_come_back_rounded_integers():
     out = augment([zoom], images, boxes, np.array([[3]]))["bounding_boxes"]
     assert out["boxes"].dtype == tf.int32
     np.testing.assert_array_equal(out["boxes"], [[[0, 0, 3, 7]]])
+
+
+def test_composite_moves_boxes_of_the_examples_it_moves():
+    rng = np.random.default_rng(3)
+    images = rng.random((16, 6, 8, 1)).astype("float32")
+    boxes = np.tile(np.array([[[1.0, 1.0, 3.0, 4.0]]], "float32"), (16, 1, 1))
+    labels = np.ones((16, 1), "int32")
+    choice = rka.RandomChoice(
+        [rka.RandomFlip(probability=1.0), rka.RandomContrast(0.0)]
+    )
+    out = augment([choice], images, boxes, labels)
+    flipped = np.all(
+        np.isclose(out["images"].numpy(), images[:, :, ::-1]), axis=(1, 2, 3)
+    )
+    assert 0 < flipped.sum() < 16
+    expected = np.where(flipped[:, None, None], [[[5, 1, 7, 4]]], boxes)
+    np.testing.assert_allclose(out["bounding_boxes"]["boxes"], expected)
