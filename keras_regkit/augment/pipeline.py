@@ -43,6 +43,7 @@ from keras_regkit.augment import _base
 from keras_regkit.augment import _chain
 from keras_regkit.augment import _resample
 from keras_regkit.augment import boxes as box_ops
+from keras_regkit.augment import inputs
 from keras_regkit.augment import structure
 from keras_regkit.augment import targets as _targets
 
@@ -90,7 +91,12 @@ class Pipeline:
     Call arguments:
         dataset: A batched `tf.data.Dataset`; returns the augmented
             dataset (mapped with ``num_parallel_calls=AUTOTUNE``, in
-            order).
+            order). An unbatched one (images of any size, or encoded
+            image bytes) needs a leading `RandomResizedCrop` and goes
+            through `keras_regkit.augment.inputs.augment_unbatched`.
+        batch_size: For an unbatched dataset, the batch size after the
+            crop (None returns single examples); must be None for a
+            batched one.
 
     Example:
     >>> import numpy as np, tensorflow as tf
@@ -383,6 +389,8 @@ class Pipeline:
         ('float32', 1.0)
         """
         images, labels, pack = structure.unpack(data, self.views, self)
+        if isinstance(images, tf.RaggedTensor):
+            return inputs.augment_ragged(self, data, seed)
         raw_targets = structure.targets_of(data)
         images = tf.convert_to_tensor(images)
         if labels is not None:
@@ -417,7 +425,7 @@ class Pipeline:
             seed=self.seed, rerandomize_each_iteration=True
         ).batch(2)
 
-    def __call__(self, dataset):
+    def __call__(self, dataset, batch_size=None):
         _validation.check_type(
             "dataset",
             dataset,
@@ -425,6 +433,13 @@ class Pipeline:
             "a batched tf.data.Dataset",
             owner=self,
         )
+        if inputs.is_unbatched(self, dataset.element_spec):
+            return inputs.augment_unbatched(self, dataset, batch_size)
+        if batch_size is not None:
+            expected = "None for a batched dataset (it is batched already)"
+            raise _validation.invalid(
+                "batch_size", expected, batch_size, owner=self
+            )
         spec = dataset.element_spec
         structure.check_keys(spec, owner=self)
         _, labels_spec, _ = structure.unpack(spec, owner=self)

@@ -1,7 +1,5 @@
 """Images of any size and encoded images: crop first, then batch."""
 
-import inspect
-
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -408,14 +406,7 @@ def test_decode_arguments_are_checked():
 
 # ------------------------------------------------ Pipeline dispatch
 
-_DISPATCHES = (
-    "batch_size" in inspect.signature(rka.Pipeline.__call__).parameters
-)
 
-
-@pytest.mark.skipif(
-    not _DISPATCHES, reason="Pipeline.__call__ does not dispatch here yet"
-)
 def test_pipeline_call_and_augment_dispatch_here():
     p = pipeline(rka.RandomFlip(), rka.RandomContrast(0.2))
     direct = as_arrays(inputs.augment_unbatched(p, varying(), batch_size=3))
