@@ -333,12 +333,11 @@ class Chain:
     def segments(self):
         """``(start, stop)`` stage ranges to compile separately with XLA.
 
-        A separable geometric stage (`_GeometryStage.axis_aligned`) ends
-        its segment: XLA on CPU otherwise fuses its gathers into the
-        reductions after it (a contrast's mean) and recomputes them,
-        about 1.7x slower at 128 and 224 pixels. Other stages share
-        segments: for the general resampler one XLA function measured
-        faster (calls cost more than the recomputation there).
+        A geometric stage ends its segment: XLA on CPU otherwise fuses
+        its gathers into the reductions after it (a contrast's mean) and
+        recomputes them, 1.7x to 4x slower at 32 to 224 pixels (AVX-512,
+        with `keras_regkit.augment.color`'s vectorized reductions). Value
+        and batch stages share segments.
 
         Example:
         >>> from keras_regkit import augment as rka
@@ -346,11 +345,11 @@ class Chain:
         ...        rka.RandomBrightness(0.1), rka.RandomZoom(0.1)]).segments()
         [(0, 1), (1, 4)]
         >>> Chain([rka.RandomRotation(0.1), rka.RandomContrast(0.2)]).segments()
-        [(0, 2)]
+        [(0, 1), (1, 2)]
         """
         out, start = [], 0
         for i, stage in enumerate(self.stages):
-            if stage.geometric and stage.axis_aligned:
+            if stage.geometric:
                 out.append((start, i + 1))
                 start = i + 1
         if start < len(self.stages):

@@ -17,6 +17,8 @@ Reference:
 
 from __future__ import annotations
 
+import math
+
 import keras
 import tensorflow as tf
 
@@ -28,6 +30,30 @@ _LUMA = (0.299, 0.587, 0.114)
 
 def _clip(images):
     return tf.clip_by_value(images, 0.0, 1.0)
+
+
+# Pixels summed together per row of the first reduction step of
+# `_per_channel`: a minor dimension of 16 pixels' channels that XLA on CPU
+# vectorizes (a reduction over (height, width) with 3 channels minor ran
+# 4-6x slower at 224 pixels, AVX-512).
+_GROUP = 16
+
+
+def _per_channel(reduce, images):
+    """``reduce`` over each image's pixels, per channel: ``(b, 1, 1, c)``.
+
+    The same as ``reduce(images, axis=[1, 2], keepdims=True)``, in two
+    steps over a reshaped batch where the sizes are static.
+    """
+    height, width, channels = images.shape[1:]
+    if None in (height, width, channels):
+        return reduce(images, axis=[1, 2], keepdims=True)
+    pixels = height * width
+    group = math.gcd(pixels, _GROUP)
+    rows = tf.reshape(images, [-1, pixels // group, group * channels])
+    partial = reduce(rows, axis=1)
+    out = reduce(tf.reshape(partial, [-1, group, channels]), axis=1)
+    return tf.reshape(out, [-1, 1, 1, channels])
 
 
 def grayscale(images):
@@ -44,8 +70,22 @@ def grayscale(images):
     >>> grayscale(tf.constant([[[[1.0, 0.0, 0.0]]]])).numpy().ravel()
     array([0.299, 0.299, 0.299], dtype=float32)
     """
-    gray = tf.reduce_sum(images * tf.constant(_LUMA), axis=-1, keepdims=True)
-    return tf.broadcast_to(gray, tf.shape(images))
+    return tf.broadcast_to(_luma(images), tf.shape(images))
+
+
+def _luma(images):
+    """``(batch, h, w, 1)`` luma: a sum of channel slices.
+
+    Elementwise, so XLA fuses it with the ops around it (a reduction over
+    the 3 channels ran as a pass of its own, about 1.4x slower for
+    `adjust_saturation` at 224 pixels).
+    """
+    red, green, blue = _LUMA
+    return (
+        images[..., 0:1] * red
+        + images[..., 1:2] * green
+        + images[..., 2:3] * blue
+    )
 
 
 def adjust_brightness(images, delta):
@@ -68,7 +108,7 @@ def adjust_contrast(images, factor):
     >>> adjust_contrast(x, [2.0]).numpy().ravel().round(4)
     array([0.3, 0.7], dtype=float32)
     """
-    mean = tf.reduce_mean(images, axis=[1, 2], keepdims=True)
+    mean = _per_channel(tf.reduce_mean, images)
     return _clip(mean + _base.expand_per_example(factor) * (images - mean))
 
 
@@ -81,7 +121,7 @@ def adjust_saturation(images, factor):
     >>> adjust_saturation(x, [0.0]).numpy().ravel().round(4)
     array([0.363, 0.363, 0.363], dtype=float32)
     """
-    gray = grayscale(images)
+    gray = _luma(images)
     return _clip(gray + _base.expand_per_example(factor) * (images - gray))
 
 
@@ -148,8 +188,8 @@ def autocontrast(images):
     >>> autocontrast(x).numpy().ravel().round(4)
     array([0. , 0.5, 1. ], dtype=float32)
     """
-    low = tf.reduce_min(images, axis=[1, 2], keepdims=True)
-    high = tf.reduce_max(images, axis=[1, 2], keepdims=True)
+    low = _per_channel(tf.reduce_min, images)
+    high = _per_channel(tf.reduce_max, images)
     spread = high - low
     flat = tf.cast(spread <= 0.0, tf.float32)
     stretched = (images - low) / (spread + flat)
