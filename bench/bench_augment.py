@@ -3,8 +3,11 @@
 The reference policy of PERF_NOTES.md on CIFAR-shaped uint8 images, batch
 128: horizontal flip, translation 0.125, rotation ±15°, contrast 0.2 and
 one 16x16 erased box, output float32 in [0, 1]. Variants run interleaved
-in rounds in one process after a warm-up; the script prints the median
-images/s of each and the median of the per-round ratios to Keras.
+in rounds in one process after a warm-up; each round is one pass over the
+images (an epoch: a new iterator, its startup included). The script
+prints the median images/s and CPU microseconds per image (user + system
+time of the process: steadier on a loaded machine) of each, with the
+median of the per-round ratios to Keras.
 
 Also MixUp and CutMix (sparse labels, 10 classes) against
 ``keras.layers.MixUp`` / ``keras.layers.CutMix`` (one-hot labels).
@@ -18,6 +21,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
+import statistics
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -103,11 +108,18 @@ def our_mixing(op):
     return build
 
 
+def _cpu_seconds():
+    """User + system CPU seconds of this process (all its threads)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def time_dataset(dataset):
-    start = time.perf_counter()
+    """``(seconds, CPU seconds)`` of one pass (an epoch: a new iterator)."""
+    start, cpu = time.perf_counter(), _cpu_seconds()
     for _ in dataset.prefetch(AUTOTUNE):
         pass
-    return time.perf_counter() - start
+    return time.perf_counter() - start, _cpu_seconds() - cpu
 
 
 def run_group(title, variants, x, y, rounds, reference):
@@ -115,13 +127,27 @@ def run_group(title, variants, x, y, rounds, reference):
     for dataset in datasets.values():  # Warm-up: tracing, XLA compiles.
         time_dataset(dataset.take(8))
     times = {name: [] for name in datasets}
+    cpu = {name: [] for name in datasets}
     for _ in range(rounds):
         for name, dataset in datasets.items():
-            times[name].append(time_dataset(dataset))
+            seconds, cpu_seconds = time_dataset(dataset)
+            times[name].append(seconds)
+            cpu[name].append(cpu_seconds)
     n = len(x)
     print(f"\n{title} ({n} images, batch {BATCH}, {rounds} rounds)")
-    print(f"{'variant':44s} {'images/s':>10s} {'vs ' + reference:>12s}")
-    _machine.print_rates(times, n, reference, 44, faster_is_higher=True)
+    print(
+        f"{'variant':44s} {'images/s':>10s} {'vs ' + reference:>12s} "
+        f"{'CPU us/img':>11s} {'vs ref (CPU)':>13s}"
+    )
+    for name in datasets:
+        rate = n / statistics.median(times[name])
+        ratio = _machine.median_ratio(times[reference], times[name])
+        cpu_us = 1e6 * statistics.median(cpu[name]) / n
+        cpu_ratio = _machine.median_ratio(cpu[reference], cpu[name])
+        print(
+            f"{name:44s} {rate:10,.0f} {ratio:11.2f}x "
+            f"{cpu_us:11.2f} {cpu_ratio:12.2f}x"
+        )
 
 
 def main():
@@ -132,7 +158,10 @@ def main():
     rng = np.random.default_rng(0)
     x = rng.integers(0, 256, (args.images, 32, 32, 3), dtype=np.uint8)
     y = rng.integers(0, CLASSES, (args.images,), dtype=np.int64)
-    print(_machine.versions())
+    print(
+        f"{_machine.versions()}: {_machine.cpu_model()}; "
+        f"oneDNN: {_machine.onednn_enabled()}"
+    )
     run_group(
         "Policy: flip + translate 0.125 + rotate 15 deg + contrast 0.2 + "
         "16x16 erase",
