@@ -10,7 +10,7 @@ are not run.
 
 from __future__ import annotations
 
-import importlib.util
+import importlib.metadata
 import os
 import pathlib
 import re
@@ -98,7 +98,12 @@ def test_page_code_runs(path, backend, source, tmp_path):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", MPLBACKEND="Agg")
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
     if backend is not None:
-        if importlib.util.find_spec(backend) is None:
+        # The installed distribution, not find_spec: tests/ is on sys.path
+        # (tests/conftest.py), and its jax/ and torch/ folders would be
+        # found as packages.
+        try:
+            importlib.metadata.distribution(backend)
+        except importlib.metadata.PackageNotFoundError:
             pytest.skip(f"{backend} is not installed")
         env["KERAS_BACKEND"] = backend
     script = tmp_path / f"{path.stem}.py"
