@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import statistics
 import time
 
@@ -108,18 +107,12 @@ def our_mixing(op):
     return build
 
 
-def _cpu_seconds():
-    """User + system CPU seconds of this process (all its threads)."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
 def time_dataset(dataset):
     """``(seconds, CPU seconds)`` of one pass (an epoch: a new iterator)."""
-    start, cpu = time.perf_counter(), _cpu_seconds()
+    start, cpu = time.perf_counter(), _machine.cpu_seconds()
     for _ in dataset.prefetch(AUTOTUNE):
         pass
-    return time.perf_counter() - start, _cpu_seconds() - cpu
+    return time.perf_counter() - start, _machine.cpu_seconds() - cpu
 
 
 def run_group(title, variants, x, y, rounds, reference):

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import statistics
 import time
 
@@ -248,12 +247,6 @@ def albumentations_tf_data(policy, size):
 SKIP = 2
 
 
-def _cpu_seconds():
-    """User + system CPU seconds of this process (all its threads)."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
 def time_variant(variant, pool, batches):
     """Steady-state ``(seconds, CPU seconds, startup seconds)`` of a round.
 
@@ -263,18 +256,18 @@ def time_variant(variant, pool, batches):
     """
     kind, runner = variant
     if kind == "python":
-        start, cpu = time.perf_counter(), _cpu_seconds()
+        start, cpu = time.perf_counter(), _machine.cpu_seconds()
         runner(pool, batches)
-        return time.perf_counter() - start, _cpu_seconds() - cpu, 0.0
+        return time.perf_counter() - start, _machine.cpu_seconds() - cpu, 0.0
     start = time.perf_counter()
     iterator = iter(runner.take(batches + SKIP).prefetch(AUTOTUNE))
     for _ in range(SKIP):
         next(iterator)
     startup = time.perf_counter() - start
-    start, cpu = time.perf_counter(), _cpu_seconds()
+    start, cpu = time.perf_counter(), _machine.cpu_seconds()
     for _ in iterator:
         pass
-    return time.perf_counter() - start, _cpu_seconds() - cpu, startup
+    return time.perf_counter() - start, _machine.cpu_seconds() - cpu, startup
 
 
 def run_group(policy, size, args):
