@@ -410,3 +410,41 @@ def keras_conv2d_runs_channels_first_on_cpu() -> bool:
             raise
         return False
     return True
+
+
+def run_python(code, *, env=None, cwd=None, timeout=300, check=True):
+    """Runs ``code`` in a fresh Python process, as a user's next session.
+
+    The child gets this interpreter, ``TF_CPP_MIN_LOG_LEVEL=3`` and this
+    process's ``KERAS_BACKEND`` unless ``env`` overrides them.
+
+    Args:
+        code: Python source (dedented here).
+        env: Extra environment variables.
+        cwd: The working directory of the child.
+        timeout: Seconds before the child is killed.
+        check: Whether a non-zero exit fails the calling test, showing the
+            child's stderr.
+
+    Returns:
+        The `subprocess.CompletedProcess` (``stdout``/``stderr`` as text).
+    """
+    import os
+    import subprocess
+    import sys
+    import textwrap
+
+    child_env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        env=child_env,
+        cwd=cwd,
+        timeout=timeout,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"child process exited {result.returncode}:\n{result.stderr}"
+        )
+    return result
