@@ -535,6 +535,9 @@ DOMAINS = {
         Choice(None), Sequence(Text(valid=None), empty=None)
     ),
     "GapMonitor.seed": Int(),
+    "GapMonitor.mode": AnyOf(
+        Choice("auto"), Never("a dict of metric directions")
+    ),
     "SWA.start": AnyOf(Int(0), Real(0, 1, low_open=True)),
     "SWA.swa_lr": Real(0, low_open=True, none=True),
     "SWA.anneal_epochs": Int(0),

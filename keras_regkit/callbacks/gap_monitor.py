@@ -14,7 +14,10 @@ data, and logs the result next to the validation metrics:
 
 for a metric that decreases as the model improves (a loss, an error)
 ``gap = val - train_clean``; for one that increases (accuracy, AUC)
-``gap = train_clean - val``.
+``gap = train_clean - val``. The direction is the one the metric declares
+(Keras's losses and metrics do); a metric that declares none (a plain
+function) needs ``mode={name: "min" | "max"}``, else the first gap raises
+rather than guess a sign.
 """
 
 from __future__ import annotations
@@ -27,6 +30,11 @@ import numpy as np
 from keras_regkit import _validation
 from keras_regkit.callbacks.monitor import infer_direction
 
+_MODES = ("min", "max")
+_MODE = (
+    "'auto' or a dict giving the direction of metrics that declare none, "
+    "{name: 'min' or 'max'} ('max' if higher is better)"
+)
 _TRAIN_DATA = (
     "training data: an (x, y) or (x, y, sample_weight) tuple of arrays, or "
     "an iterable of such batches (e.g. a tf.data.Dataset); data is not "
@@ -124,13 +132,21 @@ class GapMonitor(keras.callbacks.Callback):
     ``train_clean_m`` and ``gap_m``: ``val_m - train_clean_m`` for a
     metric that decreases when the model improves (losses, errors),
     ``train_clean_m - val_m`` for one that increases (accuracy, AUC; the
-    direction Keras's metric declares), so a positive gap means
-    overfitting. ``train_clean_loss`` includes the regularization
-    penalties, as ``val_loss`` does.
+    direction Keras's metric declares, or ``mode`` gives), so a positive
+    gap means overfitting. ``train_clean_loss`` includes the
+    regularization penalties, as ``val_loss`` does. A metric that declares
+    no direction (a plain function passed to ``compile(metrics=...)``) and
+    is not in ``mode`` raises a `ValueError` naming ``mode`` at the first
+    gap instead of logging a gap of unknown sign.
 
     The validation metrics are fit's own ``val_m`` (no extra cost), or
     come from evaluating ``validation_data`` if given (they are then also
-    logged as ``val_m`` where fit logged none).
+    logged as ``val_m`` where fit logged none). An epoch on which fit did
+    not validate (``validation_freq`` > 1) and without ``validation_data``
+    logs ``train_clean_m`` only; pass ``every`` equal to fit's
+    ``validation_freq`` to evaluate on the validated epochs only. If no
+    checked epoch of a `fit` had validation metrics, a warning says so
+    when training ends.
 
     The subset is drawn once: for arrays, ``subset`` examples chosen with
     ``seed`` when the callback is built; for a dataset, the first
@@ -160,6 +176,12 @@ class GapMonitor(keras.callbacks.Callback):
             included) or a list of metric names (non-empty strings).
         batch_size: The evaluation batch size (None: 32, Keras's default).
         seed: The seed that draws the subset of array data (any int).
+        mode: ``"auto"``: every compared metric's direction is inferred
+            (``loss`` and Keras's metrics declare it), or a dict
+            ``{name: "min" | "max"}`` giving the direction of metrics that
+            declare none, e.g. ``{"f1_score": "max"}`` for a plain
+            function where higher is better (an entry also overrides a
+            declared direction).
 
     Attributes:
         subset_data: The fixed subset, ``(x, y, sample_weight or None)``
@@ -190,6 +212,7 @@ class GapMonitor(keras.callbacks.Callback):
         metrics: list[str] | None = None,
         batch_size: int | None = None,
         seed: int = 0,
+        mode: str | dict[str, str] = "auto",
     ):
         super().__init__()
         check = _validation
@@ -202,6 +225,7 @@ class GapMonitor(keras.callbacks.Callback):
             )
         self.batch_size = batch_size
         self.seed = check.check_int("seed", seed, owner=self)
+        self.mode = self._check_mode(mode)
         self.train_data = _check_data("train_data", train_data, self)
         self.validation_data = _check_data(
             "validation_data", validation_data, self
@@ -216,7 +240,50 @@ class GapMonitor(keras.callbacks.Callback):
             )
         self.history = []
         self._warned = False
+        self._checked = False
+        self._compared = False
         self._inputs = {}
+
+    def _check_mode(self, mode):
+        if isinstance(mode, str) and mode == "auto":
+            return mode
+        if not isinstance(mode, dict) or not all(
+            isinstance(name, str) and name for name in mode
+        ):
+            error = ValueError if isinstance(mode, str) else TypeError
+            raise _validation.invalid(
+                "mode", _MODE, mode, owner=self, error=error
+            )
+        if not all(
+            isinstance(value, str) and value in _MODES
+            for value in mode.values()
+        ):
+            raise _validation.invalid("mode", _MODE, mode, owner=self)
+        return dict(mode)
+
+    def _direction(self, name: str) -> str:
+        """``"min"`` or ``"max"``: which way metric ``name`` improves.
+
+        ``mode``'s entry if it has one, else what the model's metric
+        declares (``loss`` is minimised).
+
+        Raises:
+            ValueError: If neither says, naming ``mode``.
+        """
+        if isinstance(self.mode, dict) and name in self.mode:
+            return self.mode[name]
+        direction = infer_direction(self.model, name)
+        if direction is None:
+            raise _validation.invalid(
+                "mode",
+                f"a direction for metric {name!r}, which declares none (a "
+                f"plain function?), so the sign of gap_{name} is unknown: "
+                f"mode={{{name!r}: 'max'}} if higher is better, 'min' if "
+                "lower",
+                self.mode,
+                owner=self,
+            )
+        return direction
 
     def _check_metrics(self, metrics):
         if metrics is None:
@@ -257,6 +324,7 @@ class GapMonitor(keras.callbacks.Callback):
             "metrics": self.metrics,
             "batch_size": self.batch_size,
             "seed": self.seed,
+            "mode": self.mode if self.mode == "auto" else dict(self.mode),
         }
 
     @classmethod
@@ -264,6 +332,8 @@ class GapMonitor(keras.callbacks.Callback):
         return cls(**config)
 
     def on_train_begin(self, logs=None):
+        self._compared = False
+        self._checked = False
         if self.subset_data is None:
             if self.train_data is None:
                 raise _validation.invalid(
@@ -303,6 +373,7 @@ class GapMonitor(keras.callbacks.Callback):
         train = self._evaluate(self.subset_data)
         names = self.metrics if self.metrics is not None else list(train)
         record = {"epoch": epoch}
+        signs = {}
         for name in names:
             if name not in train:
                 raise _validation.invalid(
@@ -311,23 +382,33 @@ class GapMonitor(keras.callbacks.Callback):
                     self.metrics,
                     owner=self,
                 )
-            record[f"train_clean_{name}"] = _scalar(train[name])
             if name in validation:
+                # Before anything is logged: a gap without a direction
+                # raises rather than being logged with a guessed sign.
+                signs[name] = -1.0 if self._direction(name) == "max" else 1.0
+        for name in names:
+            record[f"train_clean_{name}"] = _scalar(train[name])
+            if name in signs:
                 difference = _scalar(validation[name]) - _scalar(train[name])
-                sign = (
-                    -1.0 if infer_direction(self.model, name) == "max" else 1.0
-                )
-                record[f"gap_{name}"] = sign * difference
-        if len(record) == 1 + len(names) and not self._warned:
-            self._warned = True
-            warnings.warn(
-                "GapMonitor: no validation metrics to compare with (fit "
-                "has no validation_data and none was given): only "
-                "train_clean_* is logged.",
-                stacklevel=2,
-            )
+                record[f"gap_{name}"] = signs[name] * difference
+        self._checked = True
+        self._compared = self._compared or bool(signs)
         logs.update({k: v for k, v in record.items() if k != "epoch"})
         self.history.append(record)
+
+    def on_train_end(self, logs=None):
+        # Only now is it known that no epoch had validation metrics: with
+        # fit's validation_freq > 1 the first epochs have none.
+        if self._checked and not self._compared and not self._warned:
+            self._warned = True
+            warnings.warn(
+                "GapMonitor: no checked epoch had validation metrics to "
+                "compare with (fit has no validation_data, or its "
+                "validation_freq never fell on a checked epoch, and "
+                "GapMonitor was given no validation_data): only "
+                "train_clean_* was logged.",
+                stacklevel=2,
+            )
 
 
 def _evaluation_input(data, batch_size):

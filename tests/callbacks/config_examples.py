@@ -67,5 +67,6 @@ CONFIG_EXAMPLES = {
         "metrics": ["loss"],
         "batch_size": 8,
         "seed": 3,
+        "mode": {"f1_score": "max"},
     },
 }

@@ -1,6 +1,7 @@
 """GapMonitor: clean training metrics, signed gaps, keys seen downstream."""
 
 import csv
+import json
 
 import keras
 import numpy as np
@@ -193,10 +194,117 @@ def test_no_validation_warns_once_and_logs_train_clean():
     x, y = data()
     model = classifier()
     gap = rk.callbacks.GapMonitor((x, y), subset=16)
-    with pytest.warns(UserWarning, match="no validation metrics"):
+    with pytest.warns(UserWarning, match="no checked epoch had validation"):
         history = model.fit(x, y, epochs=2, verbose=0, callbacks=[gap])
     assert len(history.history["train_clean_loss"]) == 2
     assert "gap_loss" not in history.history
+
+
+def test_validation_freq_epochs_without_validation_do_not_warn():
+    """fit validates epochs 1 and 3 only: gaps there, no warning at all.
+
+    (``filterwarnings = error`` turns the old "fit has no validation_data"
+    warning of epoch 0 into a failure.)
+    """
+    x, y = data()
+    model = classifier()
+    gap = rk.callbacks.GapMonitor((x[:64], y[:64]), subset=32)
+    history = model.fit(
+        x[:64],
+        y[:64],
+        validation_data=(x[64:], y[64:]),
+        validation_freq=2,
+        epochs=4,
+        verbose=0,
+        callbacks=[gap],
+    )
+    assert [r["epoch"] for r in gap.history if "gap_loss" in r] == [1, 3]
+    assert [r["epoch"] for r in gap.history] == [0, 1, 2, 3]
+    h = history.history
+    np.testing.assert_allclose(
+        h["gap_loss"],
+        np.subtract(
+            h["val_loss"], [r["train_clean_loss"] for r in gap.history][1::2]
+        ),
+        rtol=1e-6,
+    )
+    np.testing.assert_allclose(
+        h["gap_accuracy"],
+        np.subtract(
+            [r["train_clean_accuracy"] for r in gap.history][1::2],
+            h["val_accuracy"],
+        ),
+        rtol=1e-6,
+    )
+
+
+def negative_mse(y_true, y_pred):
+    """A metric as a plain function: higher is better, no declared way."""
+    y_true = keras.ops.cast(y_true, y_pred.dtype)
+    return -keras.ops.mean(keras.ops.square(y_true - y_pred), axis=-1)
+
+
+def regressor():
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse", metrics=[negative_mse])
+    return model
+
+
+def test_metric_without_direction_raises_naming_mode():
+    x, y = data()
+    model = regressor()
+    gap = rk.callbacks.GapMonitor((x[:64], y[:64]), subset=32)
+    with pytest.raises(
+        ValueError, match=r"argument `mode`.*'negative_mse'.*'max'"
+    ):
+        model.fit(
+            x[:64],
+            y[:64],
+            validation_data=(x[64:], y[64:]),
+            epochs=1,
+            verbose=0,
+            callbacks=[gap],
+        )
+    # Raised before anything was logged with a guessed sign.
+    assert gap.history == []
+
+
+def test_mode_gives_the_direction_of_a_plain_function_metric():
+    x, y = data()
+    model = regressor()
+    gap = rk.callbacks.GapMonitor(
+        (x[:64], y[:64]), subset=32, mode={"negative_mse": "max"}
+    )
+    history = model.fit(
+        x[:64],
+        y[:64],
+        validation_data=(x[64:], y[64:]),
+        epochs=2,
+        verbose=0,
+        callbacks=[gap],
+    )
+    h = history.history
+    expected = np.subtract(h["train_clean_negative_mse"], h["val_negative_mse"])
+    assert np.all(np.abs(expected) > 1e-4)  # the sign is visible
+    np.testing.assert_allclose(h["gap_negative_mse"], expected, rtol=1e-6)
+    # The loss keeps its inferred direction.
+    np.testing.assert_allclose(
+        h["gap_loss"],
+        np.subtract(h["val_loss"], h["train_clean_loss"]),
+        rtol=1e-6,
+    )
+
+
+def test_config_round_trip_keeps_mode():
+    x, y = data()
+    gap = rk.callbacks.GapMonitor((x, y), mode={"f1": "max"}, every=2)
+    config = gap.get_config()
+    assert config["mode"] == {"f1": "max"}
+    assert json.loads(json.dumps(config)) == config
+    clone = rk.callbacks.GapMonitor.from_config(config)
+    assert clone.get_config() == config
+    assert rk.callbacks.GapMonitor().get_config()["mode"] == "auto"
 
 
 def test_unknown_metric_and_missing_data_raise_naming_the_argument():
@@ -220,6 +328,10 @@ def test_unknown_metric_and_missing_data_raise_naming_the_argument():
         ({"metrics": [1]}, TypeError, "metrics"),
         ({"batch_size": 0}, ValueError, "batch_size"),
         ({"train_data": (np.zeros(3),)}, ValueError, "train_data"),
+        ({"mode": "max"}, ValueError, "mode"),
+        ({"mode": ["max"]}, TypeError, "mode"),
+        ({"mode": {"f1": "up"}}, ValueError, "mode"),
+        ({"mode": {"": "max"}}, TypeError, "mode"),
     ],
 )
 def test_bad_arguments(kwargs, error, match):
