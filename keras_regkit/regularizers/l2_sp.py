@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import contextlib
 import warnings
+import weakref
 from collections.abc import Callable
 from collections.abc import Iterable
 
@@ -49,6 +50,9 @@ from keras_regkit import _validation
 from keras_regkit.regularizers import _apply
 from keras_regkit.regularizers import _base
 from keras_regkit.regularizers.l1_l2 import L2
+
+# `apply_l2sp(weights=ALL_WEIGHTS)`: every trainable weight, as the paper.
+ALL_WEIGHTS = "all"
 
 _STARTING_POINT = (
     "the starting (pretrained) weights: an array, a tensor, a Keras "
@@ -135,6 +139,10 @@ class L2SP(_base.Regularizer, _keras_internals.saveable_state_base()):
         )
         if value is not None:
             self.starting_point.assign(value)
+        # The weight this regularizer was applied to, where known
+        # (`apply_l2sp` sets it): lets `load_own_variables` tell a harmless
+        # load from one that moved the weight away from its start.
+        self._weight = None
 
     def _check_starting_point(self, starting_point):
         """``(shape, dtype, value or None)`` from the argument."""
@@ -214,11 +222,28 @@ class L2SP(_base.Regularizer, _keras_internals.saveable_state_base()):
         store["0"] = keras.ops.convert_to_numpy(self.starting_point.value)
 
     def load_own_variables(self, store):
-        """Reads w₀ back from a `load_model` weights store."""
+        """Reads w₀ back from a `load_model` / `load_weights` store.
+
+        Raises:
+            ValueError: If the file holds no starting point while the
+                weight it loaded differs from w₀: the file was saved from
+                a model without L2-SP on this weight (the pretrained
+                weights), loaded after `apply_l2sp` took w₀ from the
+                weights the model had then (typically their random
+                initialization).
+        """
         if "0" not in store:
+            if self._weight_is_start():
+                return
             raise ValueError(
-                "L2SP: the saved file holds no starting point for this "
-                "regularizer (it was saved before L2SP kept one?)."
+                "L2SP: the loaded file has no L2-SP starting point for "
+                f"{self._weight_path()}: it was saved from a model without "
+                "L2-SP on this weight (the pretrained weights?). The weight "
+                "now holds the loaded values, but its starting point w0 is "
+                "still the value the weight had when apply_l2sp was called "
+                "(e.g. its random initialization), so L2-SP would pull the "
+                "loaded weights towards that. Call apply_l2sp after loading "
+                "the pretrained weights."
             )
         value = np.asarray(store["0"])
         if value.shape != tuple(self.starting_point.shape):
@@ -228,6 +253,22 @@ class L2SP(_base.Regularizer, _keras_internals.saveable_state_base()):
             )
         self.starting_point.assign(value)
 
+    def _weight_is_start(self) -> bool:
+        """Whether the regularized weight is known to equal w₀ now."""
+        weight = None if self._weight is None else self._weight()
+        if weight is None:
+            return False
+        return bool(
+            np.array_equal(
+                keras.ops.convert_to_numpy(weight.value),
+                keras.ops.convert_to_numpy(self.starting_point.value),
+            )
+        )
+
+    def _weight_path(self) -> str:
+        weight = None if self._weight is None else self._weight()
+        return "this weight" if weight is None else weight.path
+
 
 def apply_l2sp(
     model: keras.layers.Layer,
@@ -235,18 +276,35 @@ def apply_l2sp(
     beta: float = 0.0,
     layers: None | str | type | Iterable | Callable = None,
     new_layers: None | str | type | Iterable | Callable = None,
-    weights: str | Iterable[str] = "kernel",
+    weights: str | Iterable[str] = ALL_WEIGHTS,
 ) -> dict[str, list[str]]:
     """Adds L2-SP to a pretrained model: w₀ = the weights as they are now.
 
     Call it on the model assembled for fine-tuning (pretrained base plus
-    new head), after loading the pretrained weights and before training.
+    new head), after loading the pretrained weights and before training:
+    w₀ is copied when it is called. Loading weights afterwards with
+    `load_weights` from a file saved without L2-SP (the pretrained
+    weights) raises, naming this fix; assigning them with ``set_weights``
+    or ``assign`` afterwards is not detected.
+
     Each selected weight of the pretrained layers gets its own `L2SP`
     (α/2·‖w − w₀‖², w₀ copied now); each selected weight of ``new_layers``
     gets `L2` with ``l2 = beta / 2`` (β/2·‖w‖²), skipped when ``beta`` is
     0. Everything goes through `keras_regkit.regularizers.apply`, so
     `model.losses` includes the penalties from the next step on and
     `model.save` keeps them (and the starting points).
+
+    By default every trainable weight is selected (kernels, biases,
+    BatchNormalization's ``gamma`` and ``beta``, embeddings, ...), as in
+    the paper, whose Ω covers all the parameters of the pretrained network
+    and of the new layers: a bias or a normalization scale left free drifts
+    away from the pretrained solution that L2-SP is meant to stay near.
+    Pulling towards w₀ does not have weight decay's reason to spare biases
+    and normalization parameters (decaying those towards zero is what
+    hurts). ``weights="kernel"`` restricts it to kernels (the default of
+    keras_regkit 0.1.0, and what Keras's ``kernel_regularizer`` covers).
+    Non-trainable weights (BatchNormalization's moving statistics, frozen
+    layers) are never selected.
 
     Args:
         model: A built `keras.Model` (nested models are searched).
@@ -258,7 +316,9 @@ def apply_l2sp(
             classes, instances or a predicate).
         new_layers: The layers without a starting point (the new head):
             None, or as `apply`'s ``layers``.
-        weights: The weight name(s) to regularize, as in `apply`.
+        weights: ``"all"`` (every trainable weight of the selected layers,
+            the default), or the weight name(s) to regularize, as in
+            `apply` (e.g. ``"kernel"``, ``["kernel", "bias"]``).
 
     Returns:
         ``{"l2sp": [...], "l2": [...]}``: the paths of the weights that
@@ -266,7 +326,9 @@ def apply_l2sp(
 
     Raises:
         ValueError: If a selected layer is not built (it has no weights to
-            start from), or nothing matched.
+            start from), or nothing matched: no selected weight (naming
+            ``weights``), or only new layers have them while ``beta`` is
+            0 (naming ``new_layers``).
 
     Example:
     >>> import keras
@@ -275,7 +337,7 @@ def apply_l2sp(
     ...     keras.layers.Dense(4, name="base"),
     ...     keras.layers.Dense(1, name="head")], name="net")
     >>> rk.regularizers.apply_l2sp(model, alpha=0.1, beta=0.01,
-    ...     new_layers="head")
+    ...     new_layers="head", weights="kernel")
     {'l2sp': ['net/base/kernel'], 'l2': ['net/head/kernel']}
     >>> float(keras.ops.convert_to_numpy(model.losses[0]))  # w == w0 now
     0.0
@@ -288,7 +350,8 @@ def apply_l2sp(
         "model", model, keras.layers.Layer, "a keras.Model", owner=owner
     )
     beta = _validation.check_float("beta", beta, low=0, owner=owner)
-    names = _apply.weight_names(weights, owner=owner)
+    every = isinstance(weights, str) and weights == ALL_WEIGHTS
+    names = None if every else _apply.weight_names(weights, owner=owner)
     visits = list(_keras_internals.walk(model))
     all_layers = [layer for layer, _ in visits]
     is_new = _apply.layer_selector(
@@ -298,11 +361,12 @@ def apply_l2sp(
         "layers", layers, all_layers, default=True, owner=owner
     )
     done = {"l2sp": [], "l2": []}
+    new_matched = []
     for layer, slots in visits:
         new, old = is_new(layer), is_old(layer) and not is_new(layer)
         if not (new or old):
             continue
-        selected = [slot for slot in slots if slot.name in names]
+        selected = [slot for slot in slots if every or slot.name in names]
         if old and selected and not layer.built:
             raise _validation.invalid(
                 "layers",
@@ -316,6 +380,7 @@ def apply_l2sp(
             if old:
                 with _creation_scope(slot.variable):
                     regularizer = L2SP(alpha, starting_point=slot.variable)
+                regularizer._weight = weakref.ref(slot.variable)
                 key = "l2sp"
                 if slot.attribute is None:
                     warnings.warn(
@@ -329,9 +394,23 @@ def apply_l2sp(
             elif beta > 0:
                 regularizer, key = L2(beta / 2), "l2"
             else:
+                new_matched.append(layer.name)
                 continue
             done[key] += apply(model, regularizer, [layer], slot.name)
     if not done["l2sp"] and not done["l2"]:
+        if new_matched:
+            # The weights exist, but only in new layers, which beta = 0
+            # leaves alone: there is no pretrained weight to pull back.
+            raise _validation.invalid(
+                "new_layers",
+                "a selection that leaves some pretrained layer (with the "
+                "selected weights) out of new_layers: every matching layer "
+                "is new and beta=0 adds no penalty to new layers, so "
+                "nothing would be regularized (pass beta > 0 for plain L2 "
+                "on new layers)",
+                new_layers,
+                owner=owner,
+            )
         raise _validation.invalid(
             "weights",
             "weight names present in the selected layers",

@@ -42,7 +42,9 @@ def test_one_sgd_step_follows_the_closed_form_gradient():
     rng = np.random.default_rng(1)
     feat.kernel.assign(rng.normal(size=(5, 3)))
     w0 = to_numpy(feat.kernel).copy()
-    done = rkr.apply_l2sp(model, alpha=0.5, beta=0.2, new_layers="head")
+    done = rkr.apply_l2sp(
+        model, alpha=0.5, beta=0.2, new_layers="head", weights="kernel"
+    )
     assert done == {"l2sp": ["base/feat/kernel"], "l2": ["head/kernel"]}
     # Move away from w0, so the gradient is not zero.
     w = w0 + rng.normal(size=w0.shape).astype("float32")
@@ -224,3 +226,144 @@ def test_weight_whose_starting_point_cannot_be_saved_warns():
     with pytest.warns(UserWarning, match="not its starting point"):
         done = rkr.apply_l2sp(model, 0.1, weights="scale")
     assert done["l2sp"] == [model.layers[0].scale.path]
+
+
+def pretrained_with_batch_norm():
+    """Dense + BatchNormalization pretrained, a new Dense head."""
+    keras.utils.set_random_seed(0)
+    return keras.Sequential(
+        [
+            keras.Input((5,)),
+            keras.layers.Dense(3, name="feat"),
+            keras.layers.BatchNormalization(name="bn"),
+            keras.layers.Dense(2, name="head"),
+        ],
+        name="net",
+    )
+
+
+def test_default_covers_every_trainable_weight_as_the_paper():
+    """Ω = α/2 Σ‖w − w₀‖² over all pretrained parameters + β/2 Σ‖w‖² over
+    all new ones (Li et al. 2018), computed in numpy."""
+    model = pretrained_with_batch_norm()
+    rng = np.random.default_rng(2)
+    for weight in model.weights:  # non-zero biases and BN parameters
+        weight.assign(rng.normal(size=weight.shape))
+    alpha, beta = 0.3, 0.2
+    done = rkr.apply_l2sp(model, alpha=alpha, beta=beta, new_layers="head")
+    assert done == {
+        "l2sp": [
+            "net/feat/kernel",
+            "net/feat/bias",
+            "net/bn/gamma",
+            "net/bn/beta",
+        ],
+        "l2": ["net/head/kernel", "net/head/bias"],
+    }
+    pretrained = [
+        w for layer in model.layers[:2] for w in layer.trainable_weights
+    ]
+    head = model.get_layer("head").trainable_weights
+    w0 = [to_numpy(w).astype("float64") for w in pretrained]
+    moved = []
+    for weight in pretrained + head:
+        value = to_numpy(weight) + rng.normal(size=weight.shape)
+        weight.assign(value.astype("float32"))
+        moved.append(value.astype("float32").astype("float64"))
+    expected = alpha / 2 * sum(
+        np.sum((w - start) ** 2) for w, start in zip(moved[:4], w0, strict=True)
+    ) + beta / 2 * sum(np.sum(w**2) for w in moved[4:])
+    penalty = sum(float(to_numpy(loss)) for loss in model.losses)
+    np.testing.assert_allclose(penalty, expected, rtol=1e-5)
+    # The moving statistics are not parameters: never regularized.
+    bn = model.get_layer("bn")
+    assert bn.moving_mean.regularizer is None
+    assert bn.moving_variance.regularizer is None
+
+
+def test_weights_kernel_restricts_it_to_kernels():
+    model = pretrained_with_batch_norm()
+    done = rkr.apply_l2sp(
+        model, alpha=0.1, beta=0.1, new_layers="head", weights="kernel"
+    )
+    assert done == {"l2sp": ["net/feat/kernel"], "l2": ["net/head/kernel"]}
+    assert model.get_layer("bn").gamma.regularizer is None
+    assert model.get_layer("feat").bias.regularizer is None
+
+
+def test_biases_and_batch_norm_survive_save_load(tmp_path):
+    model = pretrained_with_batch_norm()
+    gamma0 = to_numpy(model.get_layer("bn").gamma).copy()
+    rkr.apply_l2sp(model, alpha=0.1, beta=0.01, new_layers="head")
+    model.compile(keras.optimizers.SGD(0.1), "mse")
+    x = np.random.default_rng(0).normal(size=(16, 5)).astype("float32")
+    model.fit(x, np.ones((16, 2), "float32"), epochs=1, verbose=0)
+    path = str(tmp_path / "bn.keras")
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    regularizer = loaded.get_layer("bn").gamma.regularizer
+    assert isinstance(regularizer, rkr.L2SP)
+    np.testing.assert_array_equal(to_numpy(regularizer.starting_point), gamma0)
+    np.testing.assert_allclose(
+        [float(to_numpy(v)) for v in loaded.losses],
+        [float(to_numpy(v)) for v in model.losses],
+        rtol=1e-6,
+    )
+
+
+def test_every_layer_new_and_beta_zero_names_new_layers():
+    model = pretrained_model()
+    with pytest.raises(
+        ValueError, match=r"^apply_l2sp: .*argument `new_layers`.*beta"
+    ):
+        rkr.apply_l2sp(model, 0.1, new_layers=lambda layer: True)
+    # With beta > 0 the new layers get plain L2: nothing to complain about.
+    done = rkr.apply_l2sp(model, 0.1, 0.1, new_layers=lambda layer: True)
+    assert done["l2sp"] == [] and "head/kernel" in done["l2"]
+
+
+def test_pretrained_weights_loaded_after_apply_l2sp_raise_naming_the_fix(
+    tmp_path,
+):
+    pretrained = pretrained_model()
+    feat = pretrained.get_layer("base").get_layer("feat")
+    feat.kernel.assign(np.full((5, 3), 0.7, "float32"))
+    path = str(tmp_path / "pretrained.weights.h5")
+    pretrained.save_weights(path)  # saved without L2-SP
+
+    model = pretrained_model()  # random start
+    rkr.apply_l2sp(model, 0.1, new_layers="head")
+    with pytest.raises(
+        ValueError,
+        match=r"(?s)base/feat/kernel.*"
+        r"Call apply_l2sp after loading the pretrained weights",
+    ):
+        model.load_weights(path)
+
+    # The right order: load, then apply_l2sp: w0 is the pretrained value.
+    model = pretrained_model()
+    model.load_weights(path)
+    rkr.apply_l2sp(model, 0.1, new_layers="head")
+    regularizer = model.get_layer("base").get_layer("feat").kernel.regularizer
+    np.testing.assert_array_equal(
+        to_numpy(regularizer.starting_point), np.float32(0.7)
+    )
+
+
+def test_load_weights_of_a_model_saved_with_l2sp_restores_w0(tmp_path):
+    model = pretrained_model()
+    feat = model.get_layer("base").get_layer("feat")
+    w0 = to_numpy(feat.kernel).copy()
+    rkr.apply_l2sp(model, 0.1, new_layers="head")
+    feat.kernel.assign(w0 + 1.0)  # fine-tuned away from w0
+    path = str(tmp_path / "fine_tuned.weights.h5")
+    model.save_weights(path)
+
+    other = pretrained_model()
+    rkr.apply_l2sp(other, 0.1, new_layers="head")
+    other.load_weights(path)
+    other_feat = other.get_layer("base").get_layer("feat")
+    np.testing.assert_array_equal(to_numpy(other_feat.kernel), w0 + 1.0)
+    np.testing.assert_array_equal(
+        to_numpy(other_feat.kernel.regularizer.starting_point), w0
+    )
