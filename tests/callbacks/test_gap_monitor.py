@@ -6,7 +6,6 @@ import json
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 import keras_regkit as rk
 
@@ -108,6 +107,9 @@ def test_subset_is_fixed_seeded_and_bounded():
 
 
 def test_dataset_subset_is_its_first_examples():
+    # A tf.data pipeline: TensorFlow only (the JAX and PyTorch suites of
+    # .ci/run run without it).
+    tf = pytest.importorskip("tensorflow")
     x, y = data()
     dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(16)
     gap = rk.callbacks.GapMonitor(dataset, subset=20)
