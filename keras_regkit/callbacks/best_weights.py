@@ -11,22 +11,34 @@ apart from any rule that decides which epoch is best, so that any callback
   over the target (`write_weights_atomically`), so that a process killed
   mid-write leaves the previous file whole. The target directory is
   checked (created, probed, free space) when a run begins, so that a bad
-  path fails at once rather than at the first improvement.
+  path fails at once rather than at the first improvement, after the
+  temporary files of killed writers are removed
+  (`remove_stale_temporaries`). A write that fails later (the directory
+  removed, the disk full) warns, naming the path, and training goes on
+  with the weights kept in memory.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
-import math
 import os
+import re
 import shutil
+import warnings
 
 import keras
 
 from keras_regkit.callbacks.weight_snapshot import WeightSnapshot
+from keras_regkit.callbacks.weight_snapshot import variables_nbytes
 
 WEIGHTS_SUFFIX = ".weights.h5"
+
+
+def _temporary_path(path: str, pid: int) -> str:
+    directory, name = os.path.split(path)
+    stem = name[: -len(WEIGHTS_SUFFIX)]
+    return os.path.join(directory, f".{stem}.{pid}.tmp{WEIGHTS_SUFFIX}")
 
 
 def write_weights_atomically(model, path: str) -> None:
@@ -37,11 +49,7 @@ def write_weights_atomically(model, path: str) -> None:
     atomic on POSIX and Windows): a reader, or a process killed at any
     moment, sees the previous file or the new one, never half of one.
     """
-    directory, name = os.path.split(path)
-    stem = name[: -len(WEIGHTS_SUFFIX)]
-    temporary = os.path.join(
-        directory, f".{stem}.{os.getpid()}.tmp{WEIGHTS_SUFFIX}"
-    )
+    temporary = _temporary_path(path, os.getpid())
     try:
         model.save_weights(temporary)
         os.replace(temporary, path)
@@ -51,13 +59,58 @@ def write_weights_atomically(model, path: str) -> None:
         raise
 
 
+def _process_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs on this machine (True if unknown)."""
+    if pid == os.getpid():
+        # Our own writes remove their temporary file whatever happens: a
+        # file named after our pid was left by an earlier process.
+        return False
+    if os.name != "posix":
+        return True  # os.kill(pid, 0) would send CTRL_C_EVENT on Windows.
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: it runs, as another user.
+        return True
+    return True
+
+
+def remove_stale_temporaries(path: str) -> list[str]:
+    """Removes the temporary files that killed writers left beside ``path``.
+
+    A process killed while `write_weights_atomically` writes leaves its
+    ``.<name>.<pid>.tmp.weights.h5`` behind, as large as the weights. Those
+    of processes that no longer run are removed; a process that still runs
+    (another training writing the same file) keeps its own. On Windows,
+    where a process cannot be probed without side effects, only files
+    named after this process's pid are removed.
+
+    Returns:
+        The paths removed.
+    """
+    directory, name = os.path.split(os.path.abspath(path))
+    stem = name[: -len(WEIGHTS_SUFFIX)]
+    pattern = re.compile(
+        rf"\.{re.escape(stem)}\.(\d+)\.tmp{re.escape(WEIGHTS_SUFFIX)}"
+    )
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return []
+    removed = []
+    for entry in names:
+        match = pattern.fullmatch(entry)
+        if match is None or _process_alive(int(match.group(1))):
+            continue
+        with contextlib.suppress(OSError):
+            os.remove(os.path.join(directory, entry))
+            removed.append(os.path.join(directory, entry))
+    return removed
+
+
 def _weights_nbytes(model) -> int:
-    total = 0
-    for weight in getattr(model, "weights", None) or []:
-        dtype = keras.backend.standardize_dtype(weight.dtype)
-        bits = "".join(c for c in dtype if c.isdigit()) or "8"
-        total += math.prod(weight.shape) * max(int(bits) // 8, 1)
-    return total
+    return variables_nbytes(getattr(model, "weights", None) or [])
 
 
 def check_writable(path: str, nbytes: int = 0, owner: str = "") -> None:
@@ -149,8 +202,12 @@ class BestWeights:
         include_optimizer: Include the optimizer's variables in the
             on-device copy.
         path: None, or a ``.weights.h5`` path written atomically at each
-            `keep`.
-        owner: Named in error messages.
+            `keep`. A write that fails (directory removed, disk full)
+            warns naming the path and the cause; training goes on, the
+            weights are then kept in memory as well (even with
+            ``in_memory=False``), so `restore` still puts back the best
+            ones, and the next `keep` tries the file again.
+        owner: Named in error and warning messages.
 
     Attributes:
         kept: What holds this run's copy in memory (a `WeightSnapshot`
@@ -197,6 +254,7 @@ class BestWeights:
         self.kept = None
         self.saved = resuming and self.path is not None
         if self.path is not None:
+            remove_stale_temporaries(self.path)
             check_writable(self.path, _weights_nbytes(model), self.owner)
 
     def _variables(self):
@@ -220,14 +278,42 @@ class BestWeights:
         return _DeviceCopy(self.snapshot, len(self.model.weights))
 
     def keep(self) -> None:
-        """Keeps the model's current weights (memory and/or file)."""
-        if self.in_memory:
-            if self.kept is None or isinstance(self.kept, HostCopy):
-                self.kept = self._memory_copy()
-            self.kept.capture()
+        """Keeps the model's current weights (memory and/or file).
+
+        A failed file write warns and keeps the weights in memory instead
+        (see ``path``); it does not raise.
+        """
+        captured = self.in_memory or self.kept is not None
+        if captured:
+            self._capture()
         if self.path is not None:
-            write_weights_atomically(self.model, self.path)
-            self.saved = True
+            try:
+                write_weights_atomically(self.model, self.path)
+            except Exception as error:  # h5py raises OSError, RuntimeError
+                if not captured:
+                    self._capture()
+                self._warn_write_failed(error)
+            else:
+                self.saved = True
+
+    def _capture(self):
+        if self.kept is None or isinstance(self.kept, HostCopy):
+            self.kept = self._memory_copy()
+        self.kept.capture()
+
+    def _warn_write_failed(self, error):
+        prefix = f"{self.owner}: " if self.owner else ""
+        if self.saved and os.path.exists(self.path):
+            left = "the file keeps an earlier best epoch's weights"
+        else:
+            left = "there is no file"
+        warnings.warn(
+            f"{prefix}could not write the best weights to {self.path!r} "
+            f"({type(error).__name__}: {error}). Training goes on: the "
+            f"best weights are kept in memory (restore() puts them back), "
+            f"{left}, and the next improvement tries the file again.",
+            stacklevel=3,
+        )
 
     def set_host_weights(self, weights) -> None:
         """Keeps given host weights (None forgets the kept copy)."""

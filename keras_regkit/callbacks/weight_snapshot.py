@@ -13,11 +13,40 @@ from __future__ import annotations
 
 import contextlib
 import math
-import re
 
 import keras
+import ml_dtypes
+import numpy as np
 
 _TF_ASSIGN_ALL = None
+
+
+def dtype_itemsize(dtype) -> int:
+    """The bytes one element of a Keras dtype takes, as numpy stores it.
+
+    ``"float32"`` -> 4, ``"bfloat16"`` -> 2, ``"float8_e4m3fn"`` and
+    ``"bool"`` -> 1, ``"complex128"`` -> 16: the ``itemsize`` of the numpy
+    dtype (from ``ml_dtypes`` for ``bfloat16`` and the float8 types), i.e.
+    what ``get_weights`` returns and a ``.weights.h5`` file stores.
+
+    Raises:
+        ValueError: For a dtype without a fixed size (``"string"``).
+    """
+    name = keras.backend.standardize_dtype(dtype)
+    try:
+        return np.dtype(getattr(ml_dtypes, name, name)).itemsize
+    except TypeError as error:
+        raise ValueError(
+            f"The dtype {name!r} has no fixed size per element."
+        ) from error
+
+
+def variables_nbytes(variables) -> int:
+    """The bytes the values of ``variables`` take (one copy of each)."""
+    return sum(
+        math.prod(variable.shape) * dtype_itemsize(variable.dtype)
+        for variable in variables
+    )
 
 
 def _tf_assign_all():
@@ -156,14 +185,7 @@ class WeightSnapshot:
     @property
     def nbytes(self) -> int:
         """The memory the copies take, in bytes."""
-        total = 0
-        for copy in self.copies:
-            dtype = keras.backend.standardize_dtype(copy.dtype)
-            # "float32" -> 32 bits; "bool" and the float8 types -> 8.
-            bits = re.search(r"(\d+)$", dtype)
-            nbytes = int(bits.group(1)) // 8 if bits else 1
-            total += math.prod(copy.shape) * nbytes
-        return total
+        return variables_nbytes(self.copies)
 
     def capture(self) -> None:
         """Copies the variables' current values into the snapshot."""

@@ -279,3 +279,131 @@ def test_sigkill_during_the_write_leaves_the_previous_file(tmp_path):
     # whose rename beat the kill).
     assert kernel.min() == kernel.max()
     assert kernel.flat[0] in (last_complete, last_complete + 1)
+    # The next run on the same path removes the killed writer's file (as
+    # large as the weights), and keeps the target.
+    bw.BestWeights(path=str(path)).begin(fresh)
+    assert not temporary.exists()
+    assert os.listdir(tmp_path) == ["best.weights.h5"]
+
+
+# A write that fails mid-training (issue 19): warn, go on, still restore.
+
+
+class _EpochKernel(keras.callbacks.Callback):
+    """Sets the kernel to the epoch number and the loss from a script.
+
+    With ``SGD(0.0)`` the model's weights at the end of epoch ``e`` are
+    then exactly ``e``; listed before the EarlyStopping it drives.
+    """
+
+    def __init__(self, losses, on_epoch=None):
+        super().__init__()
+        self.losses = losses
+        self.on_epoch = on_epoch or {}
+
+    def on_epoch_end(self, epoch, logs=None):
+        _set_kernel(self.model, epoch)
+        logs["loss"] = self.losses[epoch]
+        if epoch in self.on_epoch:
+            self.on_epoch[epoch]()
+
+
+@pytest.mark.parametrize("restore_best_weights", [True, False])
+def test_directory_removed_mid_training_warns_and_training_goes_on(
+    tmp_path, restore_best_weights
+):
+    import shutil
+
+    directory = tmp_path / "run"
+    path = str(directory / "best.weights.h5")
+    model = _model()
+    model.compile(keras.optimizers.SGD(0.0), "mse")
+    stopper = rk.callbacks.EarlyStopping(
+        monitor="loss",
+        patience=10,
+        restore_best_weights=restore_best_weights,
+        save_best_to=path,
+    )
+    script = _EpochKernel(
+        [0.5, 0.4, 0.3, 0.6, 0.7],
+        on_epoch={1: lambda: shutil.rmtree(directory)},
+    )
+    x = np.zeros((4, 3), "float32")
+    with pytest.warns(UserWarning) as caught:
+        history = model.fit(
+            x, x[:, :2], epochs=5, verbose=0, callbacks=[script, stopper]
+        )
+    messages = [
+        str(w.message) for w in caught if issubclass(w.category, UserWarning)
+    ]
+    # Epochs 1 and 2 improved, and their writes failed: one warning each,
+    # naming the path and the cause.
+    assert len(messages) == 2, messages
+    for message in messages:
+        assert f"could not write the best weights to {path!r}" in message
+        assert "FileNotFoundError" in message
+        assert "Training goes on" in message
+    assert len(history.history["loss"]) == 5
+    assert stopper.best_epoch == 2
+    np.testing.assert_array_equal(
+        _kernel(model), 2.0 if restore_best_weights else 4.0
+    )
+    _set_kernel(model, 9)
+    assert stopper.restore()
+    np.testing.assert_array_equal(_kernel(model), 2.0)
+    assert not directory.exists()
+
+
+def test_full_disk_mid_training_warns_and_leaves_no_temporary(tmp_path):
+    path = tmp_path / "best.weights.h5"
+    model = _model()
+    stopper = rk.callbacks.EarlyStopping(
+        patience=5, restore_best_weights=False, save_best_to=path
+    )
+    stopper.set_model(model)
+    stopper.on_train_begin()
+    _set_kernel(model, 0)
+    stopper.on_epoch_end(0, {"val_loss": 0.5})
+    saved = model.save_weights
+
+    def full_disk(target):
+        with open(target, "wb") as handle:
+            handle.write(b"\0" * 1000)  # the first bytes, then no room
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    model.save_weights = full_disk
+    _set_kernel(model, 1)
+    with pytest.warns(UserWarning, match="No space left on device") as w:
+        stopper.on_epoch_end(1, {"val_loss": 0.3})
+    assert str(path) in str(w[0].message)
+    assert "keeps an earlier best epoch's weights" in str(w[0].message)
+    assert os.listdir(tmp_path) == ["best.weights.h5"]
+    _set_kernel(model, 7)
+    assert stopper.restore()  # epoch 1, from memory
+    np.testing.assert_array_equal(_kernel(model), 1.0)
+    # The disk has room again: the next best is written, the file is new.
+    model.save_weights = saved
+    _set_kernel(model, 2)
+    stopper.on_epoch_end(2, {"val_loss": 0.2})
+    fresh = _model()
+    fresh.load_weights(path)
+    np.testing.assert_array_equal(_kernel(fresh), 2.0)
+
+
+def test_stale_temporary_files_are_removed_at_the_next_start(tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    names = {
+        "stale": f".best.{dead.pid}.tmp.weights.h5",
+        "own_pid": f".best.{os.getpid()}.tmp.weights.h5",
+        "running": f".best.{os.getppid()}.tmp.weights.h5",
+        "other_target": f".other.{dead.pid}.tmp.weights.h5",
+        "unrelated": "notes.txt",
+    }
+    for name in names.values():
+        (tmp_path / name).write_bytes(b"\0" * 4096)
+    keeper = bw.BestWeights(path=str(tmp_path / "best.weights.h5"))
+    keeper.begin(_model())
+    assert sorted(os.listdir(tmp_path)) == sorted(
+        [names["running"], names["other_target"], names["unrelated"]]
+    )

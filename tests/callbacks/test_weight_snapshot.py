@@ -116,3 +116,75 @@ def test_plain_assign_loop_on_other_backends(monkeypatch):
     snapshot.restore()
     for actual, value in zip(model.get_weights(), captured, strict=True):
         np.testing.assert_array_equal(actual, value)
+
+
+# Bytes per element: one helper (`dtype_itemsize`) for both users, the
+# snapshot's `nbytes` and the free-space check of `BestWeights`.
+
+_ITEMSIZES = {
+    "float16": 2,
+    "bfloat16": 2,
+    "float32": 4,
+    "float64": 8,
+    "float8_e4m3fn": 1,
+    "float8_e5m2": 1,
+    "int8": 1,
+    "int16": 2,
+    "int32": 4,
+    "int64": 8,
+    "uint8": 1,
+    "uint16": 2,
+    "uint32": 4,
+    "uint64": 8,
+    "bool": 1,
+    "complex64": 8,
+    "complex128": 16,
+}
+
+
+class _FakeVariable:
+    """Shape and dtype only (TensorFlow cannot create float8 zeros)."""
+
+    def __init__(self, shape, dtype):
+        self.shape = shape
+        self.dtype = dtype
+
+
+def test_itemsize_table_covers_every_keras_dtype():
+    from keras.src.backend.common import dtypes
+
+    sized = set(dtypes.ALLOWED_DTYPES) - {"string"}
+    assert sized == set(_ITEMSIZES), sized ^ set(_ITEMSIZES)
+
+
+@pytest.mark.parametrize("dtype", sorted(_ITEMSIZES))
+def test_every_byte_count_uses_the_dtype_itemsize(dtype):
+    import ml_dtypes
+
+    from keras_regkit.callbacks import best_weights
+    from keras_regkit.callbacks.weight_snapshot import dtype_itemsize
+    from keras_regkit.callbacks.weight_snapshot import variables_nbytes
+
+    expected = _ITEMSIZES[dtype]
+    numpy_dtype = np.dtype(getattr(ml_dtypes, dtype, dtype))
+    assert numpy_dtype.itemsize == expected
+    assert dtype_itemsize(dtype) == expected
+    assert dtype_itemsize(numpy_dtype) == expected
+
+    variables = [_FakeVariable((5, 7), dtype), _FakeVariable((3,), dtype)]
+    assert variables_nbytes(variables) == 38 * expected
+
+    class Model:
+        weights = variables
+
+    assert best_weights._weights_nbytes(Model()) == 38 * expected
+    snapshot = WeightSnapshot.__new__(WeightSnapshot)
+    snapshot.copies = variables
+    assert snapshot.nbytes == 38 * expected
+
+
+def test_a_dtype_without_a_size_raises():
+    from keras_regkit.callbacks.weight_snapshot import dtype_itemsize
+
+    with pytest.raises(ValueError, match="'string' has no fixed size"):
+        dtype_itemsize("string")
