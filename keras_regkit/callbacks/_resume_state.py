@@ -22,8 +22,11 @@ class ResumeStateMixin:
         With `set_state`, training resumed from a backup (e.g. by
         `keras.callbacks.BackupAndRestore`) continues the same patience
         count, bests, history and smoothing. The in-memory copy of the
-        weights is not part of the state: after resuming, `restore` uses
-        ``save_best_to`` until a new best epoch is kept.
+        weights is not part of the state (it would not be JSON, nor small):
+        after resuming, `restore` uses ``save_best_to`` until a new best
+        epoch is kept. Without ``save_best_to``, a resumed
+        ``restore_best_weights=True`` callback warns at ``on_train_begin``
+        that the earlier best weights cannot be restored.
         """
         reason = self.stop_reason
         return copy.deepcopy(

@@ -133,8 +133,19 @@ class EarlyStopping(
     ``restore()`` afterwards. With ``save_best_to="best.weights.h5"`` the
     best weights are also written at each improvement, to a temporary file
     then renamed over the target, so a killed process leaves the previous
-    file whole; the directory is created and probed (writable, enough free
-    space) at ``on_train_begin``, so a bad path fails at once.
+    file whole (its temporary file is removed at the next
+    ``on_train_begin``); the directory is created and probed (writable,
+    enough free space) at ``on_train_begin``, so a bad path fails at once.
+    A write that fails later (directory removed, disk full) warns naming
+    the path; training goes on with the weights kept in memory, and
+    ``restore()`` still puts them back.
+
+    **Resuming** (`get_state` / `set_state`, e.g. in a new process): the
+    state is plain JSON values, without weights. The best weights of the
+    resumed run come back from the ``save_best_to`` file; without one,
+    ``restore_best_weights=True`` warns at the resumed ``on_train_begin``
+    that they are lost, and the model ends with the best weights of the
+    resumed `fit` if it finds a better epoch, else with its last ones.
 
     **Stopping rules.** A rule that fires stops training at once. The
     keywords build the default rules, checked in this order: non-finite
@@ -393,6 +404,44 @@ class EarlyStopping(
             self._reset()
         self._resolved = False
         self.keeper.begin(self.model, resuming=resuming)
+        if resuming and self.restore_best_weights:
+            self._check_resumed_weights()
+
+    def _check_resumed_weights(self):
+        """Warns if the resumed run's best weights cannot be restored."""
+        had_best = self.primary.best is not None or (
+            self._replay and bool(self.monitor_history["epoch"])
+        )
+        if not had_best or self.keeper.has_weights():
+            return
+        epoch = (
+            f" (epoch {self.best_epoch + 1})"
+            if self.primary.best is not None
+            else ""
+        )
+        if self.save_best_to is None:
+            where = (
+                f"the best weights{epoch} of the run resumed with "
+                "set_state() stayed in the memory of the process that ran "
+                "it: get_state() holds plain values, not weights"
+            )
+            how = (
+                "Pass save_best_to='best.weights.h5' (the same path in both "
+                "runs) to keep them across processes."
+            )
+        else:
+            where = (
+                f"the best weights{epoch} of the run resumed with "
+                f"set_state() should be in {self.save_best_to!r}, which "
+                "does not exist"
+            )
+            how = "Copy that file back before resuming."
+        warnings.warn(
+            f"EarlyStopping(restore_best_weights=True): {where}. This fit "
+            "restores the best weights only if it finds a better epoch; "
+            f"otherwise it ends with its last weights. {how}",
+            stacklevel=3,
+        )
 
     def on_epoch_end(self, epoch, logs=None):
         if not self._resolved:

@@ -800,3 +800,106 @@ def test_restores_mirrored_variables_under_mirrored_strategy():
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "mirrored ok" in result.stdout
+
+
+# Resuming in a new process (issue 19): the state holds no weights.
+
+_RESUMED_PROCESS = """
+    import json
+    import warnings
+
+    import keras
+    import numpy as np
+
+    import keras_regkit as rk
+
+    LOSSES = [0.5, 0.3, 0.4, 0.45, 0.5]
+
+    class EpochKernel(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            kernel = self.model.get_layer("dense").kernel
+            kernel.assign(np.full(kernel.shape, float(epoch), "float32"))
+            logs["loss"] = LOSSES[epoch]
+
+    def resume(**kwargs):
+        model = keras.Sequential(
+            [keras.Input((3,)), keras.layers.Dense(2, name="dense")]
+        )
+        model.compile(keras.optimizers.SGD(0.0), "mse")
+        stopper = rk.callbacks.EarlyStopping(
+            monitor="loss", patience=10, restore_best_weights=True, **kwargs
+        )
+        with open(STATE) as handle:
+            stopper.set_state(json.load(handle))
+        x = np.zeros((4, 3), "float32")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model.fit(
+                x, x[:, :2], epochs=5, initial_epoch=3, verbose=0,
+                callbacks=[EpochKernel(), stopper],
+            )
+        kernel = keras.ops.convert_to_numpy(model.get_layer("dense").kernel)
+        return {
+            "kernel": float(kernel.flat[0]),
+            "best_epoch": stopper.best_epoch,
+            "warnings": [
+                str(w.message) for w in caught
+                if issubclass(w.category, UserWarning)
+            ],
+        }
+
+    print(json.dumps({
+        "memory": resume(),
+        "file": resume(save_best_to=BEST),
+        "missing": resume(save_best_to=MISSING),
+    }))
+"""
+
+
+def test_resumed_in_a_new_process_restores_from_the_file_or_warns(tmp_path):
+    import helpers
+
+    best = tmp_path / "best.weights.h5"
+    model = tiny_model()
+    model.compile(keras.optimizers.SGD(0.0), "mse")
+    stopper = EarlyStopping(
+        monitor="loss",
+        patience=10,
+        restore_best_weights=True,
+        save_best_to=best,
+    )
+    script = ScriptedLogs("loss", [0.5, 0.3, 0.4])
+    setter = keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: _set_kernel_to_epoch(model, epoch)
+    )
+    x = np.zeros((4, 3), "float32")
+    model.fit(
+        x, x[:, :2], epochs=3, verbose=0, callbacks=[setter, script, stopper]
+    )
+    assert stopper.best_epoch == 1
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps(stopper.get_state()))
+
+    code = (
+        f"STATE = {str(state)!r}\n"
+        f"BEST = {str(best)!r}\n"
+        f"MISSING = {str(tmp_path / 'moved.weights.h5')!r}\n"
+        + textwrap.dedent(_RESUMED_PROCESS)
+    )
+    result = helpers.run_python(code)
+    runs = json.loads(result.stdout.strip().splitlines()[-1])
+
+    # With the file: the best epoch of the first process comes back.
+    assert runs["file"] == {"kernel": 1.0, "best_epoch": 1, "warnings": []}
+    # Without it: the resumed fit cannot restore it, ends with its last
+    # weights, and says so at its start, naming save_best_to.
+    memory = runs["memory"]
+    assert (memory["kernel"], memory["best_epoch"]) == (4.0, 1)
+    assert len(memory["warnings"]) == 1, memory["warnings"]
+    assert "best weights (epoch 2)" in memory["warnings"][0]
+    assert "ends with its last weights" in memory["warnings"][0]
+    assert "save_best_to=" in memory["warnings"][0]
+    missing = runs["missing"]
+    assert missing["kernel"] == 4.0
+    assert len(missing["warnings"]) == 1, missing["warnings"]
+    assert "moved.weights.h5', which does not exist" in missing["warnings"][0]
