@@ -171,6 +171,24 @@ def jax_state_sync(model):
     return getattr(model, "jax_state_sync", None)
 
 
+def in_safe_mode() -> bool:
+    """Whether Keras is deserializing in safe mode now.
+
+    Keras 3.15: ``serialization_lib.in_safe_mode()`` returns the mode set
+    by ``load_model(safe_mode=...)``, by ``deserialize_keras_object(...,
+    safe_mode=...)`` for the objects it rebuilds and by
+    ``keras.config.enable_unsafe_deserialization()``; it is None outside
+    all of them, where ``deserialize_keras_object`` defaults to safe mode.
+    Keras has no public reader.
+
+    Returns:
+        False only where unsafe deserialization was asked for.
+    """
+    from keras.src.saving import serialization_lib
+
+    return serialization_lib.in_safe_mode() is not False
+
+
 def _config_holding_classes():
     from keras.src.models.functional import Functional
 
@@ -352,3 +370,36 @@ def loss_tracker(model):
         The metric, or None before ``compile``.
     """
     return getattr(model, "_loss_tracker", None)
+
+
+def calling_callbacks(callback) -> list | None:
+    """The callbacks of the `fit` now calling one of ``callback``'s hooks.
+
+    Keras 3.15 gives a callback no handle on the others in the same
+    `fit`: a ``keras.callbacks.CallbackList`` (built by ``fit`` with the
+    user's list, then History and ProgbarLogger) calls each callback's
+    hook in list order from its own method of the same name. This looks
+    for that list among the few frames above the caller: a local
+    ``self`` that is a ``CallbackList`` holding ``callback``.
+
+    Args:
+        callback: The callback whose hook is running (call this from the
+            hook itself, e.g. ``on_train_begin``).
+
+    Returns:
+        The callbacks in the order Keras calls them, or None when the
+        hook was called some other way (by hand, by another framework).
+    """
+    import sys
+
+    frame = sys._getframe(1)
+    for _ in range(6):
+        frame = frame.f_back
+        if frame is None:
+            return None
+        owner = frame.f_locals.get("self")
+        if isinstance(owner, keras.callbacks.CallbackList) and any(
+            other is callback for other in owner.callbacks
+        ):
+            return list(owner.callbacks)
+    return None

@@ -201,9 +201,26 @@ class SWA(keras.callbacks.Callback):
     list order, so when ``EarlyStopping(restore_best_weights=True)`` and
     ``SWA(swap_at_end=True)`` are both used, the one listed last decides
     the final weights. List SWA after EarlyStopping to end with the
-    average (of the epochs run so far, stopped early or not), or use
-    ``restore_best_weights=False``. If training stops before the start
-    epoch, nothing was averaged: SWA warns and leaves the weights alone.
+    average (of the epochs run so far, stopped early or not); its
+    `swap` then puts EarlyStopping's best weights back. Listed before a
+    callback with ``restore_best_weights=True``, SWA warns at
+    ``on_train_begin``: the model ends with that callback's weights and
+    ``swapped`` is False (`swap` and `averaged` swap the average in over
+    them). If training stops before the start epoch, nothing was
+    averaged: SWA warns and leaves the weights alone.
+
+    **Several fits.** A `fit` whose first epoch follows the last epoch of
+    the previous one (``fit(epochs=8, initial_epoch=4)`` after
+    ``fit(epochs=4)``) continues the run: the average swapped in at the
+    end of the previous fit is swapped out (training goes on from the
+    weights it replaced), the average keeps its epochs (unless this fit
+    resolves ``start`` to a later epoch than the first one averaged: a
+    fractional ``start`` is a fraction of the new ``epochs``) and the
+    learning rate keeps annealing from the rate before SWA. Split this
+    way, training and the average are those of one uninterrupted `fit`
+    (bar randomness, such as a shuffle, that differs between fits). Any
+    other `fit` starts a new run: the average restarts, and training
+    starts from the weights the model holds (the average, if swapped in).
 
     Memory: two extra copies of the trainable weights (the average, and
     the model's own weights kept while the average is swapped in; the
@@ -233,7 +250,9 @@ class SWA(keras.callbacks.Callback):
     Attributes:
         start_epoch: The resolved start epoch (after `fit` began).
         n_averaged: How many epochs' weights are in the average.
-        swapped: Whether the average is in the model now.
+        swapped: Whether the average is in the model now (read-only;
+            checked against the model's weights, so False once another
+            callback, ``set_weights`` or ``load_weights`` replaced it).
 
     Example:
     >>> import keras, numpy as np
@@ -288,11 +307,14 @@ class SWA(keras.callbacks.Callback):
         self.verbose = check.check_int("verbose", verbose, low=0, owner=self)
         self.start_epoch = None
         self.n_averaged = 0
-        self.swapped = False
+        self._swapped = False
         self._average = None
         self._backup = None
         self._update = None
         self._initial_lr = None
+        self._first_averaged = None  # the first epoch in the average
+        self._last_epoch = None  # the last epoch that ended, across fits
+        self._fit_begins = False
 
     def _check_start(self, start):
         expected = (
@@ -375,12 +397,34 @@ class SWA(keras.callbacks.Callback):
                 owner=self,
             ) from error
 
+    @property
+    def swapped(self) -> bool:
+        """Whether the average is in the model now.
+
+        Checked against the model's trainable weights when the average was
+        swapped in: if something replaced it since (a callback listed
+        after SWA, ``set_weights``, ``load_weights``), this is False, and
+        the weights SWA kept when it swapped the average in are forgotten
+        (the model's current ones are kept at the next `swap`).
+        """
+        if self._swapped and not self._model_holds_average():
+            self._swapped = False
+        return self._swapped
+
+    def _model_holds_average(self) -> bool:
+        for variable, average in zip(
+            self._average.variables, self._average.copies, strict=True
+        ):
+            same = keras.ops.all(keras.ops.equal(variable.value, average.value))
+            if not bool(keras.ops.convert_to_numpy(same)):
+                return False
+        return True
+
     def on_train_begin(self, logs=None):
         epochs = (self.params or {}).get("epochs")
         self.start_epoch = self._resolve_start(epochs)
-        self.n_averaged = 0
-        self.swapped = False
-        self._initial_lr = None
+        self._fit_begins = True
+        self._warn_if_overridden()
         if self.swa_lr is not None:
             self._check_learning_rate_settable()
         if self.bn_data is None and batch_norm_layers(self.model):
@@ -393,13 +437,71 @@ class SWA(keras.callbacks.Callback):
             )
         variables = list(self.model.trainable_weights)
         if self._average is None or not self._average.matches(variables):
+            # Another model (or its variables were rebuilt): a new run.
             self._average = WeightSnapshot(variables)
             self._update = _update_function(self._average)
+            self.n_averaged = 0
+            self._swapped = False
+            self._last_epoch = None
+
+    def _warn_if_overridden(self):
+        """Warns if a callback listed after SWA restores other weights."""
+        if not self.swap_at_end:
+            return
+        callbacks = _keras_internals.calling_callbacks(self) or []
+        index = next(
+            (i for i, other in enumerate(callbacks) if other is self), None
+        )
+        if index is None:
+            return
+        for other in callbacks[index + 1 :]:
+            if getattr(other, "restore_best_weights", False) is True:
+                name = type(other).__name__
+                warnings.warn(
+                    f"SWA is listed before {name}(restore_best_weights="
+                    f"True), whose on_train_end runs after SWA's: this fit "
+                    f"will end with {name}'s best weights, not with the "
+                    "average (swa.swapped is then False; swa.swap() or "
+                    "`with swa.averaged():` put the average in). List SWA "
+                    f"after {name} to end with the average.",
+                    stacklevel=3,
+                )
+                return
+
+    def _begin_fit(self, epoch):
+        """At the first epoch of a fit: continue the last run, or not."""
+        if not self._fit_begins:
+            return
+        self._fit_begins = False
+        continuing = self._last_epoch is not None and (
+            epoch == self._last_epoch + 1
+        )
+        if self.swapped:
+            if continuing:
+                self.swap()  # train on from the weights the average replaced
+            else:
+                self._swapped = False  # a new run starts from the average
+        if not (
+            continuing
+            and self.n_averaged > 0
+            and self._first_averaged >= self.start_epoch
+        ):
+            self.n_averaged = 0
+            self._first_averaged = None
+        if not continuing:
+            self._initial_lr = None
 
     def on_epoch_begin(self, epoch, logs=None):
-        if self.swa_lr is None or epoch < self.start_epoch:
+        self._begin_fit(epoch)
+        if self.swa_lr is None:
             return
         optimizer = self.model.optimizer
+        if epoch < self.start_epoch:
+            if self._initial_lr is not None:
+                # A continued run whose start moved later (fractional
+                # start): before it, the rate from before SWA.
+                optimizer.learning_rate = self._initial_lr
+            return
         if self._initial_lr is None:
             self._initial_lr = float(
                 keras.ops.convert_to_numpy(optimizer.learning_rate)
@@ -414,9 +516,12 @@ class SWA(keras.callbacks.Callback):
         )
 
     def on_epoch_end(self, epoch, logs=None):
+        self._begin_fit(epoch)
+        self._last_epoch = epoch
         if epoch < self.start_epoch:
             return
         if self.n_averaged == 0:
+            self._first_averaged = epoch
             self._average.capture()
             if self.verbose:
                 print(f"SWA: averaging from epoch {epoch + 1}.")
@@ -443,10 +548,10 @@ class SWA(keras.callbacks.Callback):
     def swap(self) -> None:
         """Swaps the average into the model, or the model's weights back.
 
-        The first call keeps the model's weights (all of them) and assigns
-        the average to the trainable ones, then recomputes the
-        BatchNormalization statistics with ``bn_data`` if given; the next
-        call puts the kept weights back.
+        If the average is not in the model (`swapped` is False), keeps the
+        model's weights (all of them) and assigns the average to the
+        trainable ones, then recomputes the BatchNormalization statistics
+        with ``bn_data`` if given; otherwise puts the kept weights back.
 
         Raises:
             RuntimeError: If nothing was averaged yet.
@@ -466,12 +571,12 @@ class SWA(keras.callbacks.Callback):
                 recompute_batch_norm(
                     self.model, self.bn_data, self.bn_batch_size
                 )
-            self.swapped = True
+            self._swapped = True
             if self.verbose:
                 print(f"SWA: the average of {self.n_averaged} epochs is in.")
         else:
             self._backup.restore()
-            self.swapped = False
+            self._swapped = False
 
     @contextlib.contextmanager
     def averaged(self):

@@ -1,5 +1,6 @@
 """SWA: the average of per-epoch snapshots, BN recomputation, LR schedule."""
 
+import functools
 import math
 
 import keras
@@ -235,28 +236,157 @@ def test_batch_norm_without_bn_data_warns():
         model.fit(x, y, epochs=2, verbose=0, callbacks=[swa])
 
 
+class ScriptedLoss(keras.callbacks.Callback):
+    """Overwrites the epoch's ``loss`` log (listed before EarlyStopping)."""
+
+    def __init__(self, losses):
+        super().__init__()
+        self.losses = losses
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs["loss"] = self.losses[epoch]
+
+
 @pytest.mark.parametrize("swa_last", [True, False])
-def test_with_early_stopping_the_callback_listed_last_wins(swa_last):
+@pytest.mark.parametrize("keras_own", [False, True])
+def test_with_early_stopping_the_last_listed_wins_and_swapped_is_true(
+    swa_last, keras_own
+):
     model = dense_model(lr=0.2)
     x, y = data()
     recorder = Snapshots()
     swa = rk.callbacks.SWA(start=2)
-    stopper = rk.callbacks.EarlyStopping(
+    early_stopping = (
+        keras.callbacks.EarlyStopping
+        if keras_own
+        else rk.callbacks.EarlyStopping
+    )
+    stopper = early_stopping(
         monitor="loss", patience=10, restore_best_weights=True
     )
     callbacks = [stopper, swa] if swa_last else [swa, stopper]
-    model.fit(
+    fit = functools.partial(
+        model.fit,
         x,
         y,
         epochs=5,
         batch_size=8,
         verbose=0,
-        callbacks=[recorder, *callbacks],
+        callbacks=[recorder, ScriptedLoss([0.5, 0.2, 0.4, 0.45, 0.5])]
+        + callbacks,
     )
-    best = recorder.weights[stopper.best_epoch]
-    assert not np.allclose(best[0], swa.average_weights[0])
-    expected = swa.average_weights if swa_last else best
-    assert_weights_close(current(model), expected)
+    if swa_last:
+        fit()
+    else:
+        name = type(stopper).__name__
+        with pytest.warns(
+            UserWarning,
+            match=rf"SWA is listed before {name}\(restore_best_weights=True"
+            rf"\).*will end with {name}'s best weights.*List SWA after",
+        ):
+            fit()
+    best, last = recorder.weights[1], recorder.weights[-1]
+    average = swa.average_weights
+    assert not np.allclose(best[0], average[0])
+    assert not np.allclose(best[0], last[0])
+    # The callback listed last decides the final weights; `swapped` says
+    # whether they are the average.
+    assert_weights_close(current(model), average if swa_last else best)
+    assert swa.swapped == swa_last
+    with swa.averaged():
+        assert swa.swapped
+        assert_weights_close(current(model), average)
+    assert swa.swapped == swa_last
+    assert_weights_close(current(model), average if swa_last else best)
+    # swap() toggles between the average and EarlyStopping's best weights
+    # (never the last weights, which EarlyStopping replaced).
+    swa.swap()
+    assert swa.swapped != swa_last
+    assert_weights_close(current(model), best if swa_last else average)
+    swa.swap()
+    assert_weights_close(current(model), average if swa_last else best)
+
+
+def test_the_conflict_warning_needs_the_order_and_swap_at_end():
+    from keras_regkit import _keras_internals
+
+    model = dense_model()
+    stopper = rk.callbacks.EarlyStopping(restore_best_weights=True)
+
+    def begin(*callbacks):
+        keras.callbacks.CallbackList(
+            list(callbacks), model=model, epochs=3
+        ).on_train_begin()
+
+    with pytest.warns(UserWarning, match="SWA is listed before EarlyStop"):
+        begin(rk.callbacks.SWA(start=1), stopper)
+    begin(stopper, rk.callbacks.SWA(start=1))
+    begin(rk.callbacks.SWA(start=1, swap_at_end=False), stopper)
+    # Hooks called by hand: no callback list to read, no warning.
+    swa = rk.callbacks.SWA(start=1)
+    swa.set_model(model)
+    swa.set_params({"epochs": 3})
+    swa.on_train_begin()
+    assert _keras_internals.calling_callbacks(swa) is None
+
+
+@pytest.mark.parametrize(
+    "start, swa_lr", [(2, 0.01), (0.5, None)], ids=["epoch", "fraction"]
+)
+def test_two_fits_with_initial_epoch_equal_one_fit(start, swa_lr):
+    x, y = data()
+
+    def run(*splits):
+        keras.utils.set_random_seed(3)
+        model = dense_model()
+        recorder = Snapshots()
+        swa = rk.callbacks.SWA(start=start, swa_lr=swa_lr, anneal_epochs=2)
+        for initial_epoch, epochs in splits:
+            model.fit(
+                x,
+                y,
+                epochs=epochs,
+                initial_epoch=initial_epoch,
+                batch_size=8,
+                shuffle=False,
+                verbose=0,
+                callbacks=[swa, recorder],
+            )
+        return model, swa, recorder
+
+    whole, whole_swa, whole_recorder = run((0, 8))
+    split, split_swa, split_recorder = run((0, 4), (4, 8))
+    assert (split_swa.start_epoch, split_swa.n_averaged) == (
+        whole_swa.start_epoch,
+        whole_swa.n_averaged,
+    )
+    assert split_swa.swapped and whole_swa.swapped
+    np.testing.assert_allclose(
+        split_recorder.rates, whole_recorder.rates, rtol=1e-6
+    )
+    for split_weights, whole_weights in zip(
+        split_recorder.weights, whole_recorder.weights, strict=True
+    ):
+        assert_weights_close(split_weights, whole_weights)
+    assert_weights_close(split_swa.average_weights, whole_swa.average_weights)
+    assert_weights_close(current(split), current(whole))
+    split_swa.swap()
+    assert_weights_close(current(split), split_recorder.weights[-1])
+
+
+def test_a_new_fit_from_epoch_zero_restarts_from_the_average():
+    model = dense_model()
+    x, y = data()
+    swa = rk.callbacks.SWA(start=2)
+    model.fit(x, y, epochs=4, batch_size=8, verbose=0, callbacks=[swa])
+    average = swa.average_weights
+    seen = []
+    first = keras.callbacks.LambdaCallback(
+        on_epoch_begin=lambda epoch, logs: seen.append(current(model))
+    )
+    model.fit(x, y, epochs=3, batch_size=8, verbose=0, callbacks=[swa, first])
+    assert_weights_close(seen[0], average, rtol=0, atol=0)
+    assert (swa.n_averaged, swa.swapped) == (1, True)
 
 
 def test_stopped_before_start_warns_and_keeps_the_weights():
