@@ -669,6 +669,9 @@ DOMAINS = {
     "SAM.eta": NON_NEGATIVE,
     "SAM.micro_batches": Int(1, none=True),
     "SAM.eps": NON_NEGATIVE,
+    "SAM.scale_biases": FLAG,
+    "SAM.split": Choice("strided", "contiguous"),
+    "SAM.reduction": Choice("mean", "sum"),
     "sam_perturbation.gradients": Never("a list of tensors", empty=None),
     # Read only when `adaptive`.
     "sam_perturbation.weights": Unknown(),
@@ -676,6 +679,10 @@ DOMAINS = {
     "sam_perturbation.adaptive": FLAG,
     "sam_perturbation.eta": NON_NEGATIVE,
     "sam_perturbation.eps": NON_NEGATIVE,
+    # One boolean per weight: the base case has two.
+    "sam_perturbation.scaled": AnyOf(
+        Choice(None), Sequence(FLAG, length=2, empty=False)
+    ),
     # schedules
     "Piecewise.boundaries": Never("increasing integers, one per step"),
     "Piecewise.values": Sequence(FINITE, length=3),

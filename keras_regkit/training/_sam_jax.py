@@ -20,7 +20,7 @@ from keras_regkit.training import sam as sam_lib
 def train_step(model, state, data):
     """One SAM step of ``model`` (a `SAM`); returns ``(logs, state)``."""
     trainable, non_trainable, optimizer_variables, metrics_variables = state
-    x, parts = sam_lib.split_batch(data, model.micro_batches)
+    x, parts = sam_lib.split_batch(model, data)
     grad_fn = jax.value_and_grad(model.compute_loss_and_updates, has_aux=True)
     total, clean_loss, outputs = None, 0.0, []
     for xi, yi, swi, share in parts:
@@ -50,7 +50,9 @@ def train_step(model, state, data):
             training=True,
             optimizer_variables=optimizer_variables,
         )
-        total = sam_lib.weighted_sum(total, gradients, share)
+        total = sam_lib.weighted_sum(
+            total, gradients, model.gradient_weight(share)
+        )
     trainable, optimizer_variables = model.optimizer.stateless_apply(
         optimizer_variables, total, trainable
     )

@@ -18,11 +18,14 @@ from keras_regkit.training import sam as sam_lib
 
 def train_step(model, data):
     """One SAM step of ``model`` (a `SAM`) on ``data``; returns the logs."""
-    x, parts = sam_lib.split_batch(data, model.micro_batches)
+    x, parts = sam_lib.split_batch(model, data)
     variables = model.trainable_variables
     state = model.non_trainable_variables
     total, clean_loss, outputs = None, 0.0, []
     for xi, yi, swi, share in parts:
+        # None where the micro-batch's size is known; else whether it has
+        # an example (see `_drop_if_empty`).
+        filled = _filled(xi)
         before = [tf.identity(v.value) for v in state]
         with tf.GradientTape() as tape:
             y_pred = model(xi, training=True)
@@ -30,11 +33,13 @@ def train_step(model, data):
                 x=xi, y=yi, y_pred=y_pred, sample_weight=swi, training=True
             )
             scaled = sam_lib.scale_loss(model, loss)
-        clean_loss = clean_loss + loss * share
+        clean_loss = clean_loss + _drop_if_empty(filled, loss) * share
         outputs.append((yi, y_pred, swi))
+        _restore_if_empty(filled, state, before)
         if not variables:
             continue
-        gradients = _sum_over_replicas(tape.gradient(scaled, variables))
+        gradients = tape.gradient(scaled, variables)
+        gradients = _sum_over_replicas(_drop_if_empty(filled, gradients))
         weights = [tf.identity(v.value) for v in variables]
         steps = model.perturbation(gradients, weights)
         perturbed = sam_lib.perturb(weights, steps)
@@ -55,8 +60,10 @@ def train_step(model, data):
                     training=True,
                 )
             scaled = sam_lib.scale_loss(model, perturbed_loss)
-        gradients = tape.gradient(scaled, perturbed)
-        total = sam_lib.weighted_sum(total, gradients, share)
+        gradients = _drop_if_empty(filled, tape.gradient(scaled, perturbed))
+        total = sam_lib.weighted_sum(
+            total, gradients, model.gradient_weight(share)
+        )
     if variables:
         total = _agree_on_finiteness(model, total)
         model.optimizer.apply_gradients(zip(total, variables, strict=True))
@@ -69,6 +76,40 @@ def train_step(model, data):
     )
     y, y_pred, sample_weight = sam_lib.collate(outputs)
     return model.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
+
+
+def _filled(x):
+    """None if ``x``'s batch size is static, else a tensor ``size > 0``.
+
+    In graph mode the batch size is unknown when tracing, so
+    `micro_batches` returns ``micro_batches`` parts and those past the
+    batch's last example are empty: their losses and gradients (0, or
+    NaN from an ``add_loss`` mean) are dropped, and the state their
+    forward pass changed (BatchNorm's statistics of no example: NaN) is
+    put back. So a batch of ``n < micro_batches`` examples takes the step
+    of ``n`` one-example micro-batches, as on JAX and PyTorch.
+    """
+    size = sam_lib.batch_size(x)
+    return None if isinstance(size, int) else size > 0
+
+
+def _drop_if_empty(filled, values):
+    """``values`` (a tensor or list of them), or zeros where not filled."""
+    if filled is None:
+        return values
+    if isinstance(values, list):
+        return [_drop_if_empty(filled, v) for v in values]
+    if values is None:
+        return None
+    return tf.where(filled, values, tf.zeros_like(values))
+
+
+def _restore_if_empty(filled, variables, values):
+    """Assigns ``values`` back to ``variables`` where not filled."""
+    if filled is None:
+        return
+    for variable, value in zip(variables, values, strict=True):
+        variable.assign(tf.where(filled, variable.value, value))
 
 
 def _agree_on_finiteness(model, gradients):

@@ -17,7 +17,7 @@ from keras_regkit.training import sam as sam_lib
 
 def train_step(model, data):
     """One SAM step of ``model`` (a `SAM`) on ``data``; returns the logs."""
-    x, parts = sam_lib.split_batch(data, model.micro_batches)
+    x, parts = sam_lib.split_batch(model, data)
     variables = model.trainable_variables
     state = model.non_trainable_variables
     total, clean_loss, outputs = None, 0.0, []
@@ -53,7 +53,9 @@ def train_step(model, data):
         gradients = _gradients(
             sam_lib.scale_loss(model, perturbed_loss), perturbed
         )
-        total = sam_lib.weighted_sum(total, gradients, share)
+        total = sam_lib.weighted_sum(
+            total, gradients, model.gradient_weight(share)
+        )
     if variables:
         with torch.no_grad():
             model.optimizer.apply(total, variables)

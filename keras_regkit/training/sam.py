@@ -14,8 +14,9 @@ around the weights. Each step takes two forward-backward passes:
 
 1. ``g = ∇L(w)`` at the current weights;
 2. ``e = rho · g / ‖g‖`` (ASAM: ``e = rho · T² g / ‖T g‖`` with
-   ``T = |w| + eta`` elementwise), the norm taken over all trainable
-   weights together;
+   ``T = |w| + eta`` elementwise on kernels, ``T = 1`` on biases, as the
+   ASAM authors' code does), the norm taken over all trainable weights
+   together;
 3. ``g' = ∇L(w + e)`` on the same batch;
 4. the compiled optimizer applies ``g'`` at ``w``.
 
@@ -40,11 +41,13 @@ def sam_perturbation(
     adaptive: bool = False,
     eta: float = 0.01,
     eps: float = 1e-12,
+    scaled=None,
 ):
     """The ascent step ``e`` of SAM / ASAM, one tensor per weight.
 
     SAM: ``e = rho · g / (‖g‖ + eps)``. ASAM: ``e = rho · T² g /
-    (‖T g‖ + eps)`` with ``T = |w| + eta`` elementwise. The norm runs over
+    (‖T g‖ + eps)`` with ``T = |w| + eta`` elementwise on the tensors that
+    ``scaled`` marks and ``T = 1`` on the others. The norm runs over
     every gradient together, in float32. ``e`` does not depend on a
     constant factor on the loss (a loss scale), and is zero where the norm
     is not finite (an overflowed, loss-scaled gradient): the step then
@@ -59,6 +62,12 @@ def sam_perturbation(
         adaptive: Whether to scale per weight (ASAM).
         eta: ASAM's offset in ``T = |w| + eta``.
         eps: Added to the norm, against a division by zero.
+        scaled: None (every tensor is scaled), or a list of booleans, one
+            per tensor: which tensors ASAM scales by ``T = |w| + eta``;
+            the others (``False``) get ``T = 1``. Read only when
+            ``adaptive``. The ASAM authors' code scales only parameters
+            named ``weight`` and leaves biases at ``T = 1``; `SAM` marks
+            biases by name (``scale_biases``).
 
     Returns:
         A list of tensors like ``gradients`` (None where they are None),
@@ -78,33 +87,38 @@ def sam_perturbation(
     >>> [keras.ops.convert_to_numpy(t).tolist() for t in e]
     [[0.30000001192092896, 0.0], [0.4000000059604645]]
     """
-    rho, adaptive, eta, eps = _check_perturbation_arguments(
-        gradients, weights, rho, adaptive, eta, eps
+    rho, adaptive, eta, eps, scaled = _check_perturbation_arguments(
+        gradients, weights, rho, adaptive, eta, eps, scaled
     )
     present = [i for i, g in enumerate(gradients) if g is not None]
     if not present:
         return [None] * len(gradients)
     grads = {i: ops.cast(gradients[i], "float32") for i in present}
+    scales = {}
     if adaptive:
         scales = {
-            i: ops.abs(ops.cast(weights[i], "float32")) + eta for i in present
+            i: ops.abs(ops.cast(weights[i], "float32")) + eta
+            for i in present
+            if scaled is None or scaled[i]
         }
-        grads = {i: grads[i] * scales[i] for i in present}
+        grads = {i: grads[i] * scales.get(i, 1.0) for i in present}
     norm = ops.sqrt(sum(ops.sum(ops.square(grads[i])) for i in present))
     finite = ops.isfinite(norm)
     factor = ops.where(finite, rho / (norm + eps), 0.0)
     result = [None] * len(gradients)
     for i in present:
         step = grads[i] * factor
-        if adaptive:
+        if i in scales:
             step = step * scales[i]
         step = ops.where(finite, step, 0.0)
         result[i] = ops.cast(step, _dtype(weights[i], gradients[i]))
     return result
 
 
-def _check_perturbation_arguments(gradients, weights, rho, adaptive, eta, eps):
-    """Validates `sam_perturbation`'s arguments; returns the four numbers.
+def _check_perturbation_arguments(
+    gradients, weights, rho, adaptive, eta, eps, scaled
+):
+    """Validates `sam_perturbation`'s arguments; returns the five values.
 
     Runs at each trace (TensorFlow, JAX) or step (torch): a few
     ``isinstance`` checks, nothing on the tensors' values.
@@ -128,11 +142,30 @@ def _check_perturbation_arguments(gradients, weights, rho, adaptive, eta, eps):
             gradients,
             owner=owner,
         )
+    if scaled is not None:
+        if not isinstance(scaled, (list, tuple)) or not all(
+            isinstance(flag, bool) for flag in scaled
+        ):
+            raise check.invalid(
+                "scaled",
+                "None or a list of booleans",
+                scaled,
+                owner=owner,
+                error=TypeError,
+            )
+        if len(scaled) != len(weights):
+            raise check.invalid(
+                "scaled",
+                f"one boolean per tensor of `weights` ({len(weights)})",
+                scaled,
+                owner=owner,
+            )
     return (
         check.check_float("rho", rho, low=0, owner=owner),
         check.check_bool("adaptive", adaptive, owner=owner),
         check.check_float("eta", eta, low=0, owner=owner),
         check.check_float("eps", eps, low=0, owner=owner),
+        None if scaled is None else list(scaled),
     )
 
 
@@ -145,28 +178,37 @@ def _dtype(weight, gradient):
     return gradient.dtype if dtype is None else dtype
 
 
-def micro_batches(x, y, sample_weight, count):
-    """Splits a batch into ``count`` micro-batches, strided.
+SPLITS = ("strided", "contiguous")
+REDUCTIONS = ("mean", "sum")
 
-    Micro-batch ``i`` holds examples ``i, i + count, i + 2·count, ...`` of
-    every input, target and sample weight, so any batch of at least
-    ``count`` examples splits (sizes differ by at most one).
+
+def micro_batches(x, y, sample_weight, count, split="strided"):
+    """Splits a batch into ``count`` micro-batches (fewer if it is small).
+
+    ``split="strided"``: micro-batch ``i`` holds examples ``i, i + count,
+    i + 2·count, ...``. ``split="contiguous"``: consecutive runs, the
+    first ``n % count`` of them one example longer (``numpy.array_split``;
+    ``tf.split`` where ``count`` divides the batch size ``n``). Either way
+    the sizes differ by at most one, and a batch of ``n < count`` examples
+    (the last of an epoch, say) splits into ``n`` micro-batches of one
+    example.
+
+    Where ``n`` is unknown when tracing (TensorFlow's graph), the list
+    has ``count`` entries and those past the ``n``-th hold no example
+    (and a share of 0); the training step leaves them out.
 
     Args:
         x: The inputs (a tensor or a nested structure of tensors).
         y: The targets, or None.
         sample_weight: The sample weights, or None.
         count: The number of micro-batches, an int >= 1, or None for one.
+        split: ``"strided"`` or ``"contiguous"``.
 
     Returns:
         A list of ``(x, y, sample_weight, share)`` tuples, ``share`` being
         the micro-batch's fraction of the batch (``1.0`` for one
         micro-batch): averaging the micro-batches' mean losses with these
         weights gives the batch's mean loss.
-
-    Raises:
-        ValueError: If the batch, where its size is known when tracing,
-            has fewer than ``count`` examples.
 
     Example:
     >>> import numpy as np
@@ -176,38 +218,57 @@ def micro_batches(x, y, sample_weight, count):
     [[0.0, 2.0, 4.0], [1.0, 3.0]]
     >>> [round(float(p[3]), 2) for p in parts]
     [0.6, 0.4]
+    >>> parts = micro_batches(x, None, None, 2, split="contiguous")
+    >>> [p[0][:, 0].tolist() for p in parts]
+    [[0.0, 1.0, 2.0], [3.0, 4.0]]
+    >>> len(micro_batches(x[:3], None, None, 4))
+    3
     """
-    if count is None or count == 1:
+    size = None if count is None or count == 1 else batch_size(x)
+    if isinstance(size, int):
+        count = min(count, size)
+    if size is None or count == 1:
         return [(x, y, sample_weight, 1.0)]
-    size = batch_size(x)
-    if isinstance(size, int) and size < count:
-        raise _validation.invalid(
-            "micro_batches",
-            f"at most the batch size ({size} here)",
-            count,
-            owner="SAM",
-        )
     total = ops.cast(size, "float32")
     parts = []
     for i in range(count):
-        part = _map(lambda t, i=i: t[i::count], (x, y, sample_weight))
+        if split == "strided":
+            index = slice(i, None, count)
+        else:
+            index = slice(*_contiguous_bounds(size, count, i))
+        part = _map(lambda t, index=index: t[index], (x, y, sample_weight))
         share = ops.cast(batch_size(part[0]), "float32") / total
         parts.append((*part, share))
     return parts
 
 
-def split_batch(data, count):
-    """Unpacks ``data`` and splits it into micro-batches.
+def _contiguous_bounds(size, count, i):
+    """Start and stop of the ``i``-th of ``count`` contiguous runs."""
+    quotient, remainder = size // count, size % count
+    if isinstance(size, int):
+        return i * quotient + min(i, remainder), (i + 1) * quotient + min(
+            i + 1, remainder
+        )
+    start = i * quotient + ops.minimum(i, remainder)
+    stop = (i + 1) * quotient + ops.minimum(i + 1, remainder)
+    return start, stop
+
+
+def split_batch(model, data):
+    """Unpacks ``data`` and splits it into ``model``'s micro-batches.
 
     Args:
+        model: The `SAM` model (its ``micro_batches`` and ``split``).
         data: The batch, as ``train_step`` receives it.
-        count: The number of micro-batches, an int >= 1, or None for one.
 
     Returns:
         ``(x, parts)``: the batch's inputs, and `micro_batches` of it.
     """
     x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
-    return x, micro_batches(x, y, sample_weight, count)
+    parts = micro_batches(
+        x, y, sample_weight, model.micro_batches, split=model.split
+    )
+    return x, parts
 
 
 def scale_loss(model, loss):
@@ -295,6 +356,16 @@ def weighted_sum(total, gradients, share):
     ]
 
 
+def is_bias(variable):
+    """Whether ASAM's authors' convention leaves ``variable`` unscaled.
+
+    True for the variables named ``beta`` or ending in ``bias`` (what
+    PyTorch names ``bias``: dense, convolution and normalization shifts).
+    """
+    name = variable.name.rsplit("/", 1)[-1]
+    return name == "beta" or name.endswith("bias")
+
+
 def _backend_step():
     backend = keras.backend.backend()
     if backend == "tensorflow":
@@ -339,13 +410,25 @@ class SAM(keras.Model):
       at ``w``, as in plain training.
 
     With ``micro_batches=k`` (m-sharpness, the paper's section 4), the
-    batch is split into ``k`` strided micro-batches; each gets its own
+    batch is split into ``k`` micro-batches (``split``: strided or
+    contiguous; sizes differ by at most one); each gets its own
     perturbation from its own gradient, and the perturbed gradients are
     averaged, weighted by size (``rho=0`` then equals one plain step on
-    the whole batch, up to rounding). Each micro-batch's first pass is an
-    ordinary training-mode forward pass, so BatchNorm's statistics move
-    once per micro-batch, as with gradient accumulation. The batch must
-    hold at least ``k`` examples.
+    the whole batch, up to rounding), or summed (``reduction="sum"``).
+    Each micro-batch's first pass is an ordinary training-mode forward
+    pass, so BatchNorm's statistics move once per micro-batch, as with
+    gradient accumulation. A batch of ``n < k`` examples (the last batch
+    of an epoch) splits into ``n`` micro-batches of one example, on every
+    backend.
+
+    tf.keras 2.x's ``SharpnessAwareMinimization(model, rho,
+    num_batch_splits=k)`` is ``SAM(model, rho, micro_batches=k,
+    split="contiguous", reduction="sum")``, with the same optimizer: it
+    split contiguously (``tf.split``, so ``k`` had to divide every batch)
+    and applied the sum of the ``k`` perturbed gradients. Two differences
+    remain by design: its loss left out ``model.losses`` (weight
+    penalties, ``add_loss``) and sample weights, and its perturbed pass
+    updated BatchNorm's statistics a second time.
 
     Mixed precision: both passes scale the loss with the optimizer's
     ``scale_loss`` (a ``LossScaleOptimizer`` under ``mixed_float16``);
@@ -369,6 +452,25 @@ class SAM(keras.Model):
         micro_batches: None, or the number of micro-batches (an int >= 1)
             that each get their own perturbation.
         eps: Added to the gradient norm, a float >= 0.
+        scale_biases: ASAM only: whether biases are scaled by ``T = |w| +
+            eta`` too. ``False`` (the default) gives them ``T = 1``, as
+            the ASAM authors' code does (SamsungLabs/ASAM scales only the
+            parameters PyTorch names ``weight``: kernels, embeddings,
+            normalization scales); it is the default because ``rho`` and
+            ``eta`` were tuned with it, and a bias, often near 0, would
+            otherwise barely move (``T ≈ eta``). Biases are the variables
+            named ``beta`` or ending in ``bias`` (PyTorch's ``bias``).
+            ``True`` scales every tensor, as the kit did before this
+            argument existed (a config saved then loads with ``True``);
+            with ``eta=0`` it is davda54/sam's ``adaptive=True``.
+        split: How ``micro_batches`` splits a batch: ``"strided"`` (the
+            default; micro-batch ``i`` holds examples ``i, i + k, ...``)
+            or ``"contiguous"`` (consecutive runs, as tf.keras 2.x).
+        reduction: How the micro-batches' perturbed gradients combine:
+            ``"mean"`` (the default; weighted by size, so the step is on
+            the scale of the batch's mean loss) or ``"sum"`` (each
+            micro-batch's mean-loss gradient added, as tf.keras 2.x: ``k``
+            times larger for equal sizes).
         **kwargs: Passed to `keras.Model` (``name``).
 
     Example:
@@ -390,6 +492,9 @@ class SAM(keras.Model):
         eta: float = 0.01,
         micro_batches: int | None = None,
         eps: float = 1e-12,
+        scale_biases: bool = False,
+        split: str = "strided",
+        reduction: str = "mean",
         **kwargs,
     ):
         check = _validation
@@ -404,6 +509,13 @@ class SAM(keras.Model):
                 "micro_batches", micro_batches, low=1, owner=self
             )
         eps = check.check_float("eps", eps, low=0, owner=self)
+        scale_biases = check.check_bool(
+            "scale_biases", scale_biases, owner=self
+        )
+        split = check.check_choice("split", split, SPLITS, owner=self)
+        reduction = check.check_choice(
+            "reduction", reduction, REDUCTIONS, owner=self
+        )
         super().__init__(**kwargs)
         self.model = model
         self.rho = rho
@@ -411,6 +523,9 @@ class SAM(keras.Model):
         self.eta = eta
         self.micro_batches = micro_batches
         self.eps = eps
+        self.scale_biases = scale_biases
+        self.split = split
+        self.reduction = reduction
         self._sam_step = _backend_step()
 
     def call(self, inputs, training=None):
@@ -422,7 +537,13 @@ class SAM(keras.Model):
         self.built = True
 
     def perturbation(self, gradients, weights):
-        """This model's `sam_perturbation` of ``gradients`` at ``weights``."""
+        """This model's `sam_perturbation` of ``gradients`` at ``weights``.
+
+        ``weights`` are the values of ``trainable_variables``, in order.
+        """
+        scaled = None
+        if self.adaptive and not self.scale_biases:
+            scaled = [not is_bias(v) for v in self.trainable_variables]
         return sam_perturbation(
             gradients,
             weights,
@@ -430,7 +551,15 @@ class SAM(keras.Model):
             adaptive=self.adaptive,
             eta=self.eta,
             eps=self.eps,
+            scaled=scaled,
         )
+
+    def gradient_weight(self, share):
+        """A micro-batch's weight in the applied gradient.
+
+        Its ``share`` of the batch (``reduction="mean"``), or 1.
+        """
+        return share if self.reduction == "mean" else 1.0
 
     def train_step(self, *args):
         # TensorFlow and torch pass (data,), JAX (state, data).
@@ -445,10 +574,15 @@ class SAM(keras.Model):
             "eta": self.eta,
             "micro_batches": self.micro_batches,
             "eps": self.eps,
+            "scale_biases": self.scale_biases,
+            "split": self.split,
+            "reduction": self.reduction,
         }
 
     @classmethod
     def from_config(cls, config):
         config = dict(config)
+        # Saved before `scale_biases` existed: ASAM scaled every tensor.
+        config.setdefault("scale_biases", True)
         config["model"] = keras.saving.deserialize_keras_object(config["model"])
         return cls(**config)
