@@ -1,7 +1,14 @@
 """keras_regkit: the regularization toolkit for Keras 3.
 
-The subpackages are imported on first use (``rk.regularizers`` imports
-Keras and TensorFlow then), so ``import keras_regkit`` itself is instant.
+Importing the package imports its subpackages, which registers every
+serializable object of the kit with Keras: a model saved with the kit's
+layers, regularizers, schedules or training procedures loads with
+``keras.models.load_model(path)`` after ``import keras_regkit`` (or the
+import of any subpackage), with no ``custom_objects``.
+
+`augment` (built on `tf.data`) is imported with the rest only where
+TensorFlow is installed; elsewhere ``rk.augment`` raises an `ImportError`
+saying so, and the other subpackages work with Keras on JAX or PyTorch.
 
 Example:
 >>> import keras_regkit as rk
@@ -10,23 +17,43 @@ Example:
 """
 
 import importlib
+import importlib.util
+
+from keras_regkit import callbacks
+from keras_regkit import layers
+from keras_regkit import regularizers
+from keras_regkit import schedules
+from keras_regkit import training
 
 __version__ = "0.1.0"
 
-_SUBPACKAGES = (
+# Built on tf.data: imported here only where TensorFlow is installed.
+_NEEDS_TENSORFLOW = "augment"
+
+if importlib.util.find_spec("tensorflow") is not None:
+    from keras_regkit import augment
+
+__all__ = [
+    "__version__",
     "augment",
     "callbacks",
     "layers",
     "regularizers",
     "schedules",
     "training",
-)
-
-__all__ = ["__version__", *_SUBPACKAGES]
+]
+_SUBPACKAGES = tuple(name for name in __all__ if name != "__version__")
 
 
 def __getattr__(name):
-    if name in _SUBPACKAGES:
+    if name == _NEEDS_TENSORFLOW:
+        if importlib.util.find_spec("tensorflow") is None:
+            raise ImportError(
+                "keras_regkit.augment needs TensorFlow (its pipelines run "
+                "in tf.data), which is not installed: `pip install "
+                "tensorflow-cpu` (Keras may keep another backend). The "
+                "other subpackages work without it."
+            )
         return importlib.import_module(f"keras_regkit.{name}")
     raise AttributeError(f"module 'keras_regkit' has no attribute {name!r}")
 
