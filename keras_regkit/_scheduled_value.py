@@ -41,6 +41,7 @@ import keras
 
 from keras_regkit import _keras_internals
 from keras_regkit import _validation
+from keras_regkit import schedules
 
 
 class ScheduledValue:
@@ -90,7 +91,7 @@ class ScheduledValue:
         self.variable = None
         self.index = _validation.check_int("index", index, low=0)
         if isinstance(value, dict):
-            value = keras.saving.deserialize_keras_object(value)
+            value = schedules.deserialize(value, name=name)
         if callable(value):
             self.schedule = value
             self._last = self.value_at(self.index)

@@ -11,6 +11,12 @@ change never retraces the training step.
 Plain callables and Keras learning-rate schedules are called with the
 epoch index; wrap them in `Custom(fn, unit="step")` to call them with the
 global step instead.
+
+Loading (`deserialize`) in Keras's safe mode (the default of
+`keras.models.load_model`) rebuilds only schedule types: this module's
+schedules and `keras.optimizers.schedules.LearningRateSchedule`s. A
+function named in a saved config is refused before it is imported or
+called; load a file you trust with ``safe_mode=False`` to use one.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import math
 
 import keras
 
+from keras_regkit import _keras_internals
 from keras_regkit import _validation
 
 UNITS = ("epoch", "step")
@@ -207,7 +214,10 @@ class Custom(Schedule):
             or a `keras.optimizers.schedules.LearningRateSchedule`. It is
             saved with `keras.saving.serialize_keras_object`: register a
             function with `keras.saving.register_keras_serializable` to
-            make a model that uses it loadable without ``custom_objects``.
+            make a model that uses it loadable without ``custom_objects``;
+            a function (registered or not) is only loaded with
+            ``load_model(path, safe_mode=False)``, from a file you trust
+            (see `deserialize`).
         unit: ``"epoch"`` or ``"step"``.
 
     Example:
@@ -219,7 +229,7 @@ class Custom(Schedule):
     def __init__(self, function, unit="epoch"):
         super().__init__(unit)
         if isinstance(function, dict):
-            function = keras.saving.deserialize_keras_object(function)
+            function = deserialize(function, name="function", owner=self)
         if not callable(function):
             raise _validation.invalid(
                 "function",
@@ -239,6 +249,63 @@ class Custom(Schedule):
             "function": keras.saving.serialize_keras_object(self.function),
             **super().get_config(),
         }
+
+
+SCHEDULE_TYPES = (Schedule, keras.optimizers.schedules.LearningRateSchedule)
+
+# How Keras serializes a function (by name, or a lambda's bytecode).
+_FUNCTION_CLASS_NAMES = ("function", "__lambda__")
+
+
+def deserialize(config: dict, *, name: str, owner=None):
+    """Rebuilds a schedule from a saved config; safe mode allows no function.
+
+    In Keras's safe mode (``load_model``'s default, and that of
+    `keras.saving.deserialize_keras_object` outside ``load_model``), only
+    schedule types (`SCHEDULE_TYPES`) are rebuilt: a config naming a
+    function, e.g. ``keras.config.set_epsilon``, is refused before the
+    function is imported or called, and so is any other callable. Outside
+    safe mode (``load_model(path, safe_mode=False)``,
+    `keras.config.enable_unsafe_deserialization`) any callable loads.
+
+    Args:
+        config: A serialized schedule (`keras.saving.serialize_keras_object`).
+        name: The argument the schedule belongs to, for messages.
+        owner: The object or function the argument belongs to, for
+            messages.
+
+    Returns:
+        The schedule.
+
+    Raises:
+        ValueError: In safe mode, for a config that is not a schedule type.
+
+    Example:
+    >>> deserialize(
+    ...     keras.saving.serialize_keras_object(Linear(0.0, 1.0, 4)), name="l2"
+    ... )
+    Linear(start=0.0, end=1.0, duration=4, delay=0, unit='epoch')
+    """
+    safe = _keras_internals.in_safe_mode()
+    if safe and config.get("class_name") in _FUNCTION_CLASS_NAMES:
+        raise _refused(name, config, owner)
+    schedule = keras.saving.deserialize_keras_object(config)
+    if safe and not isinstance(schedule, SCHEDULE_TYPES):
+        raise _refused(name, config, owner)
+    return schedule
+
+
+def _refused(name, config, owner):
+    return _validation.invalid(
+        name,
+        "a schedule type (a keras_regkit.schedules schedule or a "
+        "keras.optimizers.schedules.LearningRateSchedule) in safe mode: a "
+        "function or other callable named in a saved config is not run "
+        "while loading. If you trust the file, load it with "
+        "`keras.models.load_model(path, safe_mode=False)`",
+        config,
+        owner=owner,
+    )
 
 
 __all__ = ["Cosine", "Custom", "Linear", "Piecewise", "Schedule"]
