@@ -22,6 +22,12 @@ keep probability ``(1 - gamma) ** c(p)``, so the expected output equals
 the input at every position (the paper divides by the kept fraction
 actually drawn, which is unbiased only on average and divides by zero when
 everything is dropped).
+
+Unknown sizes. The seed counts, ``gamma`` and the valid seed positions are
+computed with `keras.ops` from the runtime shape, so the spatial sizes may
+be unknown when the step is traced (``Input((None, None, 3))``, a fully
+convolutional network fed several image sizes): one traced step serves
+every size, each batch getting the geometry of its own size.
 """
 
 from __future__ import annotations
@@ -78,7 +84,11 @@ def block_seed_count_map(spatial_shape, block_shape) -> np.ndarray:
 
 
 def _seed_counts(size, block, xp):
-    """`block_seed_counts` with the array module ``xp`` (numpy or ops)."""
+    """`block_seed_counts` with the array module ``xp`` (numpy or ops).
+
+    With `keras.ops`, ``size`` and ``block`` may be scalar tensors (a size
+    known only at run time).
+    """
     p = xp.arange(size, dtype="int32")
     return xp.minimum(p, size - block) - xp.maximum(0, p - block + 1) + 1
 
@@ -94,6 +104,22 @@ def _seed_count_map(spatial_shape, block_shape, xp):
     for size, block in zip(spatial_shape, block_shape, strict=True):
         counts = xp.expand_dims(counts, -1) * _seed_counts(size, block, xp)
     return counts
+
+
+def _seed_position_map(spatial_shape, block_shape):
+    """1.0 where a block starting there fits inside the map, else 0.0."""
+    fits = ops.ones((), dtype="float32")
+    for size, block in zip(spatial_shape, block_shape, strict=True):
+        axis = ops.arange(size, dtype="int32") <= size - block
+        fits = ops.expand_dims(fits, -1) * ops.cast(axis, "float32")
+    return fits
+
+
+def _clamp(block, size):
+    """``min(block, size)``; a tensor when ``size`` is one (unknown size)."""
+    if isinstance(size, (int, np.integer)):
+        return min(block, int(size))
+    return ops.minimum(ops.cast(size, "int32"), block)
 
 
 def drop_block_gamma(rate, counts, steps: int = _NEWTON_STEPS):
@@ -148,11 +174,13 @@ def drop_block(
 
     Args:
         inputs: A float tensor of rank ``len(block_shape) + 2``, e.g.
-            ``(batch, height, width, channels)``, with known spatial sizes.
+            ``(batch, height, width, channels)``. The spatial sizes may be
+            unknown when traced: the geometry is computed from the
+            runtime shape.
         rate: Expected fraction of units dropped, a float or scalar tensor
             in [0, 1).
-        block_shape: Block size along each spatial axis; each is clamped
-            to the feature map's size.
+        block_shape: Block size along each spatial axis (Python ints);
+            each is clamped to the feature map's size.
         seed: A `keras.random.SeedGenerator` (or an int, or None).
         data_format: ``"channels_last"`` or ``"channels_first"``.
         per_channel: Whether each channel gets its own blocks (default:
@@ -168,33 +196,42 @@ def drop_block(
     >>> y.shape, bool(np.all(np.isfinite(y))), bool((y == 0).any())
     ((2, 6, 10, 1), True, True)
     """
+    # The runtime shape: Python ints where the size is known when traced,
+    # scalar tensors where it is not (e.g. ``Input((None, None, 3))`` on
+    # TensorFlow), so one traced step serves every image size.
+    shape = ops.shape(inputs)
     if data_format == "channels_first":
-        spatial = tuple(inputs.shape[2:])
-        channels = inputs.shape[1]
+        spatial, channels = tuple(shape[2:]), shape[1]
     else:
-        spatial = tuple(inputs.shape[1:-1])
-        channels = inputs.shape[-1]
-    block = tuple(min(b, s) for b, s in zip(block_shape, spatial, strict=True))
+        spatial, channels = tuple(shape[1:-1]), shape[-1]
+    block = tuple(
+        _clamp(b, s) for b, s in zip(block_shape, spatial, strict=True)
+    )
     counts = _seed_count_map(spatial, block, ops)
     gamma = drop_block_gamma(rate, counts)
     keep_prob = ops.exp(ops.cast(counts, "float32") * ops.log1p(-gamma))
 
-    # Seeds are drawn only where a whole block fits, then padded so that
-    # a max-pool with "same" padding grows each seed into its block.
-    batch = ops.shape(inputs)[0]
+    # Seeds are drawn at every position and kept only where a whole
+    # (clamped) block fits. A causal max-pool (a window of the unclamped
+    # ``block_shape`` ending at each position) grows each seed into its
+    # block: along an axis shorter than the block the only seed is at 0,
+    # and every window covers it. The window stays static whatever the
+    # size.
+    batch = shape[0]
     mask_channels = channels if per_channel else 1
-    valid = tuple(s - b + 1 for s, b in zip(spatial, block, strict=True))
     noise = keras.random.uniform(
-        (batch, *valid, mask_channels), dtype="float32", seed=seed
+        (batch, *spatial, mask_channels), dtype="float32", seed=seed
     )
-    seeds = ops.cast(noise < gamma, "float32")
-    pads = [(0, 0)]
-    pads += [((b - 1) - (b - 1) // 2, (b - 1) // 2) for b in block]
-    pads += [(0, 0)]
-    seeds = ops.pad(seeds, pads)
-    if any(b > 1 for b in block):
+    fits = ops.expand_dims(_seed_position_map(spatial, block), -1)
+    seeds = ops.cast(noise < gamma, "float32") * fits
+    if any(b > 1 for b in block_shape):
+        pads = [(0, 0), *((b - 1, 0) for b in block_shape), (0, 0)]
         dropped = ops.max_pool(
-            seeds, block, strides=1, padding="same", data_format="channels_last"
+            ops.pad(seeds, pads),
+            tuple(block_shape),
+            strides=1,
+            padding="valid",
+            data_format="channels_last",
         )
     else:
         dropped = seeds
@@ -265,17 +302,6 @@ class _DropBlock(_common.DropRateMixin, keras.layers.Layer):
                 shape,
                 owner=self,
             )
-        spatial = (
-            shape[2:] if self.data_format == "channels_first" else (shape[1:-1])
-        )
-        if any(s is None for s in spatial):
-            raise _validation.invalid(
-                "input_shape",
-                f"known spatial sizes {layout} (the block size is clamped "
-                "to them)",
-                shape,
-                owner=self,
-            )
 
     # Blocks are seeded per example (and per channel if asked).
     draws_per_example = True
@@ -319,7 +345,10 @@ _ARGS = """
         seed: Integer seed of the layer's random generator.
 
     Call arguments:
-        inputs: A float tensor with known spatial sizes.
+        inputs: A float tensor. Its spatial sizes may differ from call to
+            call and be unknown when traced (``Input((None, None, 3))``):
+            the block geometry and the seed probability are computed from
+            the runtime shape.
         training: Whether to drop (True inside `fit`); otherwise the layer
             is the identity.
 """

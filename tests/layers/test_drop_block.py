@@ -4,7 +4,6 @@ import helpers
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 import keras_regkit as rk
 from keras_regkit.layers import drop_block as db
@@ -80,15 +79,15 @@ def test_matches_numpy_reference(per_channel, block):
         seed=keras.random.SeedGenerator(11),
         per_channel=per_channel,
     )
-    # The same generator state yields the same noise the layer drew.
+    # The same generator state yields the same noise the layer drew: one
+    # draw per position, of which the seeds where a whole block fits.
     bh, bw = min(block[0], 6), min(block[1], 9)
     noise = keras.random.uniform(
-        (3, 6 - bh + 1, 9 - bw + 1, 2 if per_channel else 1),
+        (3, 6, 9, 2 if per_channel else 1),
         seed=keras.random.SeedGenerator(11),
     )
-    expected = numpy_drop_block_2d(
-        x, rate, block, keras.ops.convert_to_numpy(noise), per_channel
-    )
+    noise = keras.ops.convert_to_numpy(noise)[:, : 6 - bh + 1, : 9 - bw + 1]
+    expected = numpy_drop_block_2d(x, rate, block, noise, per_channel)
     np.testing.assert_allclose(
         keras.ops.convert_to_numpy(out), expected, rtol=1e-5
     )
@@ -113,8 +112,11 @@ def test_channels_first_is_channels_last_transposed():
 )
 @pytest.mark.parametrize("rate", [0.1, 0.3])
 def test_dropped_fraction_and_mean_2d(shape, block_size, rate):
+    # Blocks make the units of an example correlated: with block 5 on 9x17
+    # the dropped fraction of one example has a standard deviation near
+    # 0.1; 1024 examples put the 15% tolerance beyond 4 standard errors.
     layer = rk.layers.DropBlock2D(rate, block_size, seed=42)
-    x = np.random.default_rng(2).uniform(0.5, 1.5, (128, *shape, 2))
+    x = np.random.default_rng(2).uniform(0.5, 1.5, (1024, *shape, 2))
     x = x.astype("float32")
     y = np.asarray(layer(x, training=True))
     dropped = float((y == 0).mean())
@@ -129,8 +131,9 @@ def test_dropped_fraction_and_mean_2d(shape, block_size, rate):
 @pytest.mark.parametrize(
     "cls,shape,block_size",
     [
-        (rk.layers.DropBlock1D, (64, 37, 2), 5),
-        (rk.layers.DropBlock3D, (32, 6, 9, 5, 1), 3),
+        # Batches large enough for 4.5 standard errors within 15%.
+        (rk.layers.DropBlock1D, (512, 37, 2), 5),
+        (rk.layers.DropBlock3D, (256, 6, 9, 5, 1), 3),
     ],
 )
 def test_dropped_fraction_1d_3d(cls, shape, block_size):
@@ -289,8 +292,6 @@ def test_bad_inputs():
     layer = rk.layers.DropBlock2D(0.1, 3)
     with pytest.raises(ValueError, match=r"rank-4 shape.*\(2, 5, 5\)"):
         layer(np.ones((2, 5, 5), "float32"), training=True)
-    with pytest.raises(ValueError, match=r"known spatial sizes"):
-        rk.layers.DropBlock2D(0.1, 3).build((None, None, None, 3))
     with pytest.raises(TypeError, match=r"`inputs`.*float tensor.*int32"):
         rk.layers.DropBlock2D(0.1, 3)(np.ones((1, 4, 4, 1), "int32"))
     with pytest.raises(ValueError, match=r"rank-5 shape"):
@@ -363,6 +364,7 @@ def test_mixed_float16_policy():
     reason="TensorFlow-specific: a tf.function with an unknown batch size",
 )
 def test_unknown_batch_in_graph_mode():
+    import tensorflow as tf
 
     layer = rk.layers.DropBlock2D(0.3, 3, seed=1)
 
@@ -415,3 +417,157 @@ def test_active_in_fit_and_identity_in_evaluate():
     history = model.fit(x, x, epochs=1, batch_size=16, verbose=0)
     assert history.history["loss"][0] > 0.05
     assert model.evaluate(x, x, verbose=0) == 0.0
+
+
+# ------------------------------------------------ unknown spatial sizes
+
+
+def numpy_gamma(rate, counts):
+    """Solves ``mean(1 - (1 - gamma) ** counts) = rate`` by bisection."""
+    low, high = 0.0, 1.0
+    for _ in range(60):
+        mid = (low + high) / 2
+        if np.mean(1.0 - (1.0 - mid) ** counts) < rate:
+            low = mid
+        else:
+            high = mid
+    return (low + high) / 2
+
+
+def numpy_keep_prob(spatial, block, rate):
+    """Each position's keep probability, from the sizes alone (numpy)."""
+    clamped = [min(b, s) for b, s in zip(block, spatial, strict=True)]
+    counts = np.ones(())
+    for size, b in zip(spatial, clamped, strict=True):
+        counts = np.multiply.outer(counts, brute_force_counts(size, b))
+    return (1.0 - numpy_gamma(rate, counts)) ** counts
+
+
+def assert_drop_block_statistics(y, rate, block, where=""):
+    """Checks a DropBlock output of all-ones input (channels_last) against
+    the numpy formula: each kept unit is ``1 / keep_prob(p)`` exactly; the
+    dropped fraction is ``rate`` and each position's drop frequency is
+    ``1 - keep_prob(p)``, within 4.5 standard errors."""
+    keep = numpy_keep_prob(y.shape[1:-1], block, rate)
+    kept = y != 0
+    scale = np.broadcast_to((1.0 / keep)[None, ..., None], y.shape)
+    np.testing.assert_allclose(
+        y[kept], scale[kept], rtol=2e-5, err_msg=f"rescaling {where}"
+    )
+    n = y.shape[0]
+    dropped = 1.0 - kept.mean(axis=(0, -1))
+    se = np.sqrt(keep * (1.0 - keep) / n)
+    assert np.all(np.abs(dropped - (1.0 - keep)) < 4.5 * se + 1e-6), (
+        f"{where}: drop frequency by position {dropped} "
+        f"vs 1 - keep {1.0 - keep}"
+    )
+    # Whole examples are correlated (blocks): compare with the spread of
+    # the per-example fractions.
+    per_example = 1.0 - kept.mean(axis=tuple(range(1, y.ndim)))
+    tolerance = 4.5 * per_example.std() / np.sqrt(n) + 1e-3
+    assert abs(per_example.mean() - rate) < tolerance, (
+        f"{where}: dropped {per_example.mean():.4f}, rate {rate}"
+    )
+
+
+class Training(keras.layers.Layer):
+    """Calls a layer with ``training=True`` (inside `predict` too)."""
+
+    def __init__(self, layer, **kwargs):
+        super().__init__(**kwargs)
+        self.layer = layer
+
+    def call(self, inputs):
+        return self.layer(inputs, training=True)
+
+
+def training_probe(layer, shape):
+    """A model applying ``layer`` in training mode, for `predict`."""
+    inputs = keras.Input(shape)
+    return keras.Model(inputs, Training(layer)(inputs))
+
+
+@pytest.mark.compat("DropBlock1D/2D/3D", "unknown spatial sizes")
+def test_unknown_spatial_sizes_fit_two_sizes_and_save_load(tmp_path):
+    # A fully-convolutional model: Input((None, None, 3)), trained on two
+    # image sizes (non-square; the second narrower than the block, so the
+    # width is clamped at run time), then saved and loaded.
+    layer = rk.layers.DropBlock2D(0.2, (3, 5), seed=1)
+    model = _cnn(layer, input_shape=(None, None, 3))
+    model.compile("adam", "mse")
+    rng = np.random.default_rng(2)
+    sizes = [(8, 12), (11, 4)]
+    for h, w in sizes:
+        x = rng.normal(size=(8, h, w, 3)).astype("float32")
+        y = rng.normal(size=(8, 1)).astype("float32")
+        history = model.fit(x, y, epochs=2, batch_size=4, verbose=0)
+        assert np.isfinite(history.history["loss"]).all()
+
+    # The layer's drops on each size, through a compiled predict (on
+    # TensorFlow the second size retraces with unknown sizes).
+    probe = training_probe(layer, (None, None, 4))
+    for h, w in [*sizes, (5, 7)]:
+        out = probe.predict(np.ones((512, h, w, 4), "float32"), verbose=0)
+        assert_drop_block_statistics(out, 0.2, (3, 5), where=f"{h}x{w}")
+
+    path = tmp_path / "fcn.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    for h, w in sizes:
+        x = rng.normal(size=(4, h, w, 3)).astype("float32")
+        np.testing.assert_allclose(
+            loaded.predict(x, verbose=0), model.predict(x, verbose=0)
+        )
+    assert loaded.input_shape == (None, None, None, 3)
+    x = rng.normal(size=(4, 9, 6, 3)).astype("float32")
+    loaded.fit(x, np.zeros((4, 1)), epochs=1, verbose=0)  # a third size
+
+
+@pytest.mark.parametrize(
+    "cls,block,sizes",
+    [
+        (rk.layers.DropBlock1D, (4,), [(13,), (3,)]),
+        (rk.layers.DropBlock3D, (2, 3, 2), [(4, 6, 5), (3, 2, 7)]),
+    ],
+)
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_unknown_spatial_sizes_1d_and_3d(cls, block, sizes, data_format):
+    layer = cls(0.25, block, data_format, seed=3)
+    spatial = (None,) * len(block)
+    shape = (*spatial, 2) if data_format == "channels_last" else (2, *spatial)
+    probe = training_probe(layer, shape)
+    for size in sizes:
+        x = np.ones((256, *size, 2), "float32")
+        if data_format == "channels_first":
+            x = np.moveaxis(x, -1, 1)
+        out = probe.predict(x, verbose=0)
+        if data_format == "channels_first":
+            out = np.moveaxis(out, 1, -1)
+        assert_drop_block_statistics(out, 0.25, block, where=f"{size}")
+
+
+@pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow",
+    reason="TensorFlow-specific: a tf.function with unknown spatial sizes",
+)
+def test_unknown_spatial_sizes_in_graph_equal_known_sizes():
+    import tensorflow as tf
+
+    # Traced once with unknown height and width, the layer drops the same
+    # blocks and scales as with the sizes known (same generator state).
+    dynamic = rk.layers.DropBlock2D(0.3, (3, 4), seed=7)
+    static = rk.layers.DropBlock2D(0.3, (3, 4), seed=7)
+    spec = tf.TensorSpec((None, None, None, 2), tf.float32)
+
+    @tf.function(input_signature=[spec])
+    def run(x):
+        return dynamic(x, training=True)
+
+    for shape in [(6, 9, 10, 2), (6, 5, 3, 2)]:
+        x = np.random.default_rng(0).uniform(0.5, 1.5, shape)
+        x = x.astype("float32")
+        got = np.asarray(run(x))
+        expected = np.asarray(static(x, training=True))
+        np.testing.assert_array_equal(got == 0, expected == 0)
+        np.testing.assert_allclose(got, expected, rtol=1e-6)
+    assert run.experimental_get_tracing_count() == 1
