@@ -14,9 +14,9 @@ around the weights. Each step takes two forward-backward passes:
 
 1. ``g = ∇L(w)`` at the current weights;
 2. ``e = rho · g / ‖g‖`` (ASAM: ``e = rho · T² g / ‖T g‖`` with
-   ``T = |w| + eta`` elementwise on kernels, ``T = 1`` on biases, as the
-   ASAM authors' code does), the norm taken over all trainable weights
-   together;
+   ``T = |w| + eta`` elementwise on kernels and ``T = 1`` on biases, as
+   the ASAM authors' code does, or on every tensor), the norm taken over
+   all trainable weights together;
 3. ``g' = ∇L(w + e)`` on the same batch;
 4. the compiled optimizer applies ``g'`` at ``w``.
 
@@ -75,7 +75,8 @@ def sam_perturbation(
 
     Raises:
         TypeError: If ``gradients`` or ``weights`` is not a list of
-            tensors, or a number is not a number.
+            tensors, ``scaled`` not None or a list of booleans, or a
+            number is not a number.
         ValueError: If the lists differ in length, or a number is
             negative or not finite.
 
@@ -403,7 +404,8 @@ class SAM(keras.Model):
       same mask in both passes (both gradients are of the same stochastic
       loss), and whatever it would change (BatchNorm's moving statistics,
       seed generators) is discarded. So BatchNorm's moving statistics
-      move once per step, with the first pass, as in plain training; the
+      move once per forward pass at ``w`` (once per step, or once per
+      micro-batch), as in plain training; the
       reference code of tf.keras 2.x ``SharpnessAwareMinimization``
       updated them in both passes.
     - The training loss and the metrics reported are the first pass's,
@@ -450,7 +452,8 @@ class SAM(keras.Model):
             ``T = |w| + eta``.
         eta: ASAM's offset, a float >= 0 (ignored unless ``adaptive``).
         micro_batches: None, or the number of micro-batches (an int >= 1)
-            that each get their own perturbation.
+            that each get their own perturbation (a batch of fewer
+            examples: one micro-batch per example).
         eps: Added to the gradient norm, a float >= 0.
         scale_biases: ASAM only: whether biases are scaled by ``T = |w| +
             eta`` too. ``False`` (the default) gives them ``T = 1``, as
