@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 import keras
+import numpy as np
 
 from keras_regkit import _scheduled_value
 from keras_regkit import _validation
@@ -69,7 +70,59 @@ def check_float_inputs(inputs, owner=None):
         )
 
 
-class DropRateMixin:
+_RATE_KEY = "rate"
+_SEED_KEY = "seed_generator_state"
+_EXTRA_KEYS = (_RATE_KEY, _SEED_KEY)
+
+
+class SavedStateMixin:
+    """Saves the state that Keras's weight list leaves out, by name.
+
+    Keras saves a layer's weights under the keys ``"0"``, ``"1"``... and,
+    on load, checks that the file holds exactly as many entries as the
+    layer has weights. Two more pieces of state are saved beside them,
+    under named keys, and assigned back on load:
+
+    - ``"seed_generator_state"``: the state of the layer's `SeedGenerator`
+      (Keras saves no generator state, so a reloaded layer would restart
+      its masks from its seed). Only for a layer with an integer ``seed``:
+      an unseeded layer draws fresh masks in every process, as Keras's
+      own layers do.
+    - ``"rate"``: a scheduled rate whose variable cannot be one of the
+      layer's weights (`DropRateMixin` with ``track=False``).
+
+    The layer's weights (their number, order and ``get_weights``) are
+    unchanged. Files written without these keys (older versions of
+    keras_regkit, unseeded layers) load as before; a key the layer has no
+    use for is ignored. Uses only the public `save_own_variables` /
+    `load_own_variables` hooks of `keras.layers.Layer`.
+
+    Expects ``seed`` and ``seed_generator`` attributes (`make_seed`).
+    """
+
+    def _extra_state(self) -> dict:
+        """The variables saved under named keys, by key."""
+        state = {}
+        if self.seed is not None:
+            state[_SEED_KEY] = self.seed_generator.state
+        return state
+
+    def save_own_variables(self, store):
+        super().save_own_variables(store)
+        for key, variable in self._extra_state().items():
+            store[key] = variable
+
+    def load_own_variables(self, store):
+        keys = list(store.keys())
+        keras_entries = {k: store[k] for k in keys if k not in _EXTRA_KEYS}
+        super().load_own_variables(keras_entries)
+        for key, variable in self._extra_state().items():
+            if key in keys:
+                value = np.asarray(store[key]).astype(variable.dtype)
+                variable.assign(value)
+
+
+class DropRateMixin(SavedStateMixin):
     """A `keras.layers.Layer` mixin: the ``rate`` and ``seed`` arguments.
 
     ``rate`` is a float in [0, 1) or a schedule (`keras_regkit.schedules`).
@@ -77,7 +130,9 @@ class DropRateMixin:
     the layer: it is saved with the model and handed to the compiled
     training step as state on every backend, so
     `keras_regkit.callbacks.ScheduleCallback` can move it without
-    retracing.
+    retracing. Its position (the schedule's index) is saved in the config
+    (``"schedule_index"``), so a reloaded layer stands where the saved one
+    stood. The generator's state is saved too (`SavedStateMixin`).
     """
 
     def _init_rate_and_seed(self, rate, seed, track=True):
@@ -88,20 +143,38 @@ class DropRateMixin:
             seed: The ``seed`` argument.
             track: Track a scheduled rate's variable as a weight. Layers
                 whose base class saves a fixed list of variables (Keras's
-                `Dense` and `Conv2D`) pass False and save the rate
-                themselves (see `SavedRateMixin`).
+                `Dense` and `Conv2D`) pass False: the rate is then saved
+                beside their weights (`SavedStateMixin`).
         """
         self._rate = _scheduled_value.ScheduledValue(
             rate, name="rate", check=partial(check_rate, owner=self)
         )
+        self._rate_saved_apart = not track
         if track and self._rate.variable is not None:
             self._rate_variable = self._rate.variable  # tracked by Keras
         self.seed, self.seed_generator = make_seed(seed, owner=self)
 
     @property
     def rate(self) -> float:
-        """The current rate (a schedule's latest value)."""
-        return self._rate.current
+        """The rate in use: the constant, or the scheduled variable's value.
+
+        A scheduled rate reads the variable the layer computes with, so it
+        is right after `load_model`, `load_weights` or any assignment. It
+        is the schedule's value when the variable holds that value (the
+        variable rounds it to float32), else the variable's float32 value.
+        """
+        if self._rate.is_constant:
+            return self._rate.current
+        held = float(keras.ops.convert_to_numpy(self._rate.variable))
+        if np.float32(self._rate.current) == np.float32(held):
+            return self._rate.current
+        return held
+
+    def _extra_state(self) -> dict:
+        state = super()._extra_state()
+        if self._rate_saved_apart and self._rate.variable is not None:
+            state[_RATE_KEY] = self._rate.variable
+        return state
 
     def _drop_in_training(self, inputs, training, drop, **kwargs):
         """The ``call`` of a layer that only drops during training.
@@ -117,35 +190,17 @@ class DropRateMixin:
         return drop(inputs, rate, seed=self.seed_generator, **kwargs)
 
     def _rate_and_seed_config(self) -> dict:
-        return {"rate": self._rate.config_value(), "seed": self.seed}
+        config = {"rate": self._rate.config_value(), "seed": self.seed}
+        if not self._rate.is_constant:
+            config[_scheduled_value.POSITIONS_KEY] = _scheduled_value.positions(
+                self
+            )
+        return config
 
-
-_RATE_KEY = "rate"
-
-
-class SavedRateMixin:
-    """Saves a scheduled rate next to a Keras layer's fixed weight list.
-
-    Keras's `Dense` and `Conv2D` save exactly their own variables (kernel,
-    bias) and, on load, check that the file holds as many entries as the
-    layer has variables, so the rate's variable cannot be one of their
-    weights (``track=False`` in `DropRateMixin`). It is saved under an
-    extra key, ``"rate"``, and assigned back on load, so a reloaded model
-    continues at the saved rate like the layers that track it as a weight.
-    Files written without the key (a constant rate, or an older version of
-    keras_regkit) load as before.
-
-    Uses only the public `save_own_variables` / `load_own_variables` hooks
-    of `keras.layers.Layer`.
-    """
-
-    def save_own_variables(self, store):
-        super().save_own_variables(store)
-        if self.built and self._rate.variable is not None:
-            store[_RATE_KEY] = self._rate.variable
-
-    def load_own_variables(self, store):
-        keras_entries = {k: store[k] for k in store.keys() if k != _RATE_KEY}
-        super().load_own_variables(keras_entries)
-        if _RATE_KEY in store.keys() and self._rate.variable is not None:
-            self._rate.variable.assign(store[_RATE_KEY])
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        saved = config.pop(_scheduled_value.POSITIONS_KEY, None)
+        layer = super().from_config(config)
+        _scheduled_value.restore_positions(layer, saved)
+        return layer

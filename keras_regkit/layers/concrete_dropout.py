@@ -111,7 +111,7 @@ def concrete_dropout_penalty(
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class ConcreteDropout(keras.layers.Wrapper):
+class ConcreteDropout(_common.SavedStateMixin, keras.layers.Wrapper):
     """Wraps a Dense or Conv layer with dropout of a learned rate.
 
     The dropout is applied to the wrapped layer's input, during training

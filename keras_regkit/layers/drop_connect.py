@@ -29,8 +29,9 @@ masked kernel, through public attributes only (``kernel``, ``bias``,
 ``use_bias``, ``activation``, ``data_format``, ``quantization_mode``);
 inference calls Keras's own `call`.
 
-A scheduled rate is saved with the model (`_common.SavedRateMixin`) even
-though Keras's `Dense` and `Conv2D` save a fixed list of weights.
+A scheduled rate and the generator's state are saved with the model
+(`_common.SavedStateMixin`) even though Keras's `Dense` and `Conv2D` save
+a fixed list of weights.
 
 ``channels_first``: TensorFlow's CPU `Conv2D` kernel runs only NHWC unless
 oneDNN is on, so on TensorFlow `DropConnectConv2D` convolves
@@ -74,9 +75,7 @@ def drop_connect_mask(shape, rate, seed=None, dtype="float32"):
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class DropConnectDense(
-    _common.SavedRateMixin, _common.DropRateMixin, keras.layers.Dense
-):
+class DropConnectDense(_common.DropRateMixin, keras.layers.Dense):
     """A `Dense` layer whose weights are dropped during training.
 
     Args:
@@ -187,9 +186,7 @@ def _check_kernel_size(kernel_size, owner=None):
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class DropConnectConv2D(
-    _common.SavedRateMixin, _common.DropRateMixin, keras.layers.Conv2D
-):
+class DropConnectConv2D(_common.DropRateMixin, keras.layers.Conv2D):
     """A `Conv2D` layer whose kernel weights are dropped during training.
 
     One kernel mask is drawn per batch (a per-example mask would need a
