@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+from keras_regkit.augment import _base
+
 FORMATS = (
     "xyxy",
     "yxyx",
@@ -111,6 +113,51 @@ def from_xyxy(boxes, fmt, height, width):
         x1, y1, x2, y2 = x1 / w, y1 / h, x2 / w, y2 / h
     out = _from_xyxy(x1, y1, x2, y2, fmt.removeprefix("rel_"))
     return tf.stack(out, axis=-1)
+
+
+def check_values(boxes, labels, raw, fmt, owner=None):
+    """``xyxy`` boxes, NaN, infinite or inverted ones refused.
+
+    Every pipeline checks its input boxes once, on the way in: a geometric
+    op would drop such a box, a photometric one pass it through. Padding
+    (label -1) is not checked. Eagerly a ValueError, in a graph a
+    `tf.debugging` assertion with the same message
+    (`keras_regkit.augment._base.check_at_run_time`).
+
+    Args:
+        boxes: float32 ``(batch, n, 4)`` ``xyxy`` boxes (`to_xyxy`).
+        labels: ``(batch, n)`` box labels.
+        raw: The boxes as given (named in the message).
+        fmt: Their format.
+        owner: Named in the message.
+
+    Returns:
+        ``boxes``.
+
+    Example:
+    >>> raw = [[[1.0, 0, -2, 2]]]
+    >>> check_values(to_xyxy(raw, "xywh", 9, 9), [[1]], raw, "xywh")
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Traceback (most recent call last):
+    ...
+    ValueError: Invalid value received for argument `bounding_boxes`.
+    Expected finite boxes with left <= right and top <= bottom (padding:
+    label -1). Received: bounding_boxes=[[1 0 -2 2]] (format xywh)
+    """
+    x1, y1, x2, y2 = tf.unstack(boxes, 4, axis=-1)
+    good = tf.reduce_all(tf.math.is_finite(boxes), axis=-1)
+    good = good & (x1 <= x2) & (y1 <= y2)
+    labels = tf.convert_to_tensor(labels)
+    bad = ~good & tf.not_equal(labels, tf.cast(-1, labels.dtype))
+    return _base.check_at_run_time(
+        boxes,
+        ~tf.reduce_any(bad),
+        "bounding_boxes",
+        "finite boxes with left <= right and top <= bottom (padding: label -1)",
+        f"{{}} (format {fmt})",
+        [tf.boolean_mask(raw, bad)],
+        owner=owner,
+    )
 
 
 def area(boxes):

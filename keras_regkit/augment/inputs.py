@@ -613,7 +613,8 @@ def augment_unbatched(pipeline, dataset, batch_size=None, drop_remainder=False):
 
     def convert(seed, data):
         images, labels, pack = structure.unpack(data, owner=pipeline)
-        return pack(_base.to_float(images), labels)
+        scaled = _base.to_float(images, pipeline.value_range, pipeline)
+        return pack(scaled, labels)
 
     seeds = pipeline.seeds()  # One per example here.
     options = {"num_parallel_calls": tf.data.AUTOTUNE, "deterministic": True}

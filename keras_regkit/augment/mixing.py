@@ -34,6 +34,9 @@ from keras_regkit import _validation
 from keras_regkit.augment import _base
 from keras_regkit.augment import boxes as box_ops
 from keras_regkit.augment import targets as _targets
+from keras_regkit.augment.labels import check_label_values
+from keras_regkit.augment.labels import check_labels
+from keras_regkit.augment.labels import soft_labels
 from keras_regkit.augment.occlusion import box_mask
 
 MODES = ("batch", "elem")
@@ -52,61 +55,6 @@ def sample_beta(seed, shape, alpha):
     a = tf.random.stateless_gamma(shape, seed=first, alpha=alpha)
     b = tf.random.stateless_gamma(shape, seed=second, alpha=alpha)
     return a / tf.maximum(a + b, 1e-30)
-
-
-def check_labels(owner, labels_spec, num_classes):
-    """Raises ValueError for labels a mixing op cannot mix.
-
-    Sparse integer labels ``(batch,)`` need ``num_classes``; dense ones
-    are ``(batch, num_classes)``. None (no labels) passes.
-    """
-    if labels_spec is None:
-        return
-    dtype = tf.as_dtype(labels_spec.dtype)
-    shape = tuple(labels_spec.shape)
-    if dtype.is_integer:
-        if num_classes is None:
-            raise _validation.invalid(
-                "num_classes",
-                "the number of classes, for sparse integer labels",
-                None,
-                owner=owner,
-            )
-        if len(shape) not in (1, 2) or (len(shape) == 2 and shape[1] != 1):
-            raise _validation.invalid(
-                "labels", "sparse labels shaped (batch,)", shape, owner=owner
-            )
-    elif len(shape) != 2 or (
-        num_classes is not None
-        and shape[1] is not None
-        and shape[1] != num_classes
-    ):
-        raise _validation.invalid(
-            "labels",
-            "one-hot labels shaped (batch, num_classes)",
-            shape,
-            owner=owner,
-        )
-
-
-def soft_labels(labels, num_classes, label_smoothing=0.0):
-    """Float32 one-hot (smoothed) labels from sparse or dense labels.
-
-    Example:
-    >>> soft_labels([2, 0], 3, 0.3).numpy()
-    array([[0.1, 0.1, 0.8],
-           [0.8, 0.1, 0.1]], dtype=float32)
-    """
-    if labels is None:
-        return None
-    labels = tf.convert_to_tensor(labels)
-    if labels.dtype.is_integer:
-        labels = tf.one_hot(tf.reshape(labels, [-1]), num_classes)
-    labels = tf.cast(labels, tf.float32)
-    if label_smoothing > 0:
-        classes = tf.cast(tf.shape(labels)[-1], tf.float32)
-        labels = labels * (1.0 - label_smoothing) + label_smoothing / classes
-    return labels
 
 
 def mix(images, labels, lam, boxes):
@@ -346,6 +294,10 @@ class MixUpCutMix(_base.BatchOp):
         if self.cutmix_alpha > 0:
             params["boxes"] = tf.broadcast_to(boxes, [batch_size, 1, 4])
         return params
+
+    def checked_labels(self, labels):
+        """The labels, bad values refused (`check_label_values`)."""
+        return check_label_values(self, labels, self.num_classes)
 
     def soft_labels(self, labels):
         """Float32 one-hot (smoothed) labels from sparse or dense labels."""

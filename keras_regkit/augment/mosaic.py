@@ -26,7 +26,7 @@ import tensorflow as tf
 from keras_regkit import _validation
 from keras_regkit.augment import _base
 from keras_regkit.augment import boxes as box_ops
-from keras_regkit.augment import mixing
+from keras_regkit.augment import labels as _labels
 from keras_regkit.augment import targets as _targets
 
 # The quadrants in order: (is bottom, is right).
@@ -107,7 +107,9 @@ def mosaic_targets(targets, windows, min_visibility):
         out["boxes"] = tf.concat(all_boxes, axis=1)
         out["box_labels"] = tf.concat(all_labels, axis=1)
     if "keypoints" in targets:
-        all_points, all_visibility = [], []
+        all_points, all_visibility, all_columns = [], [], []
+        # The other columns (a visibility flag, ...) go with their points.
+        columns = targets["keypoint_columns"]
         for q, (shift_y, shift_x, window) in enumerate(windows):
             shift = tf.stack([shift_x, shift_y], -1)[:, None]
             points = tf.roll(targets["keypoints"], -q, axis=0) - shift
@@ -118,8 +120,10 @@ def mosaic_targets(targets, windows, min_visibility):
             visibility = tf.roll(targets["visibility"], -q, axis=0)
             all_points.append(points)
             all_visibility.append(visibility * tf.cast(inside, tf.float32))
+            all_columns.append(tf.roll(columns, -q, axis=0))
         out["keypoints"] = tf.concat(all_points, axis=1)
         out["visibility"] = tf.concat(all_visibility, axis=1)
+        out["keypoint_columns"] = tf.concat(all_columns, axis=1)
     return out
 
 
@@ -143,11 +147,11 @@ class Mosaic(_base.BatchOp):
     Example:
     >>> import numpy as np
     >>> from keras_regkit import augment as rka
-    >>> x = np.stack([np.full((4, 4, 1), v, "float32") for v in range(4)])
+    >>> x = np.stack([np.full((4, 4, 1), v / 4, "float32") for v in range(4)])
     >>> out = rka.Pipeline([Mosaic((0.5, 0.5))]).augment(x, seed=0)
     >>> out[0, :, :, 0].numpy().tolist()
-    [[0.0, 0.0, 1.0, 1.0], [0.0, 0.0, 1.0, 1.0], [2.0, 2.0, 3.0, 3.0], \
-[2.0, 2.0, 3.0, 3.0]]
+    [[0.0, 0.0, 0.25, 0.25], [0.0, 0.0, 0.25, 0.25], [0.5, 0.5, 0.75, 0.75], \
+[0.5, 0.5, 0.75, 0.75]]
     """
 
     supported_targets = _targets.KINDS
@@ -174,7 +178,11 @@ class Mosaic(_base.BatchOp):
             )
 
     def validate(self, shape, has_labels=False, labels_spec=None):
-        mixing.check_labels(self, labels_spec, self.num_classes)
+        _labels.check_labels(self, labels_spec, self.num_classes)
+
+    def checked_labels(self, labels):
+        """The labels, bad values refused (`labels.check_label_values`)."""
+        return _labels.check_label_values(self, labels, self.num_classes)
 
     def _sample(self, seed, batch_size, shape):
         y_seed, x_seed, gate_seed = _base.split_seed(seed, 3)
@@ -207,7 +215,7 @@ class Mosaic(_base.BatchOp):
         """The mosaics of a batch, labels weighted by quadrant area."""
         windows = self._windows(params)
         out = _lay_out(images, windows)
-        labels = mixing.soft_labels(labels, self.num_classes)
+        labels = _labels.soft_labels(labels, self.num_classes)
         if labels is None:
             return out, None
         shape = tf.shape(images)

@@ -22,7 +22,10 @@ sample_weights)`` or a dict with an ``"images"`` key (and ``"labels"``,
 ``"bounding_boxes"``, ``"keypoints"``, moved with the images: see
 `keras_regkit.augment.targets`). Images are
 ``(batch, height, width, channels)``, uint8 in [0, 255] or float in [0,
-1]. Output images are float32 in [0, 1]; labels are passed through,
+1] (float images in another range, [0, 255] for one, need the
+pipeline's ``value_range``: a float batch beyond it raises, eagerly or
+as a failed `tf.debugging` assertion inside a dataset's ``map``).
+Output images are float32 in [0, 1]; labels are passed through,
 except that mixing ops return float32 soft labels. Spectrograms, time
 series and tabular rows go through the same pipeline with their own ops
 (`keras_regkit.augment.sequence`, ``.tabular``), shaped as those ops
@@ -87,6 +90,16 @@ class Pipeline:
             fraction of its (transformed) area stays inside the image is
             removed (label -1), in [0, 1]; at 0 only boxes entirely
             outside are.
+        value_range: ``(low, high)``, the range of float input images,
+            mapped to [0, 1] as ``(x - low) / (high - low)``: ``(0, 1)``
+            (the default) takes them as they are, ``(0, 255)`` for
+            unnormalized float images, ``(-1, 1)`` for images scaled to
+            it. A float batch with a value more than ``RANGE_TOLERANCE``
+            of the range outside it raises ValueError (a forgotten
+            ``/ 255``): photometric ops clip to [0, 1], so such images
+            would come back saturated. uint8 images are always read as
+            [0, 255]. Only batches of images are checked (not
+            spectrograms, series or tables).
 
     Call arguments:
         dataset: A batched `tf.data.Dataset`; returns the augmented
@@ -136,8 +149,10 @@ class Pipeline:
         bounding_box_format=None,
         mask_fill_value=0,
         bounding_box_min_visibility=0.0,
+        value_range=(0.0, 1.0),
     ):
         self.ops = _chain.deserialize_ops(ops, self)
+        self.value_range = _base.check_value_range(value_range, self)
         if bounding_box_format is not None:
             bounding_box_format = _validation.check_choice(
                 "bounding_box_format",
@@ -303,6 +318,12 @@ class Pipeline:
             targets: The names of the targets the data carries (see
                 `check_targets`).
         """
+        shape = self._check_images(images_spec)
+        self.check_targets(targets, labels_spec is not None)
+        self.chain.validate(shape, labels_spec is not None, labels_spec)
+
+    def _check_images(self, images_spec):
+        """The images' static shape; raises for images no op takes."""
         shape = tuple(images_spec.shape)
         if len(shape) not in self._shapes:
             hint = (
@@ -325,8 +346,30 @@ class Pipeline:
             raise _validation.invalid(
                 "images", "a known number of channels", shape, owner=self
             )
-        self.check_targets(targets, labels_spec is not None)
-        self.chain.validate(shape, labels_spec is not None, labels_spec)
+        return shape
+
+    def to_float(self, images):
+        """Images as the ops take them: float32 in [0, 1].
+
+        uint8 images are scaled by 1 / 255, float images mapped from
+        ``value_range``; a batch of float images beyond it raises
+        ValueError (in a graph: a failed `tf.debugging` assertion with
+        the same message).
+
+        Example:
+        >>> import numpy as np
+        >>> from keras_regkit import augment as rka
+        >>> x = np.array([0.0, 255.0], "float32").reshape(1, 1, 2, 1)
+        >>> pipeline = rka.Pipeline([], value_range=(0, 255))
+        >>> pipeline.to_float(x).numpy().ravel().tolist()
+        [0.0, 1.0]
+        """
+        images = tf.convert_to_tensor(images)
+        rank = images.shape.rank
+        # Only images: spectrograms, series and tables have other ranges.
+        is_images = rank == 4 and self._shapes.get(4) == _base.IMAGE_SHAPES[4]
+        value_range = self.value_range if is_images else None
+        return _base.to_float(images, value_range, owner=self)
 
     def sample(self, seed, batch_size, image_shape):
         """Draws every op's parameters for a batch (outside XLA).
@@ -396,6 +439,12 @@ class Pipeline:
         if labels is not None:
             labels = tf.convert_to_tensor(labels)
         self.validate(images, labels, tuple(raw_targets))
+        # Values are checked here, outside XLA (which drops assertions).
+        if images.dtype != tf.uint8:
+            images = self.to_float(images)
+        for op in self.ops:
+            if labels is not None and isinstance(op, _base.BatchOp):
+                labels = op.checked_labels(labels)
         dynamic = tf.shape(images)
         dims = [
             size if size is not None else dynamic[i]
@@ -454,8 +503,11 @@ class Pipeline:
     def convert(self, images):
         """Images as the pipeline outputs them, without augmentation.
 
-        uint8 images are scaled to [0, 1] and, where a geometric op sets
-        an output size (`RandomResizedCrop`), resized to it.
+        Images are converted as `to_float` does (uint8 scaled to [0, 1],
+        float images mapped from ``value_range``, the same as `augment`)
+        and, where a geometric op sets an output size
+        (`RandomResizedCrop`), resized to it. Labels are not needed, even
+        with mixing ops (nothing runs).
 
         Args:
             images: A batch ``(batch, height, width, channels)``.
@@ -464,8 +516,9 @@ class Pipeline:
             float32 images in [0, 1].
         """
         images = tf.convert_to_tensor(images)
-        self.validate(images)
-        images = _base.to_float(images)
+        shape = self._check_images(images)
+        self.chain.validate(shape)
+        images = self.to_float(images)
         if images.shape.rank != 4:
             return images
         height, width = images.shape[1], images.shape[2]
@@ -489,6 +542,7 @@ class Pipeline:
             "bounding_box_format": self.bounding_box_format,
             "mask_fill_value": self.mask_fill_value,
             "bounding_box_min_visibility": self.bounding_box_min_visibility,
+            "value_range": list(self.value_range),
         }
 
     @classmethod

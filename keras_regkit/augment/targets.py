@@ -8,12 +8,13 @@ layers' names), plus keypoints::
         "labels": ...,                      # optional, image labels
         "segmentation_masks": (batch, height, width[, 1]),
         "bounding_boxes": {"boxes": (batch, n, 4), "labels": (batch, n)},
-        "keypoints": (batch, k, 2) or (batch, k, 3),
+        "keypoints": (batch, k, 2) or (batch, k, 3) (or more columns),
     }
 
 and returns the same structure, every target moved with its image:
 
-* **segmentation masks** (any dtype, class ids or 0/1) are resampled
+* **segmentation masks** (any dtype: class ids, 0/1, bool; the images'
+  size, checked at run time where shapes are unknown) are resampled
   with nearest-neighbour interpolation through the same matrix as the
   images; points from outside the image take the pipeline's
   ``mask_fill_value`` with ``fill_mode="constant"`` (0 by default, as
@@ -31,14 +32,17 @@ and returns the same structure, every target moved with its image:
   are one matrix). Dense boxes keep their count
   (padding entries, label -1, stay padding); ragged boxes
   (`tf.RaggedTensor`, ``(batch, None, 4)`` and ``(batch, None)``) come
-  back ragged, removed boxes dropped;
+  back ragged, removed boxes dropped. Boxes with NaN or infinite
+  numbers, or inverted (left > right or top > bottom), raise in every
+  pipeline, colour-only ones included (padding, label -1, excepted);
 * **keypoints** ``(x, y)`` in pixels (the image spans ``[0, width]``, the
   centre of pixel ``(row, col)`` is ``(col + 0.5, row + 0.5)``) are moved
   by the inverse of the output-to-input matrix. With three columns the
   third is a visibility flag (COCO's ``v``; > 0 visible), kept, and set
   to 0 where a point leaves the image (its coordinates are still
-  returned). With two columns a point that leaves the image becomes
-  ``(-1, -1)``; a ``(-1, -1)`` point is taken as absent.
+  returned); further columns (a score, an id) are carried unchanged,
+  `Mosaic` included. With two columns a point that leaves the image
+  becomes ``(-1, -1)``; a ``(-1, -1)`` point is taken as absent.
 
 Photometric ops leave every target unchanged; erasing ops can fill the
 erased part of the masks (their ``mask_value``); CutMix and `Mosaic` mix
@@ -46,12 +50,16 @@ masks and boxes of several images. An op that cannot keep a target
 consistent with its image (MixUp blends two images: their masks and boxes
 cannot be blended) raises ValueError naming itself and the target when
 the pipeline meets the data (`Pipeline.validate`, or when a dataset is
-mapped, before its first element).
+mapped, before its first element). Values (boxes, and masks of unknown
+size) are checked on every batch: eagerly a ValueError, inside a
+dataset's ``map`` a failed `tf.debugging` assertion with the same
+message (`keras_regkit.augment._base.check_at_run_time`).
 
 Inside a pipeline the targets are a dict of float32 tensors (`encode`):
 ``"masks"`` ``(batch, h, w, c)``, ``"boxes"`` ``(batch, n, 4)`` ``xyxy``
 in pixels with ``"box_labels"`` ``(batch, n)``, ``"keypoints"`` ``(batch,
-k, 2)`` in pixels with ``"visibility"`` ``(batch, k)`` 0/1.
+k, 2)`` in pixels with ``"visibility"`` ``(batch, k)`` 0/1 and
+``"keypoint_columns"`` ``(batch, k, columns - 2)``, the other columns.
 """
 
 from __future__ import annotations
@@ -59,6 +67,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from keras_regkit import _validation
+from keras_regkit.augment import _base
 from keras_regkit.augment import _resample
 from keras_regkit.augment import boxes as box_ops
 
@@ -119,28 +128,45 @@ def _as_tensor(value, name=None, owner=None):
     return tf.convert_to_tensor(value)
 
 
+def _check_mask_size(masks, height, width, owner):
+    """Masks of the images' size: refused when tracing or at run time."""
+    dims = tf.shape(masks)
+    size = [
+        masks.shape[i] if masks.shape[i] is not None else dims[i]
+        for i in (1, 2)
+    ]
+    sizes = (*size, height, width)
+    if all(isinstance(v, int) for v in sizes):
+        same = tuple(size) == (height, width)
+    else:  # Unknown shapes (a decode, `from_generator`): run time.
+        same = tf.reduce_all(tf.equal(sizes[:2], sizes[2:]))
+    return _base.check_at_run_time(
+        masks,
+        same,
+        MASKS,
+        "masks the size of their images",
+        "({}, {}) for images of size ({}, {})",
+        sizes,
+        owner=owner,
+    )
+
+
 def _encode_masks(masks, height, width, owner):
     masks = _as_tensor(masks, MASKS, owner)
     expected = (
         "masks shaped (batch, height, width) or (batch, height, width, 1)"
     )
     _check_rank(MASKS, masks, (3, 4), expected, owner)
-    size = tuple(masks.shape[1:3])
-    known = all(isinstance(v, int) for v in (*size, height, width))
-    if known and size != (height, width):
-        expected = f"masks of the images' size {(height, width)}"
-        raise _validation.invalid(MASKS, expected, size, owner=owner)
+    masks = _check_mask_size(masks, height, width, owner)
     rank, dtype = masks.shape.rank, masks.dtype
-    if dtype == tf.bool:
-        raise _validation.invalid(
-            MASKS, "integer or float masks", dtype.name, owner=owner
-        )
     encoded = tf.cast(masks, tf.float32)
     if rank == 3:
         encoded = encoded[..., None]
 
     def decode(out):
-        if dtype.is_integer:
+        if dtype == tf.bool:  # Fill values other than 0 read as True.
+            out = tf.not_equal(out, 0.0)
+        elif dtype.is_integer:
             out = tf.round(out)
         out = tf.cast(out, dtype)
         return out[..., 0] if rank == 3 else out
@@ -213,37 +239,41 @@ def _encode_boxes(value, height, width, box_format, owner):
         return {"boxes": out_boxes, "labels": out_labels}
 
     xyxy = box_ops.to_xyxy(raw_boxes, box_format, height, width)
+    xyxy = box_ops.check_values(xyxy, raw_labels, raw_boxes, box_format, owner)
     return xyxy, raw_labels, decode
 
 
 def _encode_keypoints(value, owner):
     points = _as_tensor(value, KEYPOINTS, owner)
-    expected = "keypoints shaped (batch, k, 2) or (batch, k, 3)"
+    expected = (
+        "keypoints shaped (batch, k, 2), or (batch, k, c) with c >= 3 (x, "
+        "y, a visibility flag, other columns)"
+    )
     _check_rank(KEYPOINTS, points, (3,), expected, owner)
     columns, dtype = points.shape[-1], points.dtype
-    if columns not in (2, 3) or not (dtype.is_floating or dtype.is_integer):
+    if columns is None or columns < 2 or dtype == tf.bool:
         raise _validation.invalid(
             KEYPOINTS, expected, tuple(points.shape), owner=owner
         )
     points = tf.cast(points, tf.float32)
-    xy = points[..., :2]
-    if columns == 3:
+    xy, extra = points[..., :2], points[..., 2:]
+    if columns > 2:
         visibility = tf.cast(points[..., 2] > 0, tf.float32)
     else:
         absent = tf.reduce_all(tf.equal(xy, -1.0), axis=-1)
         visibility = 1.0 - tf.cast(absent, tf.float32)
 
-    def decode(out_xy, out_visibility):
-        if columns == 3:
-            flag = points[..., 2:] * out_visibility[..., None]
-            out = tf.concat([out_xy, flag], axis=-1)
+    def decode(out_xy, out_visibility, out_extra):
+        if columns > 2:
+            flag = out_extra[..., :1] * out_visibility[..., None]
+            out = tf.concat([out_xy, flag, out_extra[..., 1:]], axis=-1)
         else:
             out = tf.where(out_visibility[..., None] > 0, out_xy, -1.0)
         if dtype.is_integer:
             out = tf.round(out)
         return tf.cast(out, dtype)
 
-    return xy, visibility, decode
+    return xy, visibility, extra, decode
 
 
 def encode(raw, height, width, target_settings, owner=None):
@@ -266,7 +296,7 @@ def encode(raw, height, width, target_settings, owner=None):
     >>> raw = {"keypoints": np.array([[[1.0, 2.0]]])}
     >>> targets, decode = encode(raw, 4, 4, settings())
     >>> sorted(targets), decode(targets, 4, 4)["keypoints"].numpy().tolist()
-    (['keypoints', 'visibility'], [[[1.0, 2.0]]])
+    (['keypoint_columns', 'keypoints', 'visibility'], [[[1.0, 2.0]]])
     """
     targets, decoders = {}, {}
     if MASKS in raw:
@@ -280,10 +310,11 @@ def encode(raw, height, width, target_settings, owner=None):
         )
         targets["boxes"], targets["box_labels"] = xyxy, labels
     if KEYPOINTS in raw:
-        xy, visibility, decoders[KEYPOINTS] = _encode_keypoints(
+        xy, visibility, extra, decoders[KEYPOINTS] = _encode_keypoints(
             raw[KEYPOINTS], owner
         )
         targets["keypoints"], targets["visibility"] = xy, visibility
+        targets["keypoint_columns"] = extra
 
     def decode(out, out_height, out_width):
         result = {}
@@ -295,7 +326,7 @@ def encode(raw, height, width, target_settings, owner=None):
             )
         if KEYPOINTS in decoders:
             result[KEYPOINTS] = decoders[KEYPOINTS](
-                out["keypoints"], out["visibility"]
+                out["keypoints"], out["visibility"], out["keypoint_columns"]
             )
         return result
 

@@ -22,6 +22,7 @@ _POLICY = {
     "bounding_box_format": "rel_center_xywh",
     "mask_fill_value": 255,
     "bounding_box_min_visibility": 0.3,
+    "value_range": [0.0, 255.0],
 }
 
 _FLIP = {

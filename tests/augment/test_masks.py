@@ -190,8 +190,11 @@ def test_dataset_of_dicts_with_masks():
     "masks, match",
     [
         (np.zeros((6, 12)), "segmentation_masks.*shaped"),
-        (np.zeros((6, 12, 10), bool), "integer or float masks"),
-        (np.zeros((6, 6, 5)), "masks of the images' size \\(12, 10\\)"),
+        (
+            np.zeros((6, 6, 5)),
+            "masks the size of their images.*=\\(6, 5\\) for images of "
+            "size \\(12, 10\\)",
+        ),
     ],
 )
 def test_bad_masks_name_the_key(masks, match):
