@@ -81,10 +81,14 @@ def measure(model, data, metric: str | None, batch_size: int = 1024):
 
 def _metric_value(model, x, y, metric, batch_size):
     for compiled in _keras_internals.flat_metrics(model.metrics):
-        if getattr(compiled, "name", None) == metric:
+        if getattr(compiled, "name", None) != metric:
+            continue
+        try:
             fresh = type(compiled).from_config(compiled.get_config())
-            fresh.update_state(y, predict(model, x, batch_size))
-            return float(keras.ops.convert_to_numpy(fresh.result()))
+        except Exception:  # a metric that does not rebuild: evaluate
+            break
+        fresh.update_state(y, predict(model, x, batch_size))
+        return float(keras.ops.convert_to_numpy(fresh.result()))
     values = model.evaluate(
         x, y, batch_size=batch_size, verbose=0, return_dict=True
     )

@@ -183,8 +183,13 @@ def _append(path, key, record):
 
 
 def _progress_line(index, total, trial, record, left) -> str:
+    key = dict(trial.key)
+    if "param" in key and "value" in key:
+        key = {key.pop("param"): key.pop("value"), **key}
     what = " ".join(
-        f"{k}={v}" for k, v in trial.key.items() if k not in ("study",)
+        f"{k}={v}"
+        for k, v in key.items()
+        if k not in ("study", "error", "examples")
     )
     numbers = " ".join(
         f"{k} {v:.4g}"

@@ -62,6 +62,33 @@ class ComparisonResult:
         """`rows` as a `pandas.DataFrame` (needs pandas)."""
         return result.pandas_module().DataFrame(self.rows(split))
 
+    def plot(self, split: str = "validation", ax=None):
+        """Each variant's difference from the baseline with its interval.
+
+        Returns:
+            The matplotlib ``Axes``.
+        """
+        if ax is None:
+            import matplotlib.pyplot as plt
+
+            _, ax = plt.subplots(figsize=(5, 3), layout="constrained")
+        others = self.names[1:]
+        intervals = [self.difference(name, split) for name in others]
+        ax.errorbar(
+            [d.mean for d in intervals],
+            range(len(others)),
+            xerr=[d.half_width for d in intervals],
+            fmt="o",
+            capsize=4,
+        )
+        ax.axvline(0.0, color="gray", linestyle="--")
+        ax.set_yticks(range(len(others)), others)
+        ax.set_xlabel(
+            f"{split} {self.error} minus {self.baseline} "
+            f"({self.confidence:.0%} CI, paired t)"
+        )
+        return ax
+
     def __str__(self) -> str:
         parts = []
         for split in self.errors:

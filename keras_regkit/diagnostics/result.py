@@ -112,7 +112,7 @@ class _Curve:
         if ax is None:
             import matplotlib.pyplot as plt
 
-            _, ax = plt.subplots(figsize=(5, 3.5))
+            _, ax = plt.subplots(figsize=(5, 3.5), layout="constrained")
         for split in self.splits():
             mean, std = self.mean(split), self.std(split)
             ax.plot(x, mean, marker="o", label=split)
@@ -120,7 +120,6 @@ class _Curve:
         if log:
             ax.set_xscale("log")
         ax.set_ylabel(self.error)
-        ax.legend()
         return ax
 
 
@@ -157,6 +156,7 @@ class LearningCurveResult(_Curve):
         """
         ax = self._plot(ax, self.points, log=False)
         ax.set_xlabel("training examples")
+        ax.legend()
         return ax
 
 
@@ -200,20 +200,30 @@ class ValidationCurveResult(_Curve):
         return float(self.std()[self.best_index] / math.sqrt(len(self.seeds)))
 
     @property
+    def one_se_index(self) -> int:
+        """The index of `one_se_value`."""
+        mean = self.mean()
+        limit = mean[self.best_index] + self.standard_error
+        within = [i for i in range(len(self.points)) if mean[i] <= limit]
+        numeric = all(
+            isinstance(p, (int, float)) and not isinstance(p, bool)
+            for p in self.points
+        )
+        order = (lambda i: self.points[i]) if numeric else (lambda i: i)
+        pick = max if self.simpler == "higher" else min
+        return pick(within, key=order)
+
+    @property
     def one_se_value(self):
         """The simplest value within one standard error of the best.
 
         The one-standard-error rule (Hastie, Tibshirani and Friedman,
         2009, 7.10): among values whose mean validation error is at most
         ``best + standard_error``, the highest if ``simpler="higher"``,
-        else the lowest.
+        else the lowest (values that are not numbers: the last or the
+        first in the order given).
         """
-        mean = self.mean()
-        limit = mean[self.best_index] + self.standard_error
-        within = [i for i in range(len(self.points)) if mean[i] <= limit]
-        key = lambda i: self.points[i]  # noqa: E731
-        pick = max if self.simpler == "higher" else min
-        return self.points[pick(within, key=key)]
+        return self.points[self.one_se_index]
 
     def log_scale(self) -> bool:
         """Whether the values are positive numbers spanning > 1 decade."""
@@ -236,7 +246,8 @@ class ValidationCurveResult(_Curve):
         """The regularization path: error against the value.
 
         A log axis where the values are positive and span more than a
-        decade; non-numeric values are placed evenly and labelled.
+        decade; non-numeric values are placed evenly and labelled. Dashed:
+        the best value; dotted: the one-standard-error choice.
 
         Returns:
             The matplotlib ``Axes``.
@@ -251,5 +262,8 @@ class ValidationCurveResult(_Curve):
         ax.axvline(
             x[self.best_index], color="gray", linestyle="--", label="best"
         )
+        one_se = x[self.one_se_index]
+        ax.axvline(one_se, color="gray", linestyle=":", label="one SE")
         ax.set_xlabel(self.param)
+        ax.legend()
         return ax

@@ -1,4 +1,5 @@
 import keras
+import matplotlib
 import numpy as np
 import pytest
 import scipy.stats
@@ -88,6 +89,24 @@ def test_bad_arguments(kwargs, error, match):
     arguments.update(kwargs)
     with pytest.raises(error, match=match):
         compare(**arguments)
+
+
+def test_plot_shows_each_difference_with_its_interval():
+    matplotlib.use("Agg")
+    result = ComparisonResult(
+        names=["none", "augment"],
+        seeds=list(range(5)),
+        errors={"validation": {"none": NONE, "augment": AUGMENT}},
+        error="loss",
+    )
+    ax = result.plot()
+    d = result.difference("augment")
+    bars = ax.containers[0]
+    assert bars.lines[0].get_xdata()[0] == pytest.approx(d.mean)
+    segment = bars.lines[2][0].get_segments()[0]
+    assert segment[:, 0] == pytest.approx([d.low, d.high])
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["augment"]
+    matplotlib.pyplot.close("all")
 
 
 def test_the_baseline_comes_first():

@@ -51,8 +51,16 @@ def test_log_axis_only_for_positive_values_over_a_decade():
     assert not _table("higher", [0.0, 0.1, 0.2, 0.3, 0.4]).log_scale()
     assert not _table("higher", [1, 2, 3, 4, 5]).log_scale()
     assert not _table("higher", list("abcde")).log_scale()
+    # Values that are not numbers are ordered as given.
+    assert _table("higher", list("abcde")).one_se_value == "d"
     ax = _table("higher").plot()
     assert ax.get_xscale() == "log"
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert labels == ["train", "validation", "best", "one SE"]
+    assert [line.get_xdata()[0] for line in ax.get_lines()[2:]] == [
+        1e-2,
+        1e-1,
+    ]
     assert _table("higher", [1, 2, 3, 4, 5]).plot().get_xscale() == "linear"
     matplotlib.pyplot.close("all")
 
