@@ -26,6 +26,12 @@ continues where the saved one stood. The scheduled values of a model are
 found through the one walk over its layers, weights and regularizers,
 `keras_regkit._keras_internals.walk`.
 
+A scheduled value is the state of one model's training: the model whose
+`ScheduleCallback` moves it claims it (`find_scheduled_values`). A
+regularizer instance shared by two models that share no layer using it
+would have one model's training move the other's penalty; the second
+model's training is refused with a `ValueError` instead.
+
 Every value a schedule produces is validated with the same check as a
 constant argument, so a schedule that goes negative mid-training raises
 the usual `ValueError` naming the argument, from the callback, before
@@ -34,6 +40,8 @@ the value is used.
 
 from __future__ import annotations
 
+import gc
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -89,6 +97,7 @@ class ScheduledValue:
         self.scale = float(scale)
         self._check = check
         self.variable = None
+        self.claimed_by = None  # weakref to the model that moves it
         self.index = _validation.check_int("index", index, low=0)
         if isinstance(value, dict):
             value = schedules.deserialize(value, name=name)
@@ -238,10 +247,16 @@ def _attached_objects(layer, slots):
 
 def _scheduled_in(model):
     """Yields ``(layer, value)`` for every scheduled value, via the walker."""
+    for layer, _, value in _scheduled_with_owners(model):
+        yield layer, value
+
+
+def _scheduled_with_owners(model):
+    """Yields ``(layer, owner, value)``: the owner holds the value."""
     for layer, slots in _keras_internals.walk(model):
         for obj in _attached_objects(layer, slots):
             for value in scheduled_values(obj):
-                yield layer, value
+                yield layer, obj, value
 
 
 def expose_as_state(model) -> list:
@@ -281,17 +296,30 @@ def find_scheduled_values(model) -> dict[str, ScheduledValue]:
     Args:
         model: A built or unbuilt `keras.Model` or layer.
 
+    The values are claimed for ``model`` (`ScheduleCallback` calls this
+    when training starts): a value another live model claimed is refused
+    unless the two models share a layer using it (a model and a model
+    built from its layers, such as an encoder and its autoencoder, move
+    the same penalty).
+
     Returns:
         A dict from a log name to each distinct `ScheduledValue`. The log
         name is the value's own name (e.g. ``"l2"``) when that is unique,
         otherwise ``"<layer name>/<name>"``.
+
+    Raises:
+        ValueError: If a scheduled value (a regularizer instance) is
+            shared with another live model that shares no layer using it.
     """
     found = []
-    seen = set()
-    for layer, value in _scheduled_in(model):
-        if id(value) not in seen:
-            seen.add(id(value))
+    users = {}
+    for layer, obj, value in _scheduled_with_owners(model):
+        if id(value) not in users:
+            users[id(value)] = (obj, value, set())
             found.append((layer.name, value))
+        users[id(value)][2].add(id(layer))
+    for obj, value, layers in users.values():
+        _claim(model, obj, value, layers)
     counts = {}
     for _, value in found:
         counts[value.name] = counts.get(value.name, 0) + 1
@@ -304,3 +332,46 @@ def find_scheduled_values(model) -> dict[str, ScheduledValue]:
             unique = f"{key}_{n}"
         named[unique] = value
     return named
+
+
+def _claim(model, obj, value, layers) -> None:
+    """Makes ``model`` the one whose training moves ``value``.
+
+    Args:
+        model: The model about to be trained.
+        obj: The regularizer or layer holding ``value``, for the message.
+        value: A scheduled `ScheduledValue`.
+        layers: The ids of ``model``'s layers using ``value``.
+    """
+    other = _other_claimant(model, value, layers)
+    if other is not None:
+        # A model dropped by the user may only wait for the collector.
+        gc.collect()
+        other = _other_claimant(model, value, layers)
+    if other is not None:
+        owner = _validation.owner_name(obj)
+        raise _validation.invalid(
+            "model",
+            f"a model with its own {owner} instance: this {owner}'s "
+            f"scheduled `{value.name}` is also used by the model "
+            f"{other.name!r}, which shares no layer with this one, so "
+            "training one would move the other's penalty (and its logs "
+            "and saved position). Give each model its own regularizer, "
+            f"e.g. `{owner}.from_config(regularizer.get_config())`",
+            model.name,
+            owner="ScheduleCallback",
+        )
+    value.claimed_by = weakref.ref(model)
+
+
+def _other_claimant(model, value, layers):
+    """The live model other than ``model`` that claimed ``value``, if any.
+
+    A claimant sharing a layer that uses ``value`` with ``model`` does not
+    count: training either moves the same penalty.
+    """
+    claimant = value.claimed_by() if value.claimed_by is not None else None
+    if claimant is None or claimant is model:
+        return None
+    theirs = {id(layer) for layer, v in _scheduled_in(claimant) if v is value}
+    return None if theirs & layers else claimant

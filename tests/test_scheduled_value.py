@@ -141,3 +141,58 @@ def test_find_on_unbuilt_layers_and_activity_regularizers():
         "l1",
         "l2",
     ]
+
+
+def _fit_with_schedules(model, epochs=2):
+    """Trains a `helpers.frozen_dense_model`; returns the history dict."""
+    import numpy as np
+
+    from keras_regkit.callbacks import ScheduleCallback
+
+    history = model.fit(
+        np.zeros((8, 3), "float32"),
+        np.zeros((8, 1), "float32"),
+        epochs=epochs,
+        verbose=0,
+        callbacks=[ScheduleCallback()],
+    )
+    return history.history
+
+
+def test_a_regularizer_shared_by_two_models_is_refused():
+    # Issue 19 §4: training model A moved model B's penalty (0 -> 0.11).
+    import helpers
+
+    shared = L2(schedules.Linear(0.0, 0.11, duration=1))
+    model_a = helpers.frozen_dense_model(shared)
+    model_b = helpers.frozen_dense_model(shared)
+    history = _fit_with_schedules(model_a)
+    assert history["l2"] == pytest.approx([0.0, 0.11])
+    with pytest.raises(
+        ValueError,
+        match=r"ScheduleCallback: .*`model`.*own L2 instance.*also used by "
+        rf"the model '{model_a.name}'.*L2\.from_config",
+    ):
+        _fit_with_schedules(model_b)
+    # The fix the message names: B's own instance, at A's position.
+    own = L2.from_config(shared.get_config())
+    history = _fit_with_schedules(helpers.frozen_dense_model(own), epochs=1)
+    assert sorted(history) == ["l2", "loss"]
+    assert history["loss"] == pytest.approx([0.0])  # epoch 0: l2 = 0
+    assert shared.l2 == pytest.approx(0.11)  # A's instance did not move
+
+
+def test_models_sharing_the_layers_share_the_regularizer():
+    # An encoder and the autoencoder built on it move the same penalty.
+    import helpers
+
+    encoder = helpers.frozen_dense_model(
+        L2(schedules.Linear(0.0, 0.1, duration=2))
+    )
+    autoencoder = keras.Sequential(
+        [encoder, keras.layers.Dense(3, kernel_initializer="zeros")]
+    )
+    autoencoder.compile(keras.optimizers.SGD(0.0), "mse")
+    _fit_with_schedules(encoder)
+    assert "l2" in _scheduled_value.find_scheduled_values(autoencoder)
+    assert "l2" in _scheduled_value.find_scheduled_values(encoder)

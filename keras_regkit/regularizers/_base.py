@@ -7,6 +7,13 @@ weights. The regularizer's config stores the schedule and, under
 moved to; `from_config` moves the rebuilt strengths back there. A
 reloaded model's penalty (hence `evaluate()` and the next `fit`) then
 starts from the value the saved model had, on every backend.
+
+A scheduled strength is one model's training state: an instance with a
+scheduled strength belongs to one model (or to models sharing the layers
+it regularizes). `ScheduleCallback` refuses to train a second model with
+an instance another live model trained with (see
+`keras_regkit._scheduled_value.find_scheduled_values`); give each model
+its own, e.g. ``type(regularizer).from_config(regularizer.get_config())``.
 """
 
 from __future__ import annotations
