@@ -40,3 +40,89 @@ def test_no_placeholder_classes():
             obj = getattr(module, public)
             if inspect.isclass(obj):
                 assert obj.__doc__ and len(obj.__doc__) > 40, public
+
+
+def test_any_subpackage_imported_first_registers_the_whole_kit():
+    """No import circle, and every subpackage's import wires them all.
+
+    In a new process each subpackage is imported first (the kit's modules
+    are dropped from `sys.modules` between rounds, Keras stays): all
+    subpackages must then be imported, and a schedule (which layers' and
+    regularizers' configs name) resolvable by its registered name.
+    """
+    import json
+
+    import helpers
+
+    result = helpers.run_python(
+        f"""
+        import importlib
+        import json
+        import sys
+
+        import keras
+
+        found = {{}}
+        for name in {SUBPACKAGES!r}:
+            for module in [m for m in sys.modules if m == "keras_regkit"
+                           or m.startswith("keras_regkit.")]:
+                del sys.modules[module]
+            importlib.import_module("keras_regkit." + name)
+            linear = keras.saving.get_registered_object("keras_regkit>Linear")
+            found[name] = [
+                sorted(
+                    s for s in {SUBPACKAGES!r}
+                    if "keras_regkit." + s in sys.modules
+                ),
+                linear is sys.modules["keras_regkit.schedules"].Linear,
+            ]
+        print(json.dumps(found))
+        """
+    )
+    found = json.loads(result.stdout.strip().splitlines()[-1])
+    assert found == {name: [SUBPACKAGES, True] for name in SUBPACKAGES}
+
+
+def test_without_tensorflow_augment_alone_is_missing():
+    """Keras on JAX without TensorFlow: the kit imports, augment says why not.
+
+    TensorFlow is hidden from the child (``sys.modules["tensorflow"] =
+    None`` makes `importlib.util.find_spec` report it missing).
+    """
+    import json
+
+    import helpers
+
+    pytest.importorskip("jax")
+    result = helpers.run_python(
+        """
+        import json
+        import sys
+
+        sys.modules["tensorflow"] = None
+        import keras_regkit as rk
+
+        try:
+            rk.augment
+            error = None
+        except ImportError as exc:
+            error = str(exc)
+        print(json.dumps({
+            "loaded": sorted(
+                m for m in sys.modules if m.startswith("keras_regkit.")
+                and m.count(".") == 1 and not m.split(".")[1].startswith("_")
+            ),
+            "error": error,
+            "dir": "augment" in dir(rk),
+            "layer": type(rk.layers.DropPath(0.1)).__name__,
+        }))
+        """,
+        env={"KERAS_BACKEND": "jax"},
+    )
+    found = json.loads(result.stdout.strip().splitlines()[-1])
+    assert found["loaded"] == [
+        f"keras_regkit.{name}" for name in SUBPACKAGES if name != "augment"
+    ]
+    assert "needs TensorFlow" in found["error"]
+    assert "pip install" in found["error"]
+    assert found["dir"] and found["layer"] == "DropPath"
