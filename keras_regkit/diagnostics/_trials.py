@@ -103,7 +103,10 @@ def run_trials(
             None for `sequential_runner`.
         results_file: A JSON-lines file of finished trials: those found
             there are not run again, and each new record is appended (and
-            flushed) when its trial finishes. None keeps nothing.
+            flushed) when its trial finishes. None keeps nothing. Trials
+            are recognized by their key alone (study, size or value,
+            seed, error), not by the model or the data: use one file per
+            study.
         verbose: 1 prints one line per finished trial with the time
             left; 0 prints nothing.
 
