@@ -44,6 +44,36 @@ def test_linear_curves_converge_to_the_bayes_error(exact_linear):
     assert gaps[0] > 10 * gaps[-1] > 0
 
 
+def test_sgd_training_reaches_the_least_squares_errors():
+    # The same measurement with real training: a Dense(1) trained by SGD
+    # ends within 3 % of the exact least-squares errors on the same data.
+    x, y = linear_data(400, seed=0)
+    validation = linear_data(4000, seed=1)
+    design = np.c_[x, np.ones(len(x))]
+    w = np.linalg.lstsq(design, y, rcond=None)[0]
+    train_mse = np.mean((design @ w - y) ** 2)
+    validation_mse = np.mean(
+        (np.c_[validation[0], np.ones(4000)] @ w - validation[1]) ** 2
+    )
+
+    def build():
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+        model.compile(keras.optimizers.SGD(0.1), "mse")
+        return model
+
+    result = learning_curve(
+        build,
+        (x, y),
+        [1.0],
+        validation_data=validation,
+        seeds=[0],
+        fit_kwargs={"epochs": 3, "batch_size": 32},
+        verbose=0,
+    )
+    assert result.train[0, 0] == pytest.approx(train_mse, rel=0.03)
+    assert result.validation[0, 0] == pytest.approx(validation_mse, rel=0.03)
+
+
 def test_the_error_leaves_out_regularization_penalties(exact_linear):
     x, y = linear_data(200, seed=0)
     models = []
@@ -176,6 +206,7 @@ def test_to_pandas_or_a_clear_import_error():
     else:
         frame = _result().to_pandas()
         assert list(frame["validation_mean"]) == pytest.approx([1.0, 0.6])
+        assert list(frame["size"]) == [10, 100]
 
 
 def _build():
