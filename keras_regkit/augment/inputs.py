@@ -536,8 +536,8 @@ def augment_unbatched(pipeline, dataset, batch_size=None, drop_remainder=False):
         pipeline: A `Pipeline` whose first op is a `RandomResizedCrop`.
         dataset: An unbatched `tf.data.Dataset` in a structure the
             pipeline takes, whose images are ``(height, width, channels)``
-            (uint8 or float in [0, 1], any size) or scalar strings (encoded
-            images, decoded as RGB).
+            (uint8, or float in the pipeline's ``value_range``, any size)
+            or scalar strings (encoded images, decoded as RGB).
         batch_size: The batch size of the returned dataset (the fast way:
             the ops after the crop run on whole batches); None returns
             single examples (augmented in internal batches of `CHUNK`),

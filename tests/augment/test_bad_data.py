@@ -129,6 +129,17 @@ def test_augmentation_layer_scales_alike_in_training_and_inference():
     np.testing.assert_allclose(infer(IMAGES), IMAGES)
 
 
+def test_unbatched_float_images_follow_value_range():
+    # Images of any size, cropped one by one (augment.inputs).
+    ds = tf.data.Dataset.from_tensor_slices(UINT8.astype("float32"))
+    crop = [rka.RandomResizedCrop(4, 4)]
+    out = next(iter(pipeline(crop, value_range=(0, 255))(ds))).numpy()
+    assert out.shape == (4, 4, 3) and 0.0 <= out.min() <= out.max() <= 1.0
+    match = "divide them by 255"
+    with pytest.raises(tf.errors.InvalidArgumentError, match=match):
+        next(iter(pipeline(crop)(ds)))
+
+
 # --- Labels of mixing ops ----------------------------------------------------
 
 SPARSE_CASES = {
