@@ -49,18 +49,25 @@ def check_common(
 
 
 def check_seeds(seeds, owner) -> list[int]:
-    """A non-empty list of distinct integer seeds (an int ``k`` means
-    ``range(k)``)."""
+    """A non-empty list of distinct seeds in [0, 2**32 - 1] (what
+    `keras.utils.set_random_seed` takes); an int ``k`` means
+    ``range(k)``."""
     if isinstance(seeds, int) and not isinstance(seeds, bool):
         seeds = list(
             range(_validation.check_int("seeds", seeds, low=1, owner=owner))
         )
-    expected = "a positive int k (seeds 0..k-1) or a list of distinct ints"
+    expected = (
+        "a positive int k (seeds 0..k-1) or a list of distinct ints in "
+        "[0, 2**32 - 1]"
+    )
     if not isinstance(seeds, (list, tuple)) or not seeds:
         raise _validation.invalid(
             "seeds", expected, seeds, owner=owner, error=TypeError
         )
-    seeds = [_validation.check_int("seeds", s, owner=owner) for s in seeds]
+    seeds = [
+        _validation.check_int("seeds", s, low=0, high=2**32 - 1, owner=owner)
+        for s in seeds
+    ]
     if len(set(seeds)) != len(seeds):
         raise _validation.invalid("seeds", expected, seeds, owner=owner)
     return seeds

@@ -58,6 +58,15 @@ def test_both_and_the_thresholds():
     assert diagnose(curve, min_fall=0.15).more_data_helps is False
 
 
+def test_one_size_cannot_say_whether_more_data_helps():
+    result = diagnose(_curve([0.0], [0.5], sizes=[100]))
+    assert result.verdict == "high variance"
+    assert result.more_data_helps is None
+    assert result.evidence["fall_per_doubling"] is None
+    assert "More data helps" not in str(result)
+    assert "falls by" not in str(result)
+
+
 def test_bad_arguments():
     with pytest.raises(TypeError, match="`result`"):
         diagnose({"train": [0.1]})

@@ -222,6 +222,7 @@ def _build():
         (dict(train_sizes=[0.5, 8]), TypeError, "`train_sizes`"),
         (dict(seeds=[1, 1]), ValueError, "`seeds`"),
         (dict(seeds=0), ValueError, "`seeds`"),
+        (dict(seeds=[-1]), ValueError, "`seeds`"),
         (dict(metric=3), TypeError, "`metric`"),
         (dict(fit_kwargs={"x": 1}), ValueError, "`fit_kwargs`"),
         (dict(stratify="yes"), ValueError, "`stratify`"),
