@@ -95,10 +95,16 @@ def compare(
             error=TypeError,
         )
     names = list(variants)
-    for name in names:
-        _validation.check_type(
-            "variants", name, str, "a dict with string names", owner=owner
-        )
+    for name, build in variants.items():
+        if not isinstance(name, str) or not callable(build):
+            raise _validation.invalid(
+                "variants",
+                "a dict {name: build_model} with string names and "
+                "functions returning a compiled keras.Model",
+                variants,
+                owner=owner,
+                error=TypeError,
+            )
     data, validation_data, test_data, seeds, metric, batch_size = (
         _study.check_common(
             owner,
@@ -111,17 +117,6 @@ def compare(
             batch_size,
         )
     )
-    for name in names:
-        _study.check_common(
-            owner,
-            variants[name],
-            data,
-            validation_data,
-            None,
-            seeds,
-            metric,
-            batch_size,
-        )
     if len(seeds) < 2:
         raise _validation.invalid(
             "seeds", "at least two seeds", seeds, owner=owner

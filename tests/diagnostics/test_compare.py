@@ -73,7 +73,7 @@ def test_same_seed_same_initial_weights_and_data_order():
         (
             dict(variants={"a": _model, "b": "model"}),
             TypeError,
-            "`build_model`",
+            "`variants`",
         ),
     ],
 )
