@@ -105,7 +105,7 @@ def key_value(value):
     return repr(value)
 
 
-def grid(records, trials, points, seeds):
+def grid(records, points, seeds):
     """``{split: array (points, seeds)}`` from records in trial order."""
     out = {}
     for split in ("train", "validation", "test"):

@@ -161,7 +161,7 @@ def compare(
             trials.append(_trials.Trial(key, work))
     records = _study.run(trials, runner, results_file, verbose)
     errors = {}
-    for split, grid in _study.grid(records, trials, names, seeds).items():
+    for split, grid in _study.grid(records, names, seeds).items():
         if grid is not None:
             errors[split] = {
                 n: np.asarray(g) for n, g in zip(names, grid, strict=True)

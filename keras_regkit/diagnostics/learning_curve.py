@@ -138,7 +138,7 @@ def learning_curve(
             )
             trials.append(_trials.Trial(key, work))
     records = _study.run(trials, runner, results_file, verbose)
-    errors = _study.grid(records, trials, sizes, seeds)
+    errors = _study.grid(records, sizes, seeds)
     return LearningCurveResult(
         points=sizes, seeds=seeds, error=_error.error_name(metric), **errors
     )

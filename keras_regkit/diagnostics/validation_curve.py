@@ -132,7 +132,7 @@ def validation_curve(
             )
             trials.append(_trials.Trial(key, work))
     records = _study.run(trials, runner, results_file, verbose)
-    errors = _study.grid(records, trials, values, seeds)
+    errors = _study.grid(records, values, seeds)
     return ValidationCurveResult(
         points=values,
         seeds=seeds,
