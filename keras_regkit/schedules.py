@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import abc
 import bisect
+import inspect
 import math
 
 import keras
@@ -262,7 +263,9 @@ def deserialize(config: dict, *, name: str, owner=None):
 
     In Keras's safe mode (``load_model``'s default, and that of
     `keras.saving.deserialize_keras_object` outside ``load_model``), only
-    schedule types (`SCHEDULE_TYPES`) are rebuilt: a config naming a
+    schedule types (`SCHEDULE_TYPES`) and functions this process registered
+    (`keras.saving.register_keras_serializable`, as Keras's safe mode
+    trusts registered objects) are rebuilt: a config naming any other
     function, e.g. ``keras.config.set_epsilon``, is refused before the
     function is imported or called, and so is any other callable. Outside
     safe mode (``load_model(path, safe_mode=False)``,
@@ -288,11 +291,29 @@ def deserialize(config: dict, *, name: str, owner=None):
     """
     safe = _keras_internals.in_safe_mode()
     if safe and config.get("class_name") in _FUNCTION_CLASS_NAMES:
-        raise _refused(name, config, owner)
+        function = _registered_function(config)
+        if function is None:
+            raise _refused(name, config, owner)
+        return function
     schedule = keras.saving.deserialize_keras_object(config)
     if safe and not isinstance(schedule, SCHEDULE_TYPES):
         raise _refused(name, config, owner)
     return schedule
+
+
+def _registered_function(config):
+    """The function a config names, if this process registered it.
+
+    A function registered with `keras.saving.register_keras_serializable`
+    is code the loading process itself trusts (as Keras's safe mode trusts
+    registered objects); it is looked up in the registry, never imported
+    from the module a file names.
+    """
+    registered = config.get("config")
+    if not isinstance(registered, str):
+        return None
+    function = keras.saving.get_registered_object(registered)
+    return function if inspect.isfunction(function) else None
 
 
 def _refused(name, config, owner):
@@ -301,7 +322,9 @@ def _refused(name, config, owner):
         "a schedule type (a keras_regkit.schedules schedule or a "
         "keras.optimizers.schedules.LearningRateSchedule) in safe mode: a "
         "function or other callable named in a saved config is not run "
-        "while loading. If you trust the file, load it with "
+        "while loading unless this process registered it with "
+        "`keras.saving.register_keras_serializable`. If you trust the "
+        "file, load it with "
         "`keras.models.load_model(path, safe_mode=False)`",
         config,
         owner=owner,
