@@ -20,6 +20,7 @@ import importlib
 import importlib.util
 
 from keras_regkit import callbacks
+from keras_regkit import diagnostics
 from keras_regkit import layers
 from keras_regkit import regularizers
 from keras_regkit import schedules
@@ -37,6 +38,7 @@ __all__ = [
     "__version__",
     "augment",
     "callbacks",
+    "diagnostics",
     "layers",
     "regularizers",
     "schedules",
@@ -47,13 +49,7 @@ _SUBPACKAGES = tuple(name for name in __all__ if name != "__version__")
 
 def __getattr__(name):
     if name == _NEEDS_TENSORFLOW:
-        if importlib.util.find_spec("tensorflow") is None:
-            raise ImportError(
-                "keras_regkit.augment needs TensorFlow (its pipelines run "
-                "in tf.data), which is not installed: `pip install "
-                "tensorflow-cpu` (Keras may keep another backend). The "
-                "other subpackages work without it."
-            )
+        # Without TensorFlow, the import raises augment's ImportError.
         return importlib.import_module(f"keras_regkit.{name}")
     raise AttributeError(f"module 'keras_regkit' has no attribute {name!r}")
 

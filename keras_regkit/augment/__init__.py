@@ -10,6 +10,7 @@ Example:
 ['RandomFlip', 'RandomRotation']
 """
 
+from keras_regkit.augment import _tensorflow  # noqa: F401 (first)
 from keras_regkit.augment.color import RandomAutoContrast
 from keras_regkit.augment.color import RandomBrightness
 from keras_regkit.augment.color import RandomContrast

@@ -89,6 +89,7 @@ def test_the_guides_have_code():
     assert {
         "choosing-a-regularizer.md",
         "migrating.md",
+        "overfitting.md",
         "scaling-out.md",
     } <= names, names
 
