@@ -59,9 +59,7 @@ def target(sub: str, name: str) -> str:
     """The dotted path mkdocstrings renders for a public name.
 
     Classes and functions are rendered where they are defined (their
-    ``__module__``): static analysis cannot follow a re-export that a
-    module's ``__getattr__`` resolves lazily (`callbacks.stopping_rules`
-    does this for Prechelt's criteria).
+    ``__module__``), so each page names the module that holds the code.
 
     Example:
     >>> target("layers", "DropBlock2D")

@@ -29,10 +29,30 @@ import warnings
 
 import keras
 
+from keras_regkit import _validation
 from keras_regkit.callbacks.weight_snapshot import WeightSnapshot
 from keras_regkit.callbacks.weight_snapshot import variables_nbytes
 
 WEIGHTS_SUFFIX = ".weights.h5"
+
+
+def check_weights_path(path, name: str, owner=None) -> str | None:
+    """Checks a weights-file argument: None or a path ending in the suffix.
+
+    Returns:
+        The path as a string (``os.fspath``), or None.
+    """
+    if path is None:
+        return None
+    expected = f"None or a path ending in {WEIGHTS_SUFFIX!r}"
+    if not isinstance(path, (str, os.PathLike)):
+        raise _validation.invalid(
+            name, expected, path, owner=owner, error=TypeError
+        )
+    path = os.fspath(path)
+    if not path.endswith(WEIGHTS_SUFFIX):
+        raise _validation.invalid(name, expected, path, owner=owner)
+    return path
 
 
 def _temporary_path(path: str, pid: int) -> str:
@@ -313,6 +333,40 @@ class BestWeights:
             f"best weights are kept in memory (restore() puts them back), "
             f"{left}, and the next improvement tries the file again.",
             stacklevel=3,
+        )
+
+    def warn_if_lost_on_resume(self, best_epoch: int) -> None:
+        """Warns that a resumed run's best weights cannot be restored.
+
+        For a callback resumed (``set_state``) with ``restore_best_weights=
+        True`` whose earlier run had a best epoch (``best_epoch``,
+        0-based): silent if the weights can still come back (the file).
+        """
+        if self.has_weights():
+            return
+        weights = (
+            f"the best weights (epoch {best_epoch + 1}) of the run resumed "
+            "with set_state()"
+        )
+        if self.path is None:
+            where = (
+                f"{weights} stayed in the memory of the process that ran "
+                "it: get_state() holds plain values, not weights"
+            )
+            how = (
+                "Pass save_best_to='best.weights.h5' (the same path in both "
+                "runs) to keep them across processes."
+            )
+        else:
+            where = (
+                f"{weights} should be in {self.path!r}, which does not exist"
+            )
+            how = "Copy that file back before resuming."
+        warnings.warn(
+            f"{self.owner}(restore_best_weights=True): {where}. This fit "
+            "restores the best weights only if it finds a better epoch; "
+            f"otherwise it ends with its last weights. {how}",
+            stacklevel=4,
         )
 
     def set_host_weights(self, weights) -> None:

@@ -5,7 +5,8 @@ does not export) as a small object of our own: a `Monitor` infers whether
 its quantity is minimised or maximised, applies ``min_delta`` (absolute
 or relative to the best) and optional smoothing, and remembers the best
 value and epoch. Stopping rules read it; `EarlyStopping` owns one per
-monitored quantity, the first being the primary one.
+monitored quantity (through its `StoppingRun`), the first being the
+primary one. `GapMonitor` and `diagnostics` use `infer_direction`.
 """
 
 from __future__ import annotations
@@ -97,6 +98,8 @@ class Monitor:
             a fraction of the best value's magnitude).
         smoothing: None, ``"moving_average"`` or ``"exponential"``.
         smoothing_window: Epochs smoothed over.
+        owner: The name of the object the monitor serves (the callback
+            whose arguments these are), named in error messages.
 
     Attributes:
         direction: ``"min"`` or ``"max"`` once resolved, else None.
@@ -124,9 +127,10 @@ class Monitor:
         min_delta_mode: str = "absolute",
         smoothing: str | None = None,
         smoothing_window: int = 5,
+        *,
+        owner: str = "Monitor",
     ):
-        # Built by EarlyStopping from its own arguments: errors name it.
-        owner = "EarlyStopping"
+        self.owner = owner
         self.name = _validation.check_type(
             "monitor", name, str, "a string", owner=owner
         )
@@ -165,7 +169,7 @@ class Monitor:
             self.direction = infer_direction(model, self.name)
         if self.direction is None:
             raise ValueError(
-                f"EarlyStopping callback received monitor={self.name}, but "
+                f"{self.owner} received monitor={self.name}, but "
                 "it cannot determine whether that metric should be "
                 "maximized or minimized. Pass `mode='max'` in order to "
                 "monitor based on the highest metric value, or pass "

@@ -4,7 +4,7 @@ Each entry sets every constructor argument, with non-default values where
 possible, so that a forgotten `get_config` key shows up.
 """
 
-from keras_regkit.callbacks import stopping_rules as _rules
+from keras_regkit.callbacks import early_stopping as _rules
 
 CONFIG_EXAMPLES = {
     "EarlyStopping": {

@@ -1,4 +1,4 @@
-"""Tests for Prechelt's criteria (`callbacks.prechelt`): GL, PQ and UP.
+"""Tests for Prechelt's GL, PQ and UP (`callbacks.early_stopping.prechelt`).
 
 Their pure functions against numpy, the rules driven directly (a `Monitor`
 bound by hand) and through `EarlyStopping`'s ``criterion`` keyword, with
@@ -13,8 +13,8 @@ from callbacks.stopping_helpers import DummyModel
 from callbacks.stopping_helpers import drive
 
 import keras_regkit as rk
-from keras_regkit.callbacks import early_stopping as es_module
-from keras_regkit.callbacks import stopping_rules as sr
+from keras_regkit.callbacks import early_stopping as es
+from keras_regkit.callbacks.early_stopping import prechelt
 from keras_regkit.callbacks.monitor import Monitor
 
 EarlyStopping = rk.callbacks.EarlyStopping
@@ -34,7 +34,9 @@ def test_criterion_on_maximised_metric_raises_at_first_epoch():
     model.metrics = [_Metric("accuracy", "up")]
     stopper.set_model(model)
     stopper.on_train_begin()
-    with pytest.raises(ValueError, match="needs a quantity to minimise"):
+    with pytest.raises(
+        ValueError, match="argument `mode`.*minimise.*val_accuracy is maximised"
+    ):
         stopper.on_epoch_end(0, {"val_accuracy": 0.5})
 
 
@@ -108,19 +110,19 @@ def test_prechelt_up():
 
 def test_prechelt_functions_against_numpy():
     strip = [0.9, 0.7, 0.8]
-    assert es_module.training_progress(strip) == pytest.approx(
+    assert prechelt.training_progress(strip) == pytest.approx(
         1000 * (np.sum(strip) / (3 * np.min(strip)) - 1)
     )
-    assert es_module.generalization_loss(1.2, 1.0) == pytest.approx(20.0)
-    assert es_module.generalization_loss(0.0, 0.0) == 0.0
-    assert es_module.generalization_loss(0.1, 0.0) == math.inf
-    assert es_module.training_progress([0.0, 1.0]) == math.inf
-    assert es_module.rising_strips([1.0, 2.0, 1.0]) == 0
-    assert es_module.rising_strips([1.0]) == 0
+    assert prechelt.generalization_loss(1.2, 1.0) == pytest.approx(20.0)
+    assert prechelt.generalization_loss(0.0, 0.0) == 0.0
+    assert prechelt.generalization_loss(0.1, 0.0) == math.inf
+    assert prechelt.training_progress([0.0, 1.0]) == math.inf
+    assert prechelt.rising_strips([1.0, 2.0, 1.0]) == 0
+    assert prechelt.rising_strips([1.0]) == 0
 
 
 def test_progress_quotient_reads_the_training_loss():
-    rule = sr.ProgressQuotient(0.5, strip_length=2, training_loss="tr")
+    rule = es.ProgressQuotient(0.5, strip_length=2, training_loss="tr")
     assert rule.required_keys() == ("tr",)
     monitor = Monitor("val_loss", mode="min")
     rule.bind({"val_loss": monitor}, "val_loss")
@@ -142,4 +144,4 @@ def test_progress_quotient_reads_the_training_loss():
 
 def test_prechelt_rules_refuse_a_maximised_quantity():
     with pytest.raises(ValueError, match="argument `mode`.*minimise"):
-        sr.UpStrips(2).bind({"acc": Monitor("acc", mode="max")}, "acc")
+        es.UpStrips(2).bind({"acc": Monitor("acc", mode="max")}, "acc")

@@ -1,4 +1,4 @@
-"""Tests for structured stop reasons (`callbacks.stop_reason.StopReason`)."""
+"""Tests for structured stop reasons (`callbacks.early_stopping.reason`)."""
 
 import json
 import math
@@ -7,7 +7,7 @@ import pickle
 from callbacks.stopping_helpers import driven
 
 import keras_regkit as rk
-from keras_regkit.callbacks.stop_reason import StopKind
+from keras_regkit.callbacks.early_stopping.reason import StopKind
 
 EarlyStopping = rk.callbacks.EarlyStopping
 

@@ -14,13 +14,12 @@ import numpy as np
 import pytest
 from callbacks.stopping_helpers import DummyModel
 from callbacks.stopping_helpers import driven
-from callbacks.stopping_helpers import resume
 
 import keras_regkit as rk
-from keras_regkit.callbacks import stopping_rules as sr
+from keras_regkit.callbacks import early_stopping as es
+from keras_regkit.callbacks.early_stopping.reason import StopKind
+from keras_regkit.callbacks.early_stopping.reason import StopReason
 from keras_regkit.callbacks.monitor import Monitor
-from keras_regkit.callbacks.stop_reason import StopKind
-from keras_regkit.callbacks.stop_reason import StopReason
 
 EarlyStopping = rk.callbacks.EarlyStopping
 
@@ -42,22 +41,22 @@ def run_rule(rule, curve, mode="min", **monitor_kwargs):
 
 RULE_CASES = [
     # rule, curve, mode, epoch stopped, kind
-    (sr.Patience(2), [1.0, 0.5, 0.6, 0.7], "min", 3, StopKind.PATIENCE),
-    (sr.Patience(0), [1.0, 1.1], "min", 1, StopKind.PATIENCE),
-    (sr.StoppingThreshold(0.45), [1.0, 0.4], "min", 1, StopKind.THRESHOLD),
-    (sr.StoppingThreshold(0.9), [0.5, 0.95], "max", 1, StopKind.THRESHOLD),
-    (sr.DivergenceThreshold(2.0), [1.0, 2.5], "min", 1, StopKind.DIVERGENCE),
-    (sr.NonFinite(), [1.0, math.nan], "min", 1, StopKind.NON_FINITE),
-    (sr.NonFinite(), [1.0, -math.inf], "min", 1, StopKind.NON_FINITE),
+    (es.Patience(2), [1.0, 0.5, 0.6, 0.7], "min", 3, StopKind.PATIENCE),
+    (es.Patience(0), [1.0, 1.1], "min", 1, StopKind.PATIENCE),
+    (es.StoppingThreshold(0.45), [1.0, 0.4], "min", 1, StopKind.THRESHOLD),
+    (es.StoppingThreshold(0.9), [0.5, 0.95], "max", 1, StopKind.THRESHOLD),
+    (es.DivergenceThreshold(2.0), [1.0, 2.5], "min", 1, StopKind.DIVERGENCE),
+    (es.NonFinite(), [1.0, math.nan], "min", 1, StopKind.NON_FINITE),
+    (es.NonFinite(), [1.0, -math.inf], "min", 1, StopKind.NON_FINITE),
     (
-        sr.GeneralizationLoss(10.0),
+        es.GeneralizationLoss(10.0),
         [1.0, 0.8, 0.85, 0.9],
         "min",
         3,  # 0.9 / 0.8 - 1 = 12.5% > 10%; 0.85 gives 6.25%
         StopKind.CRITERION,
     ),
     (
-        sr.UpStrips(2, strip_length=2),
+        es.UpStrips(2, strip_length=2),
         [1.0, 0.9, 0.8, 0.7, 0.75, 0.72, 0.74, 0.78],
         "min",
         7,
@@ -77,31 +76,31 @@ def test_each_rule_stops_where_expected_with_its_kind():
 
 def test_rule_arguments_are_typed_per_rule():
     with pytest.raises(TypeError, match="UpStrips: .*`strips`.*an integer"):
-        sr.UpStrips(1.5)
+        es.UpStrips(1.5)
     with pytest.raises(ValueError, match="GeneralizationLoss: .*`alpha`"):
-        sr.GeneralizationLoss(0.0)
+        es.GeneralizationLoss(0.0)
     with pytest.raises(ValueError, match="Patience: .*`patience`.*>= 0"):
-        sr.Patience(-1)
+        es.Patience(-1)
     with pytest.raises(ValueError, match="Patience: .*`monitor`.*non-empty"):
-        sr.Patience(1, monitor="")
+        es.Patience(1, monitor="")
     with pytest.raises(ValueError, match="ProgressQuotient: .*`training_loss`"):
-        sr.ProgressQuotient(1.0, training_loss="")
+        es.ProgressQuotient(1.0, training_loss="")
     with pytest.raises(TypeError, match="NonFinite: .*`monitor`"):
-        sr.NonFinite(monitor=3)
+        es.NonFinite(monitor=3)
     with pytest.raises(TypeError, match="AnyOf: .*`rules`"):
-        sr.AnyOf([])
+        es.AnyOf([])
     with pytest.raises(TypeError, match="AllOf: .*`rules`"):
-        sr.AllOf(["patience"])
+        es.AllOf(["patience"])
 
 
 def test_any_of_and_all_of_update_every_rule():
     # Patience(1) fires at epoch 2; a threshold of 0.45 at epoch 3, one
     # of 0.7 at epochs 1, 2 and 3.
     curve = [1.0, 0.5, 0.6, 0.3]
-    any_rule = sr.AnyOf([sr.Patience(1), sr.StoppingThreshold(0.45)])
+    any_rule = es.AnyOf([es.Patience(1), es.StoppingThreshold(0.45)])
     epoch, reason = run_rule(any_rule, curve)
     assert epoch == 2 and reason.kind is StopKind.PATIENCE
-    all_rule = sr.AllOf([sr.StoppingThreshold(0.7), sr.Patience(1)])
+    all_rule = es.AllOf([es.StoppingThreshold(0.7), es.Patience(1)])
     epoch, reason = run_rule(all_rule, curve)
     assert epoch == 2 and reason.kind is StopKind.THRESHOLD
     assert reason == (
@@ -122,14 +121,14 @@ CURVES = [
 @pytest.mark.parametrize(
     "keywords, rules",
     [
-        ({"patience": 2}, [sr.Patience(2)]),
+        ({"patience": 2}, [es.Patience(2)]),
         (
             {"patience": 3, "check_finite": True, "stopping_threshold": 0.41},
-            [sr.NonFinite(), sr.StoppingThreshold(0.41), sr.Patience(3)],
+            [es.NonFinite(), es.StoppingThreshold(0.41), es.Patience(3)],
         ),
         (
             {"patience": None, "criterion": "GL", "criterion_threshold": 5},
-            [sr.GeneralizationLoss(5.0)],
+            [es.GeneralizationLoss(5.0)],
         ),
         (
             {
@@ -138,7 +137,7 @@ CURVES = [
                 "criterion_threshold": 2,
                 "strip_length": 2,
             },
-            [sr.UpStrips(2, strip_length=2)],
+            [es.UpStrips(2, strip_length=2)],
         ),
     ],
 )
@@ -154,7 +153,7 @@ def test_rules_argument_matches_the_keywords(keywords, rules):
 
 
 @pytest.mark.parametrize(
-    "combine, rule", [("all", sr.AllOf), ("any", sr.AnyOf)]
+    "combine, rule", [("all", es.AllOf), ("any", es.AnyOf)]
 )
 def test_combine_keyword_is_a_combinator(combine, rule):
     logs = [
@@ -181,8 +180,8 @@ def test_combine_keyword_is_a_combinator(combine, rule):
             rules=[
                 rule(
                     [
-                        sr.Patience(2, monitor="val_loss"),
-                        sr.Patience(2, monitor="val_acc"),
+                        es.Patience(2, monitor="val_loss"),
+                        es.Patience(2, monitor="val_acc"),
                     ]
                 )
             ],
@@ -193,7 +192,7 @@ def test_combine_keyword_is_a_combinator(combine, rule):
     assert by_rules.stop_reason == by_keywords.stop_reason
 
 
-class StopAbove(sr.StoppingRule):
+class StopAbove(es.StoppingRule):
     """A user rule: stop when a logged key goes above a limit."""
 
     def __init__(self, limit, monitor=None):
@@ -219,7 +218,7 @@ class StopAbove(sr.StoppingRule):
 
 def test_a_user_rule_on_a_second_monitored_quantity():
     logs = [{"val_loss": 1.0, "grad_norm": g} for g in [1.0, 2.0, 9.0, 1.0]]
-    rules = [sr.Patience(5), StopAbove(5.0, monitor="grad_norm")]
+    rules = [es.Patience(5), StopAbove(5.0, monitor="grad_norm")]
     with pytest.raises(ValueError, match="add 'grad_norm' to `monitor`"):
         EarlyStopping(rules=rules)
     stopper = EarlyStopping(
@@ -242,9 +241,9 @@ def test_a_user_rule_on_a_second_monitored_quantity():
 
 def test_rules_and_rule_keywords_are_exclusive():
     with pytest.raises(ValueError, match="`check_finite`.*when `rules`"):
-        EarlyStopping(check_finite=True, rules=[sr.Patience(1)])
+        EarlyStopping(check_finite=True, rules=[es.Patience(1)])
     with pytest.raises(ValueError, match="`patience`.*its default"):
-        EarlyStopping(patience=3, rules=[sr.Patience(1)])
+        EarlyStopping(patience=3, rules=[es.Patience(1)])
     with pytest.raises(TypeError, match="`rules`.*StoppingRule"):
         EarlyStopping(rules=["patience"])
 
@@ -253,8 +252,8 @@ def test_rules_config_round_trip():
     stopper = EarlyStopping(
         monitor="val_loss",
         rules=[
-            sr.AnyOf([sr.Patience(4, baseline=0.3), sr.NonFinite()]),
-            sr.ProgressQuotient(0.5, strip_length=3),
+            es.AnyOf([es.Patience(4, baseline=0.3), es.NonFinite()]),
+            es.ProgressQuotient(0.5, strip_length=3),
         ],
         smoothing="exponential",
     )
@@ -265,7 +264,7 @@ def test_rules_config_round_trip():
     )
     assert clone.get_config() == config
     inner = clone.rules[0].rules[0]
-    assert isinstance(inner, sr.Patience)
+    assert isinstance(inner, es.Patience)
     assert (inner.patience, inner.baseline) == (4, 0.3)
     assert clone.rules[1].required_keys() == ("loss",)
 
@@ -324,49 +323,3 @@ def test_keras_model_best_weights_are_numpy_and_assignable():
     stopper.on_train_end()
     for weight in model.get_weights():
         np.testing.assert_array_equal(weight, 0.0)
-
-
-# A state saved by the single-class EarlyStopping (before the split).
-
-LEGACY_STATE = {
-    # get_state() of the 0.1 class after the first 5 epochs of CURVE, with
-    # patience=3, exponential smoothing (window 2), UP (s=3, strips of 2).
-    "best_values": {"val_loss": 0.6555555555555557},
-    "best_epochs": {"val_loss": 4},
-    "waits": {"val_loss": 0},
-    "stopped_epoch": 0,
-    "stop_reason": None,
-    "monitor_history": {
-        "epoch": [0, 1, 2, 3, 4],
-        "val_loss": [1.0, 0.7, 0.8, 0.6, 0.65],
-        "val_loss_smoothed": [
-            1.0,
-            0.8,
-            0.8,
-            0.6666666666666667,
-            0.6555555555555557,
-        ],
-    },
-}
-
-
-def test_a_legacy_state_resumes_like_an_uninterrupted_run():
-    curve = [1.0, 0.7, 0.8, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9, 1.0]
-
-    def make():
-        return EarlyStopping(
-            patience=3,
-            smoothing="exponential",
-            smoothing_window=2,
-            criterion="UP",
-            criterion_threshold=3,
-            strip_length=2,
-        )
-
-    whole = driven(make(), [{"val_loss": v} for v in curve])
-    assert whole.stop_reason is not None
-    resumed = make()
-    resumed.set_state(json.loads(json.dumps(LEGACY_STATE)))
-    resume(resumed, curve, 5)
-    assert resumed.get_state() == whole.get_state()
-    assert resumed.stop_reason.kind is whole.stop_reason.kind

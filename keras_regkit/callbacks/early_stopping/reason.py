@@ -68,10 +68,8 @@ class StopReason(str):
         return {"kind": self.kind.value, "message": self.message}
 
     @classmethod
-    def from_dict(cls, value) -> StopReason | None:
-        """Builds a reason from `to_dict` output (a plain string: custom)."""
-        if value is None or isinstance(value, StopReason):
-            return value
-        if isinstance(value, str):
-            return cls(value)
+    def from_dict(cls, value: dict | None) -> StopReason | None:
+        """Builds a reason from `to_dict` output (None stays None)."""
+        if value is None:
+            return None
         return cls(value["message"], value["kind"])

@@ -3,14 +3,13 @@
 Each rule says which epoch-log keys it needs, takes one epoch at a time in
 ``update(epoch, values)``, and answers None (go on) or a `StopReason`.
 Rules that judge a monitored quantity read it from a bound `Monitor`
-(direction, smoothed value, best); `EarlyStopping` binds them. Like
+(direction, smoothed value, best); a `StoppingRun` binds them. Like
 optax's transforms, a new rule is a new small class, and `AnyOf` /
 `AllOf` combine them.
 
 Here: the protocol, `Patience`, the thresholds, `NonFinite` and the
 combinators; Prechelt's criteria (`GeneralizationLoss`,
-`ProgressQuotient`, `UpStrips`) are in `prechelt` and importable from
-here too.
+`ProgressQuotient`, `UpStrips`) are in `prechelt`.
 
 Writing a rule: subclass `StoppingRule`, implement `update`, and keep
 any per-run state in `reset` / `get_state` / `set_state`::
@@ -45,15 +44,22 @@ from collections.abc import Sequence
 import keras
 
 from keras_regkit import _validation
+from keras_regkit.callbacks.early_stopping.reason import StopKind
+from keras_regkit.callbacks.early_stopping.reason import StopReason
 from keras_regkit.callbacks.monitor import Monitor
-from keras_regkit.callbacks.stop_reason import StopKind
-from keras_regkit.callbacks.stop_reason import StopReason
 
 _register = keras.saving.register_keras_serializable(package="keras_regkit")
 
 
 def _format_number(value):
     return f"{value:.6g}"
+
+
+def as_reason(answer) -> StopReason | None:
+    """A rule's answer as a `StopReason`: a plain string is a custom one."""
+    if answer is None or isinstance(answer, StopReason):
+        return answer
+    return StopReason(answer)
 
 
 def check_key(name, value, owner, expected="a non-empty string"):
@@ -96,7 +102,7 @@ class StoppingRule(abc.ABC):
         return ()
 
     def bind(self, monitors: Mapping[str, Monitor], primary: str) -> None:
-        """Attaches the rule to its `Monitor` (called by `EarlyStopping`)."""
+        """Attaches the rule to its `Monitor` (called by `StoppingRun`)."""
         self.monitored = monitors[self.monitor or primary]
 
     def reset(self) -> None:
@@ -346,8 +352,8 @@ class _Combinator(StoppingRule):
 
     def _updates(self, epoch, values):
         # Every rule sees every epoch, so that each one's state stays right.
-        reasons = [rule.update(epoch, values) for rule in self.rules]
-        return [StopReason.from_dict(r) for r in reasons if r is not None]
+        reasons = [as_reason(rule.update(epoch, values)) for rule in self.rules]
+        return [reason for reason in reasons if reason is not None]
 
     def get_state(self):
         return {"rules": [rule.get_state() for rule in self.rules]}
@@ -398,30 +404,3 @@ class AllOf(_Combinator):
         if len(reasons) < len(self.rules):
             return None
         return StopReason(" and ".join(reasons), reasons[0].kind)
-
-
-# Prechelt's criteria (GL, PQ, UP) live in `prechelt`, which builds on the
-# protocol above; they stay importable from here, looked up on first use
-# (`prechelt` imports this module, so importing it here would be a cycle).
-_PRECHELT_NAMES = (
-    "CRITERIA",
-    "GeneralizationLoss",
-    "ProgressQuotient",
-    "UpStrips",
-    "criterion_rule",
-    "generalization_loss",
-    "rising_strips",
-    "training_progress",
-)
-
-
-def __getattr__(name):
-    if name in _PRECHELT_NAMES:
-        from keras_regkit.callbacks import prechelt
-
-        return getattr(prechelt, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted([*globals(), *_PRECHELT_NAMES])

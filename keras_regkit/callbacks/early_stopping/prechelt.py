@@ -4,8 +4,7 @@ The pure functions (`generalization_loss`, `training_progress`,
 `rising_strips`) work on plain numbers; the rules (`GeneralizationLoss`,
 `ProgressQuotient`, `UpStrips`) are `StoppingRule` objects built on them,
 and `criterion_rule` builds one from `EarlyStopping`'s ``criterion`` and
-``criterion_threshold`` keywords. All of them are also importable from
-`stopping_rules`.
+``criterion_threshold`` keywords.
 
 Reference:
     Lutz Prechelt, "Early Stopping - But When?", in Neural Networks: Tricks
@@ -21,9 +20,9 @@ from collections.abc import Sequence
 import keras
 
 from keras_regkit import _validation
-from keras_regkit.callbacks.stop_reason import StopKind
-from keras_regkit.callbacks.stopping_rules import StoppingRule
-from keras_regkit.callbacks.stopping_rules import check_key
+from keras_regkit.callbacks.early_stopping.reason import StopKind
+from keras_regkit.callbacks.early_stopping.rules import StoppingRule
+from keras_regkit.callbacks.early_stopping.rules import check_key
 
 _register = keras.saving.register_keras_serializable(package="keras_regkit")
 
@@ -94,21 +93,23 @@ class _PrecheltRule(StoppingRule):
 
     def bind(self, monitors, primary):
         super().bind(monitors, primary)
-        if self.monitored.mode == "max":
+        self._check_minimised(self.monitored.mode)
+
+    def _check_minimised(self, direction):
+        """Raises unless the monitored quantity is (or may be) minimised.
+
+        Called with the declared ``mode`` when binding, then with the
+        resolved direction at each update (``mode="auto"`` is known only
+        once the model's metrics are).
+        """
+        if direction == "max":
             raise _validation.invalid(
                 "mode",
                 f"a quantity to minimise with criterion={self.criterion!r} "
-                "(Prechelt's criteria judge an error or a loss)",
-                self.monitored.mode,
-                owner="EarlyStopping",
-            )
-
-    def _check_direction(self):
-        if self.monitored.direction != "min":
-            raise ValueError(
-                f"EarlyStopping: criterion={self.criterion!r} needs a "
-                "quantity to minimise (an error or a loss), but "
-                f"{self.monitored.name} is maximised."
+                "(Prechelt's criteria judge an error or a loss; "
+                f"{self.monitored.name} is maximised)",
+                direction,
+                owner=self.monitored.owner,
             )
 
     @classmethod
@@ -141,7 +142,7 @@ class GeneralizationLoss(_PrecheltRule):
         self.lowest = None
 
     def update(self, epoch, values):
-        self._check_direction()
+        self._check_minimised(self.monitored.direction)
         value = self.monitored.value
         self.lowest = value if self.lowest is None else min(self.lowest, value)
         gl = generalization_loss(value, self.lowest)
@@ -202,7 +203,7 @@ class ProgressQuotient(_PrecheltRule):
         self.strip = []
 
     def update(self, epoch, values):
-        self._check_direction()
+        self._check_minimised(self.monitored.direction)
         value = self.monitored.value
         k = self.strip_length
         self.count += 1
@@ -270,7 +271,7 @@ class UpStrips(_PrecheltRule):
         self.strip_ends = []
 
     def update(self, epoch, values):
-        self._check_direction()
+        self._check_minimised(self.monitored.direction)
         k = self.strip_length
         self.count += 1
         if self.count % k:

@@ -1,22 +1,11 @@
-"""Early stopping that never loses the best model.
+"""`EarlyStopping`: Keras's hooks and attributes over a `StoppingRun`.
 
 A drop-in replacement for `keras.callbacks.EarlyStopping` (same arguments,
-defaults, attributes and behaviour), put together from small pieces:
-
-- `monitor.Monitor`: one monitored quantity (direction, ``min_delta``,
-  smoothing, best value and epoch); the first one is the primary one;
-- `stopping_rules`: the rules (patience, thresholds, non-finite values)
-  and the `AnyOf` / `AllOf` combinators; `prechelt`: Prechelt's GL, PQ
-  and UP;
-- `best_weights.BestWeights`: the custody of the best weights (on-device
-  snapshot, host copy, atomically written file);
-- `stop_reason.StopReason`: why training stopped (a kind and a message).
-
-This module only wires them: Keras-style keywords build the default rules,
-or ``rules=[...]`` gives them directly.
-Three mixins hold the rest: the argument checks and keyword rules
-(`_arguments`), Keras's attributes (`_keras_attributes`) and the resume
-state (`_resume_state`).
+defaults, attributes and behaviour). The callback checks its arguments,
+builds the rules from the keywords (`keywords.keyword_rules`) or takes
+``rules=[...]``, hands each epoch's logs to a `run.StoppingRun`, keeps the
+best weights with a `BestWeights`, and shows Keras's attributes (``best``,
+``wait``, ``best_weights``, ...) as properties over those two.
 
 Reference:
     Lutz Prechelt, "Early Stopping - But When?", in Neural Networks: Tricks
@@ -26,86 +15,27 @@ Reference:
 
 from __future__ import annotations
 
+import inspect
 import os
-import warnings
 from collections.abc import Sequence
 
 import keras
-import numpy as np
 
 from keras_regkit import _validation
-from keras_regkit.callbacks._arguments import COMBINE
-from keras_regkit.callbacks._arguments import ArgumentsMixin
-from keras_regkit.callbacks._keras_attributes import KerasAttributesMixin
-from keras_regkit.callbacks._resume_state import ResumeStateMixin
 from keras_regkit.callbacks.best_weights import BestWeights
+from keras_regkit.callbacks.best_weights import check_weights_path
+from keras_regkit.callbacks.early_stopping import keywords
+from keras_regkit.callbacks.early_stopping.reason import StopReason
+from keras_regkit.callbacks.early_stopping.rules import AnyOf
+from keras_regkit.callbacks.early_stopping.rules import StoppingRule
+from keras_regkit.callbacks.early_stopping.run import StoppingRun
 from keras_regkit.callbacks.monitor import Monitor
-from keras_regkit.callbacks.monitor import infer_direction  # noqa: F401
-from keras_regkit.callbacks.monitor import smooth_next  # noqa: F401
-from keras_regkit.callbacks.prechelt import CRITERIA
-from keras_regkit.callbacks.prechelt import generalization_loss  # noqa: F401
-from keras_regkit.callbacks.prechelt import rising_strips  # noqa: F401
-from keras_regkit.callbacks.prechelt import training_progress  # noqa: F401
-from keras_regkit.callbacks.stop_reason import StopReason
-from keras_regkit.callbacks.stopping_rules import AnyOf
-from keras_regkit.callbacks.stopping_rules import StoppingRule
 
-# Every constructor argument, in order: get_config returns them all.
-_CONFIG_KEYS = (
-    "monitor",
-    "min_delta",
-    "patience",
-    "verbose",
-    "mode",
-    "baseline",
-    "restore_best_weights",
-    "start_from_epoch",
-    "min_delta_mode",
-    "smoothing",
-    "smoothing_window",
-    "check_finite",
-    "stopping_threshold",
-    "divergence_threshold",
-    "criterion",
-    "criterion_threshold",
-    "strip_length",
-    "combine",
-    "save_best_to",
-    "include_optimizer",
-    "strict",
-    "rules",
-)
-
-
-def _as_list(value):
-    return list(value) if isinstance(value, (list, tuple)) else [value]
-
-
-def _optional_float(name, value, owner):
-    if value is None:
-        return None
-    return _validation.check_float(name, value, owner=owner)
-
-
-def _as_scalar(name, value):
-    """A logged value as a float; one-element arrays (F1Score) allowed."""
-    array = np.asarray(value, dtype="float64")
-    if array.size != 1:
-        raise ValueError(
-            f"EarlyStopping monitors `{name}`, whose value has shape "
-            f"{array.shape}: it needs a single number (e.g. an F1Score "
-            "with `average='macro'`)."
-        )
-    return float(array.reshape(()))
+_OWNER = "EarlyStopping"
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class EarlyStopping(
-    ArgumentsMixin,
-    KerasAttributesMixin,
-    ResumeStateMixin,
-    keras.callbacks.Callback,
-):
+class EarlyStopping(keras.callbacks.Callback):
     """Stops training when a monitored quantity stops improving.
 
     A drop-in for `keras.callbacks.EarlyStopping`: the first eight
@@ -151,7 +81,7 @@ class EarlyStopping(
     keywords build the default rules, checked in this order: non-finite
     values (``check_finite``), ``stopping_threshold`` ("good enough"),
     ``divergence_threshold`` ("hopeless"), Prechelt's ``criterion`` (GL,
-    PQ or UP, see `stopping_rules`) and ``patience`` (one `Patience` per
+    PQ or UP, see `prechelt`) and ``patience`` (one `Patience` per
     monitored quantity, ``baseline`` on the first, combined with
     ``combine="all"`` or ``"any"``; ``patience=None`` for none). Or pass
     the rules yourself, ``rules=[rk.callbacks.Patience(5),
@@ -214,6 +144,8 @@ class EarlyStopping(
         primary: The primary `Monitor`; ``monitor_objects`` maps every
             monitored name to its `Monitor`.
         rule: The rule evaluated each epoch (an `AnyOf`), or None.
+        run: The `StoppingRun` that holds the monitors, the rule, the
+            history and the stop; rebuilt state comes from it.
         keeper: The `BestWeights` that keeps the best weights.
         monitor_history: Per monitored epoch: ``"epoch"``, each value read
             (raw), and ``"<name>_smoothed"`` with smoothing.
@@ -270,26 +202,21 @@ class EarlyStopping(
         rules: Sequence[StoppingRule] | None = None,
     ):
         super().__init__()
-        self.monitor = self._check_monitor(monitor)
-        self.monitors = _as_list(self.monitor)
+        self.monitor = keywords.check_monitor(monitor, owner=self)
+        self.monitors = (
+            [self.monitor] if isinstance(self.monitor, str) else self.monitor
+        )
         self.min_delta = abs(
             _validation.check_float("min_delta", min_delta, owner=self)
         )
-        if patience is not None:
-            patience = _validation.check_int(
-                "patience", patience, low=0, owner=self
-            )
-        self.patience = patience
         if isinstance(verbose, bool):
             verbose = int(verbose)
         self.verbose = _validation.check_int(
             "verbose", verbose, low=0, owner=self
         )
-        self.mode = self._check_mode(mode)
-        self.baseline = _optional_float("baseline", baseline, self)
+        self.mode = keywords.check_mode(mode, len(self.monitors), owner=self)
         for name, flag in (
             ("restore_best_weights", restore_best_weights),
-            ("check_finite", check_finite),
             ("include_optimizer", include_optimizer),
             ("strict", strict),
         ):
@@ -301,96 +228,63 @@ class EarlyStopping(
         self.min_delta_mode = min_delta_mode
         self.smoothing = smoothing
         self.smoothing_window = smoothing_window
-        self.check_finite = check_finite
-        self.stopping_threshold = _optional_float(
-            "stopping_threshold", stopping_threshold, self
+        rule_keywords = keywords.check_rule_keywords(
+            patience=patience,
+            baseline=baseline,
+            check_finite=check_finite,
+            stopping_threshold=stopping_threshold,
+            divergence_threshold=divergence_threshold,
+            criterion=criterion,
+            criterion_threshold=criterion_threshold,
+            strip_length=strip_length,
+            combine=combine,
+            owner=self,
         )
-        self.divergence_threshold = _optional_float(
-            "divergence_threshold", divergence_threshold, self
+        for name, value in rule_keywords.items():
+            setattr(self, name, value)
+        self.save_best_to = check_weights_path(
+            save_best_to, "save_best_to", owner=self
         )
-        self.criterion = _validation.check_choice(
-            "criterion", criterion, (None, *CRITERIA), owner=self
-        )
-        self.criterion_threshold = criterion_threshold
-        self.strip_length = _validation.check_int(
-            "strip_length", strip_length, low=1, owner=self
-        )
-        self.combine = _validation.check_choice(
-            "combine", combine, tuple(COMBINE), owner=self
-        )
-        self.save_best_to = self._check_path(save_best_to)
         self.include_optimizer = include_optimizer
         self.strict = strict
-        self.rules = self._check_rules(rules)
+        self.rules = keywords.check_rules_or_keywords(
+            rules, rule_keywords, owner=self
+        )
 
-        # The pieces: monitors (the first is the primary one), the rule,
-        # the custody of the best weights.
-        modes = _as_list(self.mode)
-        if isinstance(self.mode, str):
-            modes = modes * len(self.monitors)
-        self.monitor_objects = {
-            name: Monitor(
-                name,
-                mode,
-                self.min_delta,
-                min_delta_mode,
-                smoothing,
-                smoothing_window,
+        monitors = keywords.keyword_monitors(
+            self.monitors,
+            self.mode,
+            min_delta=self.min_delta,
+            min_delta_mode=min_delta_mode,
+            smoothing=smoothing,
+            smoothing_window=smoothing_window,
+            owner=_OWNER,
+        )
+        if self.rules is None:
+            rules = keywords.keyword_rules(
+                self.monitors, **rule_keywords, owner=self
             )
-            for name, mode in zip(self.monitors, modes, strict=True)
-        }
-        rules = self.rules if self.rules is not None else self._keyword_rules()
-        for name in AnyOf(rules).monitor_names() if rules else ():
-            if name not in self.monitor_objects:
-                raise _validation.invalid(
-                    "rules",
-                    f"rules on monitored quantities only: add {name!r} to "
-                    "`monitor` (and its `mode`)",
-                    rules,
-                    owner=self,
-                )
-        self.primary = self.monitor_objects[self.monitors[0]]
-        self.rule = AnyOf(rules) if rules else None
-        if self.rule is not None:
-            self.rule.bind(self.monitor_objects, self.primary.name)
+        else:
+            rules = self.rules
+        keywords.check_rules_monitored(rules, self.monitors, owner=self)
+        self.run = StoppingRun(
+            monitors,
+            AnyOf(rules) if rules else None,
+            start_from_epoch=self.start_from_epoch,
+            strict=strict,
+            owner=_OWNER,
+        )
         self.keeper = BestWeights(
             in_memory=restore_best_weights,
             include_optimizer=include_optimizer,
             path=self.save_best_to,
-            owner="EarlyStopping",
+            owner=_OWNER,
         )
         self._resuming = False
-        self._replay = False
-        self._free_wait = 0
-        self._reset()
+        # Keras's `wait` when no `Patience` rule counts it.
+        self._wait_without_patience = 0
 
-    # Per-run state.
-
-    def _reset(self):
-        for monitor in self.monitor_objects.values():
-            monitor.reset()
-        if self.rule is not None:
-            self.rule.reset()
-        self.stopped_epoch = 0
-        self.stop_reason = None
-        self._free_wait = 0
-        self._replay = False
-        keys = ["epoch"]
-        for name in self._needed_keys():
-            keys.append(name)
-            monitor = self.monitor_objects.get(name)
-            if monitor is not None and monitor.smoothing is not None:
-                keys.append(f"{name}_smoothed")
-        self.monitor_history = {key: [] for key in keys}
-        self._resolved = False
-
-    def _needed_keys(self):
-        keys = list(self.monitor_objects)
-        if self.rule is not None:
-            keys += [k for k in self.rule.required_keys() if k not in keys]
-        return keys
-
-    # Callback hooks.
+    # Keras's hooks.
 
     def set_model(self, model):
         super().set_model(model)
@@ -401,74 +295,27 @@ class EarlyStopping(
         # unless set_state() was called to resume.
         resuming, self._resuming = self._resuming, False
         if not resuming:
-            self._reset()
-        self._resolved = False
+            self.run.reset()
+            self._wait_without_patience = 0
         self.keeper.begin(self.model, resuming=resuming)
-        if resuming and self.restore_best_weights:
-            self._check_resumed_weights()
-
-    def _check_resumed_weights(self):
-        """Warns if the resumed run's best weights cannot be restored."""
-        had_best = self.primary.best is not None or (
-            self._replay and bool(self.monitor_history["epoch"])
-        )
-        if not had_best or self.keeper.has_weights():
-            return
-        epoch = (
-            f" (epoch {self.best_epoch + 1})"
-            if self.primary.best is not None
-            else ""
-        )
-        if self.save_best_to is None:
-            where = (
-                f"the best weights{epoch} of the run resumed with "
-                "set_state() stayed in the memory of the process that ran "
-                "it: get_state() holds plain values, not weights"
-            )
-            how = (
-                "Pass save_best_to='best.weights.h5' (the same path in both "
-                "runs) to keep them across processes."
-            )
-        else:
-            where = (
-                f"the best weights{epoch} of the run resumed with "
-                f"set_state() should be in {self.save_best_to!r}, which "
-                "does not exist"
-            )
-            how = "Copy that file back before resuming."
-        warnings.warn(
-            f"EarlyStopping(restore_best_weights=True): {where}. This fit "
-            "restores the best weights only if it finds a better epoch; "
-            f"otherwise it ends with its last weights. {how}",
-            stacklevel=3,
-        )
+        if resuming and self.restore_best_weights and self.best is not None:
+            self.keeper.warn_if_lost_on_resume(self.best_epoch)
 
     def on_epoch_end(self, epoch, logs=None):
-        if not self._resolved:
-            for monitor in self.monitor_objects.values():
-                monitor.resolve(self.model)
-            self._resolved = True
-            if self._replay:
-                self._replay, stop_reason = False, self.stop_reason
-                self._replay_history()
-                self.stop_reason = stop_reason
-        values = self._read_values(logs or {})
-        if values is None or epoch < self.start_from_epoch:
-            return
-        self._record(epoch, values)
-        if self.primary.improved and (
+        if not self.run.resolved:
+            self.run.resolve(self.model)
+        reason = self.run.observe(epoch, logs)
+        if self.run.improved and (
             self.restore_best_weights or self.save_best_to is not None
         ):
             self.keeper.keep()
-        reason = None if self.rule is None else self.rule.update(epoch, values)
         if reason is not None:
-            self.stopped_epoch = epoch
-            self.stop_reason = StopReason.from_dict(reason)
             self.model.stop_training = True
 
     def on_train_end(self, logs=None):
-        if self.verbose > 0:
-            self._print_summary()
+        summary = self.run.summary()
+        if self.verbose > 0 and summary is not None:
+            print(summary)
         if self.restore_best_weights and self.keeper.has_weights():
             if self.verbose > 0:
                 print(
@@ -490,6 +337,29 @@ class EarlyStopping(
         """
         return self.keeper.restore()
 
+    # Resuming.
+
+    def get_state(self) -> dict:
+        """This run's state as plain Python values (JSON-serialisable).
+
+        With `set_state`, training resumed from a backup continues the
+        same patience count, bests, history and smoothing. The weights are
+        not part of it: see "Resuming" above.
+        """
+        return self.run.get_state()
+
+    def set_state(self, state: dict) -> None:
+        """Loads a `get_state` result; the next `fit` continues from it.
+
+        Raises:
+            ValueError: If the state does not come from a callback with the
+                same monitored quantities, rules and history keys.
+        """
+        self.run.set_state(state)
+        self._resuming = True
+
+    # Configuration.
+
     def get_config(self):
         config = {name: getattr(self, name) for name in _CONFIG_KEYS}
         if self.rules is not None:
@@ -508,49 +378,122 @@ class EarlyStopping(
             ]
         return cls(**config)
 
-    def _print_summary(self):
-        primary = self.primary
-        if self.stop_reason is not None:
-            line = (
-                f"Epoch {self.stopped_epoch + 1}: early stopping: "
-                f"{self.stop_reason}"
-            )
-        elif primary.best is not None:
-            line = "Early stopping did not stop training"
+    # Keras's attributes, read from (and written to) the run and keeper.
+
+    @property
+    def best(self):
+        """The best value of the primary quantity, or None."""
+        return self.run.primary.best
+
+    @best.setter
+    def best(self, value):
+        self.run.primary.best = value
+
+    @property
+    def best_epoch(self):
+        """The epoch of `best` (0-based; 0 before any, as in Keras)."""
+        epoch = self.run.primary.best_epoch
+        return 0 if epoch is None else epoch
+
+    @best_epoch.setter
+    def best_epoch(self, value):
+        self.run.primary.best_epoch = value
+
+    @property
+    def wait(self):
+        """Epochs counted towards ``patience`` (primary quantity)."""
+        rule = self.run.patience_rules().get(self.run.primary.name)
+        return self._wait_without_patience if rule is None else rule.wait
+
+    @wait.setter
+    def wait(self, value):
+        rule = self.run.patience_rules().get(self.run.primary.name)
+        if rule is None:
+            self._wait_without_patience = value
         else:
-            return
-        if primary.best is not None:
-            line += (
-                f"; best {primary.name}: {primary.best:.6g} at epoch "
-                f"{self.best_epoch + 1}"
-            )
-        print(f"{line}.")
+            rule.wait = value
 
-    # Reading and recording values.
+    @property
+    def best_weights(self):
+        """The kept best weights as numpy arrays (Keras's), or None."""
+        return self.keeper.weights
 
-    def _read_values(self, logs):
-        needed = self._needed_keys()
-        missing = [name for name in needed if logs.get(name) is None]
-        if missing:
-            message = (
-                f"Early stopping conditioned on metric `{missing[0]}` which "
-                "is not available. Available metrics are: "
-                f"{','.join(logs)}"
-            )
-            if self.strict:
-                raise ValueError(message)
-            warnings.warn(message, stacklevel=3)
+    @best_weights.setter
+    def best_weights(self, weights):
+        self.keeper.set_host_weights(weights)
+
+    @property
+    def stopped_epoch(self):
+        """The epoch at which this callback stopped training (0 if not)."""
+        return self.run.stopped_epoch
+
+    @stopped_epoch.setter
+    def stopped_epoch(self, value):
+        self.run.stopped_epoch = value
+
+    @property
+    def monitor_op(self):
+        """Keras's comparison for the primary quantity, or None."""
+        if self.run.primary.direction is None:
             return None
-        return {name: _as_scalar(name, logs[name]) for name in needed}
+        if self.run.primary.direction == "max":
+            return keras.ops.greater
+        return keras.ops.less
 
-    def _record(self, epoch, values):
-        """Appends this epoch to the history; the monitors observe it."""
-        history = self.monitor_history
-        history["epoch"].append(epoch)
-        for name, value in values.items():
-            history[name].append(value)
-            monitor = self.monitor_objects.get(name)
-            if monitor is not None:
-                monitor.observe(epoch, value)
-                if monitor.smoothing is not None:
-                    history[f"{name}_smoothed"].append(monitor.value)
+    # Our own read-only views.
+
+    @property
+    def stop_reason(self) -> StopReason | None:
+        """Why this callback stopped training, or None."""
+        return self.run.stop_reason
+
+    @property
+    def best_value(self):
+        """Same as `best`."""
+        return self.run.primary.best
+
+    @property
+    def primary(self) -> Monitor:
+        """The primary `Monitor`."""
+        return self.run.primary
+
+    @property
+    def monitor_objects(self) -> dict[str, Monitor]:
+        """Every monitored name's `Monitor`."""
+        return self.run.monitors
+
+    @property
+    def rule(self) -> StoppingRule | None:
+        """The rule evaluated each epoch (an `AnyOf`), or None."""
+        return self.run.rule
+
+    @property
+    def monitor_history(self) -> dict[str, list]:
+        """Per monitored epoch: the epoch, each value read, smoothed ones."""
+        return self.run.history
+
+    @property
+    def best_values(self):
+        """The best value of each monitored quantity."""
+        return {n: m.best for n, m in self.run.monitors.items()}
+
+    @property
+    def best_epochs(self):
+        """The best epoch of each monitored quantity (None before any)."""
+        return {n: m.best_epoch for n, m in self.run.monitors.items()}
+
+    @property
+    def waits(self):
+        """The patience count of each quantity that has a `Patience` rule."""
+        return {n: r.wait for n, r in self.run.patience_rules().items()}
+
+    @property
+    def directions(self):
+        """``{name: "min" | "max"}`` once resolved (first epoch), or None."""
+        if not self.run.resolved:
+            return None
+        return {n: m.direction for n, m in self.run.monitors.items()}
+
+
+# get_config returns every constructor argument.
+_CONFIG_KEYS = tuple(inspect.signature(EarlyStopping.__init__).parameters)[1:]
