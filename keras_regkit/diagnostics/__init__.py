@@ -12,9 +12,14 @@ models, plus paired comparisons and a diagnosis in words:
 - `diagnose`: high variance, high bias, or fine, with the evidence.
 
 Every study is a list of trials run by `run_trials`: one line per
-finished trial with the time left, and a results file to resume from.
+finished trial with the time left, and a results file to resume from. With
+`keras_tuner_runner` they run as a KerasTuner search, on a KerasTuner
+cluster too (optional: keras-tuner).
 """
 
+# keras_tuner_runner joins __all__ together with tests/diagnostics/
+# test_public_api.py's list of public names.
+from keras_regkit.diagnostics._keras_tuner import keras_tuner_runner  # noqa: F401
 from keras_regkit.diagnostics._stats import PairedInterval
 from keras_regkit.diagnostics._stats import paired_interval
 from keras_regkit.diagnostics._stats import t_cdf
