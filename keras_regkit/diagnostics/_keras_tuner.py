@@ -33,8 +33,8 @@ TRIAL = "trial"
 # oracle takes out again before recording the trial.
 _RECORD = "keras_regkit_record"
 _ERROR = "keras_regkit_error"
-# How long a worker waits before asking again when every trial is taken
-# but some still run (one may fail and come back... or end the search).
+# How long a worker waits before asking again while every trial is out
+# and some still run (the oracle answers IDLE until the last one ends).
 _IDLE_WAIT_S = 0.2
 
 
