@@ -17,9 +17,7 @@ finished trial with the time left, and a results file to resume from. With
 cluster too (optional: keras-tuner).
 """
 
-# keras_tuner_runner joins __all__ together with tests/diagnostics/
-# test_public_api.py's list of public names.
-from keras_regkit.diagnostics._keras_tuner import keras_tuner_runner  # noqa: F401
+from keras_regkit.diagnostics._keras_tuner import keras_tuner_runner
 from keras_regkit.diagnostics._stats import PairedInterval
 from keras_regkit.diagnostics._stats import paired_interval
 from keras_regkit.diagnostics._stats import t_cdf
@@ -45,6 +43,7 @@ __all__ = [
     "ValidationCurveResult",
     "compare",
     "diagnose",
+    "keras_tuner_runner",
     "learning_curve",
     "paired_interval",
     "run_trials",

@@ -7,6 +7,7 @@ import keras_regkit.diagnostics as diagnostics
 FUNCTIONS = [
     "compare",
     "diagnose",
+    "keras_tuner_runner",
     "learning_curve",
     "paired_interval",
     "run_trials",
