@@ -49,8 +49,16 @@ from test_public_api import EXAMPLES
 import keras_regkit as rk
 
 # Every public subpackage (regularizers, layers, callbacks, augment,
-# schedules, training, ...), so a new one is walked too.
-AREAS = tuple(name for name in rk.__all__ if not name.startswith("_"))
+# schedules, training, ...), so a new one is walked too; except
+# `diagnostics`, whose functions take a model builder and data and train
+# models for every call: their arguments are checked, with the same
+# message template, by tests/diagnostics (test_*::test_bad_arguments).
+NOT_WALKED = ("diagnostics",)
+AREAS = tuple(
+    name
+    for name in rk.__all__
+    if not name.startswith("_") and name not in NOT_WALKED
+)
 NAN, INF = float("nan"), float("inf")
 
 # The values every argument receives: label -> value. Mutable values are
@@ -261,6 +269,14 @@ class Pair(Domain):
         if None in results:
             return None
         return not self.ordered or value[0] <= value[1]
+
+
+class Increasing(Pair):
+    """A ``(low, high)`` pair with ``low < high`` (equal bounds refused)."""
+
+    def __call__(self, value):
+        valid = super().__call__(value)
+        return valid and value[0] < value[1] if valid else valid
 
 
 class Sequence(Domain):
@@ -583,6 +599,7 @@ DOMAINS = {
     "Pipeline.ops": OPS,
     "Pipeline.fill_mode": Choice("constant", "reflect", "nearest"),
     "Pipeline.fill_value": Real(0, 1),
+    "Pipeline.value_range": Increasing(FINITE),
     "Pipeline.interpolation": Choice("bilinear", "nearest"),
     "Pipeline.jit_compile": AnyOf(Choice("auto"), FLAG),
     "Pipeline.bounding_box_format": Choice(
