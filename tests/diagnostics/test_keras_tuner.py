@@ -148,6 +148,11 @@ import pathlib
 import sys
 import time
 
+# Keras first: with tests/ on sys.path a missing jax would be shadowed by
+# the tests/jax folder, which Keras would then take for JAX.
+import keras  # noqa: F401
+
+sys.path[:0] = os.environ["REGKIT_TEST_PATHS"].split(os.pathsep)
 from diagnostics.test_keras_tuner import study
 from keras_regkit.diagnostics import keras_tuner_runner
 
@@ -194,7 +199,7 @@ def test_chief_and_two_workers_on_localhost_equal_the_sequential_runner(
     }
     env.update(
         TF_CPP_MIN_LOG_LEVEL="3",
-        PYTHONPATH=os.pathsep.join([TESTS, ROOT, env.get("PYTHONPATH", "")]),
+        REGKIT_TEST_PATHS=os.pathsep.join([TESTS, ROOT]),
         KERASTUNER_ORACLE_IP="127.0.0.1",
         KERASTUNER_ORACLE_PORT=str(free_port()),
         no_proxy="127.0.0.1,localhost",

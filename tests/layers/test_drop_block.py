@@ -487,7 +487,7 @@ def training_probe(layer, shape):
     return keras.Model(inputs, Training(layer)(inputs))
 
 
-@pytest.mark.compat("DropBlock1D/2D/3D", "unknown spatial sizes")
+@pytest.mark.compat("DropBlock1D/2D/3D", "TensorFlow")
 def test_unknown_spatial_sizes_fit_two_sizes_and_save_load(tmp_path):
     # A fully-convolutional model: Input((None, None, 3)), trained on two
     # image sizes (non-square; the second narrower than the block, so the

@@ -71,7 +71,11 @@ def check_mode(mode, count: int, owner=None) -> str | list[str]:
     """
     if isinstance(mode, str):
         return mode
-    if not isinstance(mode, (list, tuple)) or len(mode) != count:
+    if (
+        not isinstance(mode, (list, tuple))
+        or len(mode) != count
+        or not all(isinstance(entry, str) for entry in mode)
+    ):
         raise _validation.invalid(
             "mode",
             "one of 'auto', 'min', 'max', or a list of them with one "
