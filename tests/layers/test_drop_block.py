@@ -124,8 +124,15 @@ def test_dropped_fraction_and_mean_2d(shape, block_size, rate):
         f"dropped {dropped:.4f}, rate {rate}, shape {shape}, "
         f"block {block_size} (tolerance 15% relative)"
     )
+    # Kept units are scaled by 1 / (1 - rate), the mask is independent of
+    # x: the mean ratio is (1 - dropped) / (1 - rate) up to x's noise (the
+    # drop rate's own seed noise is bounded by the check above; with block
+    # 7 on a width of 8 it alone can move the ratio by 3%).
     ratio = y.mean() / x.mean()
-    assert abs(ratio - 1.0) < 0.03, f"mean ratio {ratio:.4f} (tol 0.03)"
+    expected = (1.0 - dropped) / (1.0 - rate)
+    assert abs(ratio - expected) < 0.01, (
+        f"mean ratio {ratio:.4f}, expected {expected:.4f} (tol 0.01)"
+    )
 
 
 @pytest.mark.parametrize(
