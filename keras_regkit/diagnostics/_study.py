@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from keras_regkit import _validation
@@ -94,6 +96,62 @@ def check_fit_kwargs(fit_kwargs, owner, allow_callable=False):
     raise _validation.invalid(
         "fit_kwargs", expected, fit_kwargs, owner=owner, error=TypeError
     )
+
+
+def trials_per_level(
+    owner,
+    levels,
+    seeds,
+    *,
+    build_of,
+    key_of,
+    fit_kwargs,
+    data,
+    validation_data,
+    test_data,
+    metric,
+    batch_size,
+):
+    """One trial per (level, seed), each a fresh model fit on all of data.
+
+    Args:
+        owner: The study's name, for the keys and messages.
+        levels: The variants or values, in order.
+        seeds: The checked seeds.
+        build_of: ``level -> build_model`` (a function of no argument).
+        key_of: ``level -> dict`` of what names the level in a trial key.
+        fit_kwargs: A dict, or ``level -> dict`` (checked per level).
+        data, validation_data, test_data: The checked data.
+        metric, batch_size: As the study received them.
+
+    Returns:
+        The list of `_trials.Trial`, level-major.
+    """
+    trials = []
+    for level in levels:
+        kwargs = check_fit_kwargs(
+            fit_kwargs(level) if callable(fit_kwargs) else fit_kwargs, owner
+        )
+        for seed in seeds:
+            key = {
+                "study": owner,
+                **key_of(level),
+                "seed": seed,
+                "error": metric or "loss",
+            }
+            work = functools.partial(
+                _trials.fit_and_measure,
+                build_of(level),
+                seed,
+                data,
+                validation_data,
+                test_data,
+                kwargs,
+                metric,
+                batch_size,
+            )
+            trials.append(_trials.Trial(key, work))
+    return trials
 
 
 def key_value(value):

@@ -11,7 +11,6 @@ rather than "within seed noise".
 
 from __future__ import annotations
 
-import functools
 import os
 from collections.abc import Callable
 
@@ -20,7 +19,6 @@ import numpy as np
 from keras_regkit import _validation
 from keras_regkit.diagnostics import _error
 from keras_regkit.diagnostics import _study
-from keras_regkit.diagnostics import _trials
 from keras_regkit.diagnostics.comparison import ComparisonResult
 
 
@@ -135,30 +133,19 @@ def compare(
         owner=owner,
     )
     fit_kwargs = _study.check_fit_kwargs(fit_kwargs, owner, allow_callable=True)
-    trials = []
-    for name in names:
-        kwargs = _study.check_fit_kwargs(
-            fit_kwargs(name) if callable(fit_kwargs) else fit_kwargs, owner
-        )
-        for seed in seeds:
-            key = {
-                "study": owner,
-                "variant": name,
-                "seed": seed,
-                "error": metric or "loss",
-            }
-            work = functools.partial(
-                _trials.fit_and_measure,
-                variants[name],
-                seed,
-                data,
-                validation_data,
-                test_data,
-                kwargs,
-                metric,
-                batch_size,
-            )
-            trials.append(_trials.Trial(key, work))
+    trials = _study.trials_per_level(
+        owner,
+        names,
+        seeds,
+        build_of=variants.__getitem__,
+        key_of=lambda name: {"variant": name},
+        fit_kwargs=fit_kwargs,
+        data=data,
+        validation_data=validation_data,
+        test_data=test_data,
+        metric=metric,
+        batch_size=batch_size,
+    )
     records = _study.run(trials, runner, results_file, verbose)
     errors = {}
     for split, grid in _study.grid(records, names, seeds).items():

@@ -21,7 +21,6 @@ import numpy as np
 from keras_regkit import _validation
 from keras_regkit.diagnostics import _error
 from keras_regkit.diagnostics import _study
-from keras_regkit.diagnostics import _trials
 from keras_regkit.diagnostics.result import ValidationCurveResult
 
 
@@ -106,31 +105,19 @@ def validation_curve(
         "simpler", simpler, ("higher", "lower"), owner=owner
     )
     fit_kwargs = _study.check_fit_kwargs(fit_kwargs, owner, allow_callable=True)
-    trials = []
-    for value in values:
-        kwargs = _study.check_fit_kwargs(
-            fit_kwargs(value) if callable(fit_kwargs) else fit_kwargs, owner
-        )
-        for seed in seeds:
-            key = {
-                "study": owner,
-                "param": param,
-                "value": _study.key_value(value),
-                "seed": seed,
-                "error": metric or "loss",
-            }
-            work = functools.partial(
-                _trials.fit_and_measure,
-                functools.partial(build_model, value),
-                seed,
-                data,
-                validation_data,
-                test_data,
-                kwargs,
-                metric,
-                batch_size,
-            )
-            trials.append(_trials.Trial(key, work))
+    trials = _study.trials_per_level(
+        owner,
+        values,
+        seeds,
+        build_of=lambda value: functools.partial(build_model, value),
+        key_of=lambda value: {"param": param, "value": _study.key_value(value)},
+        fit_kwargs=fit_kwargs,
+        data=data,
+        validation_data=validation_data,
+        test_data=test_data,
+        metric=metric,
+        batch_size=batch_size,
+    )
     records = _study.run(trials, runner, results_file, verbose)
     errors = _study.grid(records, values, seeds)
     return ValidationCurveResult(
