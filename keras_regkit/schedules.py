@@ -87,9 +87,19 @@ class Linear(Schedule):
         unit: ``"epoch"`` or ``"step"``.
 
     Example:
-    >>> ramp = Linear(0.0, 1e-3, duration=4)
+    >>> import keras
+    >>> import numpy as np
+    >>> import keras_regkit as rk
+    >>> ramp = rk.schedules.Linear(0.0, 1e-3, duration=4)
     >>> [round(ramp(e), 6) for e in range(6)]
     [0.0, 0.00025, 0.0005, 0.00075, 0.001, 0.001]
+    >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(
+    ...     1, kernel_regularizer=rk.regularizers.L2(ramp))])
+    >>> model.compile("sgd", "mse")
+    >>> history = model.fit(np.ones((8, 3)), np.ones((8, 1)), epochs=2,
+    ...     verbose=0, callbacks=[rk.callbacks.ScheduleCallback()])
+    >>> history.history["l2"]  # the value in each epoch
+    [0.0, 0.00025]
     """
 
     def __init__(self, start, end, duration, delay=0, unit="epoch"):
@@ -130,9 +140,13 @@ class Cosine(Linear):
         unit: ``"epoch"`` or ``"step"``.
 
     Example:
-    >>> ramp = Cosine(1.0, 0.0, duration=2)
+    >>> import keras
+    >>> import keras_regkit as rk
+    >>> ramp = rk.schedules.Cosine(1.0, 0.0, duration=2)
     >>> [round(ramp(e), 6) for e in range(4)]
     [1.0, 0.5, 0.0, 0.0]
+    >>> layer = keras.layers.Dense(4, kernel_regularizer=rk.regularizers.L2(
+    ...     rk.schedules.Cosine(1e-3, 1e-5, duration=10)))
     """
 
     def __call__(self, index):
@@ -163,9 +177,13 @@ class Piecewise(Schedule):
         unit: ``"epoch"`` or ``"step"``.
 
     Example:
-    >>> schedule = Piecewise([2, 4], [0.0, 1e-4, 1e-3])
+    >>> import keras
+    >>> import keras_regkit as rk
+    >>> schedule = rk.schedules.Piecewise([2, 4], [0.0, 1e-4, 1e-3])
     >>> [schedule(e) for e in range(6)]
     [0.0, 0.0, 0.0001, 0.0001, 0.001, 0.001]
+    >>> layer = keras.layers.Dense(
+    ...     4, kernel_regularizer=rk.regularizers.L2(schedule))
     """
 
     def __init__(self, boundaries, values, unit="epoch"):
@@ -222,9 +240,19 @@ class Custom(Schedule):
         unit: ``"epoch"`` or ``"step"``.
 
     Example:
-    >>> schedule = Custom(lambda step: 0.5 ** step, unit="step")
+    >>> import keras
+    >>> import numpy as np
+    >>> import keras_regkit as rk
+    >>> schedule = rk.schedules.Custom(lambda step: 0.5 ** step, unit="step")
     >>> schedule(3), schedule.unit
     (0.125, 'step')
+    >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(
+    ...     1, kernel_regularizer=rk.regularizers.L2(schedule))])
+    >>> model.compile("sgd", "mse")
+    >>> history = model.fit(np.ones((8, 3)), np.ones((8, 1)), batch_size=4,
+    ...     epochs=1, verbose=0, callbacks=[rk.callbacks.ScheduleCallback()])
+    >>> history.history["l2"]  # after the epoch's two steps
+    [0.5]
     """
 
     def __init__(self, function, unit="epoch"):

@@ -151,12 +151,18 @@ class ConcreteDropout(_common.SavedStateMixin, keras.layers.Wrapper):
         As the wrapped layer's.
 
     Example:
+    >>> import keras
     >>> import numpy as np
-    >>> layer = ConcreteDropout(keras.layers.Dense(2), init_rate=0.2)
-    >>> tuple(layer(np.ones((4, 3), "float32"), training=True).shape)
-    (4, 2)
-    >>> round(layer.rate, 6), len(layer.losses)
-    (0.2, 1)
+    >>> import keras_regkit as rk
+    >>> layer = rk.layers.ConcreteDropout(keras.layers.Dense(2), init_rate=0.2)
+    >>> model = keras.Sequential([keras.Input((3,)), layer])
+    >>> model.compile("sgd", "mse")
+    >>> round(layer.rate, 6)  # the rate, learned in training
+    0.2
+    >>> x, y = np.ones((8, 3), "float32"), np.zeros((8, 2), "float32")
+    >>> _ = model.fit(x, y, epochs=1, verbose=0)
+    >>> 0.0 < layer.rate < 1.0, len(model.losses)  # the rate, its loss
+    (True, 1)
 
     Reference:
         Gal, Hron and Kendall, "Concrete Dropout", NeurIPS 2017.

@@ -372,14 +372,22 @@ class DropBlock1D(_DropBlock):
         Same as the input.
 
     Example:
+    >>> import keras
     >>> import numpy as np
-    >>> layer = DropBlock1D(0.2, block_size=3, seed=0)
+    >>> import keras_regkit as rk
+    >>> layer = rk.layers.DropBlock1D(0.2, block_size=3, seed=0)
     >>> x = np.ones((4, 10, 2), "float32")
     >>> bool((np.asarray(layer(x)) == x).all())  # inference: identity
     True
     >>> y = np.asarray(layer(x, training=True))
     >>> bool((y[..., 0] == y[..., 1]).all())  # blocks shared by channels
     True
+    >>> model = keras.Sequential([keras.Input((10, 2)),
+    ...     keras.layers.Conv1D(4, 3, padding="same"),
+    ...     rk.layers.DropBlock1D(0.1, block_size=3, seed=0),
+    ...     keras.layers.GlobalAveragePooling1D(), keras.layers.Dense(1)])
+    >>> model.compile("sgd", "mse")
+    >>> _ = model.fit(x, np.zeros((4, 1)), epochs=1, verbose=0)
 
     Reference:
         Ghiasi et al., "DropBlock: A regularization method for
@@ -408,12 +416,20 @@ class DropBlock2D(_DropBlock):
         Same as the input.
 
     Example:
+    >>> import keras
     >>> import numpy as np
-    >>> layer = DropBlock2D(0.1, block_size=3, seed=0)
+    >>> import keras_regkit as rk
+    >>> layer = rk.layers.DropBlock2D(0.1, block_size=3, seed=0)
     >>> x = np.ones((64, 12, 20, 1), "float32")
     >>> y = np.asarray(layer(x, training=True))
     >>> round(float((y == 0).mean()), 1)  # fraction dropped
     0.1
+    >>> model = keras.Sequential([keras.Input((12, 20, 1)),
+    ...     keras.layers.Conv2D(4, 3, padding="same"),
+    ...     rk.layers.DropBlock2D(0.1, block_size=3, seed=0),
+    ...     keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(1)])
+    >>> model.compile("sgd", "mse")
+    >>> _ = model.fit(x[:8], np.zeros((8, 1)), epochs=1, verbose=0)
 
     Reference:
         Ghiasi et al., "DropBlock: A regularization method for
@@ -442,10 +458,18 @@ class DropBlock3D(_DropBlock):
         Same as the input.
 
     Example:
+    >>> import keras
     >>> import numpy as np
-    >>> layer = DropBlock3D(0.2, block_size=(1, 2, 2), seed=0)
-    >>> tuple(layer(np.ones((2, 3, 4, 5, 1), "float32"), training=True).shape)
-    (2, 3, 4, 5, 1)
+    >>> import keras_regkit as rk
+    >>> model = keras.Sequential([keras.Input((3, 4, 5, 1)),
+    ...     keras.layers.Conv3D(2, 2, padding="same"),
+    ...     rk.layers.DropBlock3D(0.2, block_size=(1, 2, 2), seed=0),
+    ...     keras.layers.GlobalAveragePooling3D(), keras.layers.Dense(1)])
+    >>> model.compile("sgd", "mse")
+    >>> x = np.ones((2, 3, 4, 5, 1), "float32")
+    >>> _ = model.fit(x, np.zeros((2, 1)), epochs=1, verbose=0)
+    >>> model.predict(x, verbose=0).shape  # inference: no block dropped
+    (2, 1)
 
     Reference:
         Ghiasi et al., "DropBlock: A regularization method for

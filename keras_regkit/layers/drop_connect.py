@@ -101,7 +101,9 @@ class DropConnectDense(_common.DropRateMixin, keras.layers.Dense):
         ``(batch, ..., units)``.
 
     Example:
+    >>> import keras
     >>> import numpy as np
+    >>> from keras_regkit.layers import DropConnectDense
     >>> layer = DropConnectDense(3, rate=0.5, seed=0)
     >>> x = np.ones((2, 4), "float32")
     >>> y = keras.ops.convert_to_numpy(layer(x))  # inference: plain Dense
@@ -110,6 +112,9 @@ class DropConnectDense(_common.DropRateMixin, keras.layers.Dense):
     True
     >>> tuple(layer(x, training=True).shape)
     (2, 3)
+    >>> model = keras.Sequential([keras.Input((4,)), layer])
+    >>> model.compile("sgd", "mse")
+    >>> _ = model.fit(x, np.zeros((2, 3)), epochs=1, verbose=0)
 
     Reference:
         Wan et al., "Regularization of Neural Networks using DropConnect",
@@ -219,9 +224,16 @@ class DropConnectConv2D(_common.DropRateMixin, keras.layers.Conv2D):
         As `keras.layers.Conv2D`.
 
     Example:
+    >>> import keras
     >>> import numpy as np
-    >>> layer = DropConnectConv2D(4, 3, rate=0.3, padding="same", seed=0)
-    >>> tuple(layer(np.ones((2, 5, 7, 3), "float32"), training=True).shape)
+    >>> import keras_regkit as rk
+    >>> model = keras.Sequential([keras.Input((5, 7, 3)),
+    ...     rk.layers.DropConnectConv2D(4, 3, rate=0.3, padding="same", seed=0),
+    ...     keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(1)])
+    >>> model.compile("sgd", "mse")
+    >>> x = np.ones((2, 5, 7, 3), "float32")
+    >>> _ = model.fit(x, np.zeros((2, 1)), epochs=1, verbose=0)
+    >>> tuple(model.layers[0](x, training=True).shape)
     (2, 5, 7, 4)
 
     Reference:

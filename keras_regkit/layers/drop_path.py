@@ -69,10 +69,17 @@ def drop_path_rates(max_rate: float, depths: int | Sequence[int]):
         stage.
 
     Example:
+    >>> import keras
+    >>> from keras_regkit.layers import DropPath, drop_path_rates
     >>> drop_path_rates(0.2, 5)
     [0.0, 0.05, 0.1, 0.15, 0.2]
-    >>> drop_path_rates(0.3, [2, 2])
+    >>> drop_path_rates(0.3, [2, 2])  # two stages of two blocks
     [[0.0, 0.1], [0.2, 0.3]]
+    >>> x = inputs = keras.Input((8,))
+    >>> for rate in drop_path_rates(0.2, 3):  # one per residual block
+    ...     x = x + DropPath(rate, seed=0)(keras.layers.Dense(8)(x))
+    >>> keras.Model(inputs, x).count_params()
+    216
     """
     owner = "drop_path_rates"
     max_rate = _common.check_rate("max_rate", max_rate, owner=owner)
@@ -121,13 +128,18 @@ class DropPath(_common.DropRateMixin, keras.layers.Layer):
         Same as the input.
 
     Example:
+    >>> import keras
     >>> import numpy as np
+    >>> import keras_regkit as rk
     >>> inputs = keras.Input((8,))
     >>> branch = keras.layers.Dense(8)(inputs)
-    >>> outputs = inputs + DropPath(0.1, seed=0)(branch)
+    >>> outputs = inputs + rk.layers.DropPath(0.1, seed=0)(branch)
     >>> model = keras.Model(inputs, outputs)
-    >>> model.predict(np.ones((2, 8)), verbose=0).shape
-    (2, 8)
+    >>> model.compile("sgd", "mse")
+    >>> x = np.ones((4, 8), "float32")
+    >>> _ = model.fit(x, x, epochs=1, verbose=0)
+    >>> model.predict(x, verbose=0).shape
+    (4, 8)
 
     Reference:
         Huang et al., "Deep Networks with Stochastic Depth", ECCV 2016.

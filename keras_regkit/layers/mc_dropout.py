@@ -90,8 +90,18 @@ class MCDropout(_common.DropRateMixin, keras.layers.Layer):
         Same as the input.
 
     Example:
+    >>> import keras
     >>> import numpy as np
-    >>> layer = MCDropout(0.5, seed=0)
+    >>> import keras_regkit as rk
+    >>> model = keras.Sequential([keras.Input((8,)),
+    ...     rk.layers.MCDropout(0.5, seed=0), keras.layers.Dense(1)])
+    >>> model.compile("sgd", "mse")
+    >>> x = np.ones((4, 8), "float32")
+    >>> _ = model.fit(x, np.zeros((4, 1)), epochs=1, verbose=0)
+    >>> mean, std = rk.layers.mc_predict(model, x, samples=10)
+    >>> mean.shape, bool((std > 0).all())  # predictions vary: still dropping
+    ((4, 1), True)
+    >>> layer = rk.layers.MCDropout(0.5, seed=0)
     >>> x = np.ones((1, 8), "float32")
     >>> a, b = np.asarray(layer(x)), np.asarray(layer(x))  # training unset
     >>> bool((a != b).any()), sorted(set(a.ravel().tolist()))
@@ -337,7 +347,9 @@ def mc_predict(
         (``ddof=0``) over the samples.
 
     Example:
+    >>> import keras
     >>> import numpy as np
+    >>> from keras_regkit.layers import MCDropout, mc_predict
     >>> model = keras.Sequential(
     ...     [keras.Input((4,)), MCDropout(0.5, seed=0), keras.layers.Dense(1)]
     ... )

@@ -50,7 +50,11 @@ def serialize(regularizer) -> dict | None:
         The config dict (None for None).
 
     Example:
-    >>> serialize(L2(0.5))["config"]
+    >>> import keras_regkit as rk
+    >>> config = rk.regularizers.serialize(rk.regularizers.L2(0.5))
+    >>> config["config"]
+    {'l2': 0.5, 'lam': None, 'num_examples': None}
+    >>> rk.regularizers.deserialize(config).get_config()
     {'l2': 0.5, 'lam': None, 'num_examples': None}
     """
     if regularizer is not None:
@@ -77,8 +81,14 @@ def deserialize(config, custom_objects=None):
         A regularizer instance.
 
     Example:
-    >>> type(deserialize(serialize(L2(0.5)))).__name__
+    >>> import keras
+    >>> import keras_regkit as rk
+    >>> config = rk.regularizers.serialize(rk.regularizers.L2(0.5))
+    >>> reg = rk.regularizers.deserialize(config)
+    >>> type(reg).__name__
     'L2'
+    >>> keras.layers.Dense(4, kernel_regularizer=reg).kernel_regularizer is reg
+    True
     """
     owner = "regularizers.deserialize"
     expected = "a regularizer config dict or a regularizer's name"
@@ -113,8 +123,14 @@ def get(identifier):
         A regularizer instance, or None.
 
     Example:
-    >>> type(get("l2")).__module__
+    >>> import keras
+    >>> import keras_regkit as rk
+    >>> type(rk.regularizers.get("l2")).__module__  # the kit's L2, not Keras's
     'keras_regkit.regularizers.l1_l2'
+    >>> layer = keras.layers.Dense(4, kernel_regularizer=rk.regularizers.get(
+    ...     {"class_name": "L1", "config": {"l1": 0.01}}))
+    >>> layer.kernel_regularizer.get_config()
+    {'l1': 0.01, 'lam': None, 'num_examples': None}
     """
     if identifier is None:
         return None

@@ -26,10 +26,16 @@ class ElasticNet(_base.Regularizer):
         l1_ratio: The L1 share, a float in [0, 1].
 
     Example:
+    >>> import keras
     >>> import numpy as np
-    >>> w = np.array([1.0, -2.0], "float32")
-    >>> float(ElasticNet(alpha=0.1, l1_ratio=0.5)(w))
+    >>> import keras_regkit as rk
+    >>> reg = rk.regularizers.ElasticNet(alpha=0.1, l1_ratio=0.5)
+    >>> float(reg(np.array([1.0, -2.0], "float32")))
     0.2750000059604645
+    >>> model = keras.Sequential([keras.Input((3,)),
+    ...     keras.layers.Dense(1, kernel_regularizer=reg)])
+    >>> model.compile("sgd", "mse")
+    >>> _ = model.fit(np.ones((8, 3)), np.ones((8, 1)), epochs=1, verbose=0)
     """
 
     def __init__(self, alpha=0.01, l1_ratio=0.5):

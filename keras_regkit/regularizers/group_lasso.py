@@ -54,10 +54,17 @@ class GroupLasso(_base.Regularizer):
         scale_by_group_size: Multiply each group norm by sqrt(group size).
 
     Example:
+    >>> import keras
     >>> import numpy as np
+    >>> import keras_regkit as rk
+    >>> reg = rk.regularizers.GroupLasso(factor=1.0, scale_by_group_size=False)
     >>> w = np.array([[3.0, 0.0], [4.0, 0.0]], "float32")  # (in=2, out=2)
-    >>> float(GroupLasso(factor=1.0, scale_by_group_size=False)(w))
+    >>> float(reg(w))
     5.0
+    >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(
+    ...     4, kernel_regularizer=rk.regularizers.GroupLasso(1e-3))])
+    >>> model.compile("sgd", "mse")
+    >>> _ = model.fit(np.ones((8, 3)), np.ones((8, 4)), epochs=1, verbose=0)
     """
 
     def __init__(self, factor=0.01, axis=None, scale_by_group_size=True):

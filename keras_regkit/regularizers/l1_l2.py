@@ -100,11 +100,18 @@ class L1(_base.Regularizer):
             ``lam``.
 
     Example:
+    >>> import keras
     >>> import numpy as np
-    >>> float(L1(0.1)(np.array([1.0, -2.0], "float32")))
+    >>> from keras_regkit.regularizers import L1
+    >>> w = np.array([1.0, -2.0], "float32")
+    >>> float(L1(0.1)(w))
     0.30000001192092896
-    >>> float(L1(lam=1.0, num_examples=10)(np.array([1.0, -2.0], "float32")))
+    >>> float(L1(lam=1.0, num_examples=10)(w))  # lam / num_examples
     0.30000001192092896
+    >>> model = keras.Sequential([keras.Input((3,)),
+    ...     keras.layers.Dense(1, kernel_regularizer=L1(1e-4))])
+    >>> model.compile("sgd", "mse")
+    >>> _ = model.fit(np.ones((8, 3)), np.ones((8, 1)), epochs=1, verbose=0)
     """
 
     def __init__(self, l1=_KERAS_DEFAULT, *, lam=None, num_examples=None):
@@ -140,11 +147,18 @@ class L2(_base.Regularizer):
             ``lam``.
 
     Example:
+    >>> import keras
     >>> import numpy as np
-    >>> float(L2(0.5)(np.array([1.0, -2.0], "float32")))
+    >>> from keras_regkit.regularizers import L2
+    >>> w = np.array([1.0, -2.0], "float32")
+    >>> float(L2(0.5)(w))
     2.5
-    >>> float(L2(lam=1.0, num_examples=10)(np.array([1.0, -2.0], "float32")))
+    >>> float(L2(lam=1.0, num_examples=10)(w))  # lam / (2 num_examples)
     0.25
+    >>> model = keras.Sequential([keras.Input((3,)),
+    ...     keras.layers.Dense(1, kernel_regularizer=L2(1e-4))])
+    >>> model.compile("sgd", "mse")
+    >>> _ = model.fit(np.ones((8, 3)), np.ones((8, 1)), epochs=1, verbose=0)
     """
 
     def __init__(self, l2=_KERAS_DEFAULT, *, lam=None, num_examples=None):
@@ -174,9 +188,16 @@ class L1L2(_base.Regularizer):
         l2: L2 strength, a float >= 0 or a schedule; ``None`` means 0.
 
     Example:
+    >>> import keras
     >>> import numpy as np
-    >>> float(L1L2(l1=0.1, l2=0.5)(np.array([1.0, -2.0], "float32")))
+    >>> import keras_regkit as rk
+    >>> reg = rk.regularizers.L1L2(l1=0.1, l2=0.5)
+    >>> float(reg(np.array([1.0, -2.0], "float32")))
     2.799999952316284
+    >>> layer = keras.layers.Dense(1, kernel_regularizer=reg)
+    >>> model = keras.Sequential([keras.Input((3,)), layer])
+    >>> model.compile("sgd", "mse")
+    >>> _ = model.fit(np.ones((8, 3)), np.ones((8, 1)), epochs=1, verbose=0)
     """
 
     def __init__(self, l1=0.0, l2=0.0):

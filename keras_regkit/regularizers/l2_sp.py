@@ -115,12 +115,25 @@ class L2SP(_base.Regularizer, _keras_internals.saveable_state_base()):
             raises, naming this argument.
 
     Example:
+    >>> import keras
     >>> import numpy as np
+    >>> from keras_regkit.regularizers import L2SP
     >>> reg = L2SP(0.5, starting_point=np.array([1.0, 1.0], "float32"))
     >>> float(reg(np.array([1.0, 3.0], "float32")))
     1.0
     >>> reg.get_config()["starting_point"]
     {'shape': [2], 'dtype': 'float32'}
+
+    Fine-tuning: a pretrained layer pulled towards its own weights (see
+    `apply_l2sp` for a whole model).
+
+    >>> base = keras.layers.Dense(4)
+    >>> base.build((None, 3))
+    >>> base.kernel_regularizer = L2SP(0.01, starting_point=base.kernel)
+    >>> model = keras.Sequential([keras.Input((3,)), base,
+    ...     keras.layers.Dense(1)])
+    >>> model.compile("sgd", "mse")
+    >>> _ = model.fit(np.ones((8, 3)), np.ones((8, 1)), epochs=1, verbose=0)
 
     Reference:
         Li, Grandvalet & Davoine, "Explicit Inductive Bias for Transfer

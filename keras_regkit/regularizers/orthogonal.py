@@ -38,11 +38,17 @@ class Orthogonal(_base.Regularizer):
         mode: ``"auto"``, ``"rows"`` or ``"columns"``.
 
     Example:
+    >>> import keras
     >>> import numpy as np
+    >>> from keras_regkit.regularizers import Orthogonal
     >>> float(Orthogonal(factor=1.0)(np.eye(3, 2, dtype="float32")))
     0.0
     >>> float(Orthogonal(factor=1.0)(2 * np.eye(3, 2, dtype="float32")))
     18.0
+    >>> model = keras.Sequential([keras.Input((3,)),
+    ...     keras.layers.Dense(2, kernel_regularizer=Orthogonal(1e-3))])
+    >>> model.compile("sgd", "mse")
+    >>> _ = model.fit(np.ones((8, 3)), np.ones((8, 2)), epochs=1, verbose=0)
     """
 
     def __init__(self, factor=0.01, mode="auto"):
