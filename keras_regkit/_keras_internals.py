@@ -171,6 +171,34 @@ def jax_state_sync(model):
     return getattr(model, "jax_state_sync", None)
 
 
+def drop_compiled_functions(model) -> None:
+    """Makes the next ``fit`` / ``evaluate`` compile its step again.
+
+    Keras 3.15: ``Trainer.train_function`` and ``Trainer.test_function``
+    cache the compiled steps; ``make_train_function`` (and its test
+    counterpart) build a new one only when the cache is None. Dropping
+    them makes a change that a traced step would have baked in (a new
+    penalty in ``model.losses``) reach the next ``fit``.
+    """
+    for name in ("train_function", "test_function"):
+        if getattr(model, name, None) is not None:
+            setattr(model, name, None)
+
+
+def remake_compiled_functions(model) -> None:
+    """Compiles ``model``'s training step again now, inside ``fit``.
+
+    For a callback that changed the model's state in ``on_train_begin``,
+    after ``fit`` built its step (Keras 3.15 builds it before the
+    callbacks' ``on_train_begin``): the training step is made again with
+    ``make_train_function(force=True)``, and the test step too if one was
+    made (``Trainer.test_function``, the cache of the validation step).
+    """
+    model.make_train_function(force=True)
+    if getattr(model, "test_function", None) is not None:
+        model.make_test_function(force=True)
+
+
 def in_safe_mode() -> bool:
     """Whether Keras is deserializing in safe mode now.
 

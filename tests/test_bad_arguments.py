@@ -700,6 +700,8 @@ DOMAINS = {
     "sam_perturbation.scaled": AnyOf(
         Choice(None), Sequence(FLAG, length=2, empty=False)
     ),
+    "recompute_batch_norm.data": ArrayLike(),
+    "recompute_batch_norm.batch_size": Int(1),
     # schedules
     "Piecewise.boundaries": Never("increasing integers, one per step"),
     "Piecewise.values": Sequence(FINITE, length=3),
@@ -837,6 +839,12 @@ FUNCTION_BASES = {
         "gradients": [np.ones((3, 2), "float32"), None],
         "weights": [np.ones((3, 2), "float32"), np.ones(2, "float32")],
         "rho": 0.05,
+    },
+    "recompute_batch_norm": lambda: {
+        "model": keras.Sequential(
+            [keras.Input((3,)), keras.layers.BatchNormalization()]
+        ),
+        "data": np.ones((4, 3), "float32"),
     },
     "mc_predict": lambda: {
         "model": _mc_model(),

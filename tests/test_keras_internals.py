@@ -153,6 +153,27 @@ def test_jax_state_sync_only_on_jax():
         assert sync is None
 
 
+def test_compiled_functions_are_cached_dropped_and_remade():
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    x, y = np.ones((4, 3), "float32"), np.ones((4, 1), "float32")
+    model.fit(x, y, epochs=1, verbose=0)
+    assert model.train_function is not None
+    assert model.test_function is None
+    trained = model.train_function
+    internals.remake_compiled_functions(model)
+    assert model.train_function is not trained
+    assert model.test_function is None
+    model.evaluate(x, y, verbose=0)
+    tested = model.test_function
+    internals.remake_compiled_functions(model)
+    assert model.test_function is not tested
+    internals.drop_compiled_functions(model)
+    assert model.train_function is None and model.test_function is None
+    model.fit(x, y, epochs=1, verbose=0)
+    assert model.train_function is not None
+
+
 def test_config_attribute_names_the_regularizer_argument():
     cases = [
         (keras.layers.Dense(2), "kernel", "kernel_regularizer"),

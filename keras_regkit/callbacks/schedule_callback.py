@@ -76,9 +76,7 @@ class ScheduleCallback(keras.callbacks.Callback):
             if _scheduled_value.expose_as_state(self.model):
                 # `fit` built its step before this callback ran; under a
                 # `keras.distribution` it recorded the state's layout.
-                self.model.make_train_function(force=True)
-                if getattr(self.model, "test_function", None) is not None:
-                    self.model.make_test_function(force=True)
+                _keras_internals.remake_compiled_functions(self.model)
             self._jax_sync = _keras_internals.jax_state_sync(self.model)
         if not self.values and self.warn_if_unused:
             warnings.warn(

@@ -6,13 +6,14 @@ constant) learning rate, and uses the average for inference: a flatter,
 better-generalizing solution at the cost of one more copy of the weights.
 The BatchNormalization statistics of the average are not the average of
 the statistics: they are recomputed with one pass over training data
-(`recompute_batch_norm`, the equivalent of PyTorch's
-``torch.optim.swa_utils.update_bn``).
+(`keras_regkit.training.recompute_batch_norm`, the equivalent of
+PyTorch's ``torch.optim.swa_utils.update_bn``).
 
-The running average lives in non-trainable variables created beside the
-weights (a `WeightSnapshot`: same devices, same `tf.distribute` strategy)
-and is updated with ``keras.ops`` and ``Variable.assign`` only, so the
-callback works on every backend and under ``MirroredStrategy``.
+The running average is a `WeightAverage` (``weight_average.py``):
+non-trainable variables created beside the weights (same devices, same
+`tf.distribute` strategy), updated with ``keras.ops`` and
+``Variable.assign`` only, so the callback works on every backend and under
+``MirroredStrategy``.
 
 Reference:
     Pavel Izmailov, Dmitrii Podoprikhin, Timur Garipov, Dmitry Vetrov,
@@ -31,7 +32,9 @@ import numpy as np
 
 from keras_regkit import _keras_internals
 from keras_regkit import _validation
+from keras_regkit.callbacks.weight_average import WeightAverage
 from keras_regkit.callbacks.weight_snapshot import WeightSnapshot
+from keras_regkit.training import batch_norm
 
 ANNEAL_STRATEGIES = ("cos", "linear")
 
@@ -72,107 +75,6 @@ def swa_learning_rate(
     return initial_lr + (swa_lr - initial_lr) * factor
 
 
-def batch_norm_layers(model) -> list:
-    """Every `keras.layers.BatchNormalization` in ``model``, nested ones too."""
-    return [
-        layer
-        for layer in _keras_internals.flatten_layers(model)
-        if isinstance(layer, keras.layers.BatchNormalization)
-    ]
-
-
-def _input_batches(data, batch_size):
-    """Yields input batches from arrays, ``(x, y)`` arrays or a dataset."""
-    if isinstance(data, tuple) and data and hasattr(data[0], "shape"):
-        data = data[0]
-    if hasattr(data, "shape") and not hasattr(data, "element_spec"):
-        for begin in range(0, int(data.shape[0]), batch_size):
-            yield data[begin : begin + batch_size]
-        return
-    for batch in data:
-        yield batch[0] if isinstance(batch, (tuple, list)) else batch
-
-
-def recompute_batch_norm(model, data, batch_size: int = 32) -> int:
-    """Sets BatchNormalization statistics to their mean over one data pass.
-
-    Every `BatchNormalization` layer's ``moving_mean`` and
-    ``moving_variance`` become the arithmetic mean, over the batches of
-    ``data``, of the batch statistics the layer computes in training mode
-    (the mean and the biased variance, as Keras computes them), as
-    ``torch.optim.swa_utils.update_bn`` does with ``momentum=None``. During
-    the pass each layer's ``momentum`` is set to 0 (so after each batch the
-    moving statistics hold that batch's statistics, which are summed), then
-    restored. Layers frozen with ``trainable=False`` run in inference mode
-    and keep their statistics. The other weights do not change.
-
-    Args:
-        model: A `keras.Model`.
-        data: Input arrays, an ``(x, y)`` tuple of arrays (x is used), or
-            an iterable of batches (``x`` or ``(x, y, ...)``), e.g. a
-            finite `tf.data.Dataset`.
-        batch_size: Batch size for arrays.
-
-    Returns:
-        The number of batches used (0 if the model has no BatchNormalization
-        layer: nothing is run).
-
-    Example:
-    >>> import keras, numpy as np
-    >>> bn = keras.layers.BatchNormalization()
-    >>> model = keras.Sequential([keras.Input((2,)), bn])
-    >>> x = np.array([[0.0, 1.0], [2.0, 3.0], [4.0, 5.0], [6.0, 7.0]])
-    >>> recompute_batch_norm(model, x, batch_size=2)
-    2
-    >>> bn.moving_mean.numpy().tolist(), bn.moving_variance.numpy().tolist()
-    ([3.0, 4.0], [1.0, 1.0])
-    """
-    layers = batch_norm_layers(model)
-    if not layers:
-        return 0
-    momenta = [layer.momentum for layer in layers]
-    sums = [None] * len(layers)
-    count = 0
-    forward = _forward_function(model)
-    try:
-        for layer in layers:
-            layer.momentum = 0.0
-        for batch in _input_batches(data, batch_size):
-            forward(batch)
-            count += 1
-            for index, layer in enumerate(layers):
-                stats = [
-                    keras.ops.convert_to_numpy(v).astype("float64")
-                    for v in (layer.moving_mean, layer.moving_variance)
-                ]
-                previous = sums[index] or [0.0, 0.0]
-                sums[index] = [previous[0] + stats[0], previous[1] + stats[1]]
-    finally:
-        for layer, momentum in zip(layers, momenta, strict=True):
-            layer.momentum = momentum
-    if count == 0:
-        raise _validation.invalid(
-            "bn_data", "data with at least one batch", data, owner="SWA"
-        )
-    for layer, (mean_sum, variance_sum) in zip(layers, sums, strict=True):
-        layer.moving_mean.assign(mean_sum / count)
-        layer.moving_variance.assign(variance_sum / count)
-    return count
-
-
-def _forward_function(model):
-    """``model(x, training=True)``, traced once on TensorFlow."""
-
-    def forward(x):
-        model(x, training=True)
-
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        return tf.function(forward, autograph=False, reduce_retracing=True)
-    return forward
-
-
 @keras.saving.register_keras_serializable(package="keras_regkit")
 class SWA(keras.callbacks.Callback):
     """Stochastic weight averaging: averages the weights of the last epochs.
@@ -183,10 +85,10 @@ class SWA(keras.callbacks.Callback):
     n``). At the end of training (``swap_at_end=True``) the average is
     swapped into the model and, if ``bn_data`` is given, the
     BatchNormalization statistics are recomputed for it with one pass over
-    ``bn_data`` (`recompute_batch_norm`). `swap` (or the `averaged` context
-    manager) swaps the average in and back out at any time, e.g. to
-    evaluate it mid-training. Non-trainable weights other than the
-    BatchNormalization statistics keep their current values.
+    ``bn_data`` (`rk.training.recompute_batch_norm`). `swap` (or the
+    `averaged` context manager) swaps the average in and back out at any
+    time, e.g. to evaluate it mid-training. Non-trainable weights other
+    than the BatchNormalization statistics keep their current values.
 
     **Learning rate.** With ``swa_lr`` set, the optimizer's learning rate
     is set at the beginning of each epoch from the start epoch on, annealed
@@ -297,7 +199,9 @@ class SWA(keras.callbacks.Callback):
         self.anneal_strategy = check.check_choice(
             "anneal_strategy", anneal_strategy, ANNEAL_STRATEGIES, owner=self
         )
-        self.bn_data = _check_bn_data(bn_data, self)
+        self.bn_data = batch_norm.check_batch_norm_data(
+            "bn_data", bn_data, owner=self
+        )
         self.bn_batch_size = check.check_int(
             "bn_batch_size", bn_batch_size, low=1, owner=self
         )
@@ -306,11 +210,9 @@ class SWA(keras.callbacks.Callback):
         )
         self.verbose = check.check_int("verbose", verbose, low=0, owner=self)
         self.start_epoch = None
-        self.n_averaged = 0
         self._swapped = False
         self._average = None
         self._backup = None
-        self._update = None
         self._initial_lr = None
         self._first_averaged = None  # the first epoch in the average
         self._last_epoch = None  # the last epoch that ended, across fits
@@ -357,9 +259,14 @@ class SWA(keras.callbacks.Callback):
     @property
     def average_weights(self) -> list | None:
         """The averaged trainable weights as numpy arrays, or None."""
-        if self._average is None or self.n_averaged == 0:
+        if self.n_averaged == 0:
             return None
-        return [keras.ops.convert_to_numpy(v) for v in self._average.copies]
+        return self._average.numpy()
+
+    @property
+    def n_averaged(self) -> int:
+        """How many epochs' weights are in the average."""
+        return 0 if self._average is None else self._average.count
 
     def _resolve_start(self, epochs):
         if epochs is None:
@@ -407,18 +314,9 @@ class SWA(keras.callbacks.Callback):
         the weights SWA kept when it swapped the average in are forgotten
         (the model's current ones are kept at the next `swap`).
         """
-        if self._swapped and not self._model_holds_average():
+        if self._swapped and not self._average.in_variables():
             self._swapped = False
         return self._swapped
-
-    def _model_holds_average(self) -> bool:
-        for variable, average in zip(
-            self._average.variables, self._average.copies, strict=True
-        ):
-            same = keras.ops.all(keras.ops.equal(variable.value, average.value))
-            if not bool(keras.ops.convert_to_numpy(same)):
-                return False
-        return True
 
     def on_train_begin(self, logs=None):
         epochs = (self.params or {}).get("epochs")
@@ -427,7 +325,7 @@ class SWA(keras.callbacks.Callback):
         self._warn_if_overridden()
         if self.swa_lr is not None:
             self._check_learning_rate_settable()
-        if self.bn_data is None and batch_norm_layers(self.model):
+        if self.bn_data is None and batch_norm.batch_norm_layers(self.model):
             warnings.warn(
                 "SWA: the model has BatchNormalization layers but no "
                 "`bn_data` was given: the averaged weights will be used "
@@ -438,9 +336,7 @@ class SWA(keras.callbacks.Callback):
         variables = list(self.model.trainable_weights)
         if self._average is None or not self._average.matches(variables):
             # Another model (or its variables were rebuilt): a new run.
-            self._average = WeightSnapshot(variables)
-            self._update = _update_function(self._average)
-            self.n_averaged = 0
+            self._average = WeightAverage(variables)
             self._swapped = False
             self._last_epoch = None
 
@@ -486,7 +382,7 @@ class SWA(keras.callbacks.Callback):
             and self.n_averaged > 0
             and self._first_averaged >= self.start_epoch
         ):
-            self.n_averaged = 0
+            self._average.reset()
             self._first_averaged = None
         if not continuing:
             self._initial_lr = None
@@ -522,13 +418,9 @@ class SWA(keras.callbacks.Callback):
             return
         if self.n_averaged == 0:
             self._first_averaged = epoch
-            self._average.capture()
             if self.verbose:
                 print(f"SWA: averaging from epoch {epoch + 1}.")
-        else:
-            fraction = 1.0 / (self.n_averaged + 1)
-            self._update(keras.ops.convert_to_tensor(fraction, "float32"))
-        self.n_averaged += 1
+        self._average.add()
 
     def on_train_end(self, logs=None):
         if not self.swap_at_end or self.swapped:
@@ -568,7 +460,7 @@ class SWA(keras.callbacks.Callback):
             self._backup.capture()
             self._average.restore()
             if self.bn_data is not None:
-                recompute_batch_norm(
+                batch_norm.recompute_batch_norm(
                     self.model, self.bn_data, self.bn_batch_size
                 )
             self._swapped = True
@@ -595,38 +487,3 @@ class SWA(keras.callbacks.Callback):
         finally:
             if not was_swapped:
                 self.swap()
-
-
-def _check_bn_data(data, owner):
-    """``data`` if it can feed `recompute_batch_norm` (or is None)."""
-    if data is None or hasattr(data, "shape"):
-        return data
-    if isinstance(data, tuple) and data and hasattr(data[0], "shape"):
-        return data
-    if isinstance(data, (str, bytes)) or not hasattr(data, "__iter__"):
-        raise _validation.invalid(
-            "bn_data",
-            "None, input arrays, an (x, y) tuple of arrays or an iterable "
-            "of batches",
-            data,
-            owner=owner,
-            error=TypeError,
-        )
-    return data
-
-
-def _update_function(snapshot):
-    """``avg += (w - avg) * fraction`` for every copy, one compiled call."""
-
-    def update(fraction):
-        for average, variable in zip(
-            snapshot.copies, snapshot.variables, strict=True
-        ):
-            step = keras.ops.cast(fraction, average.dtype)
-            average.assign(average + (variable.value - average.value) * step)
-
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        return tf.function(update, autograph=False)
-    return update

@@ -267,7 +267,7 @@ def apply(
         )
     if outside_config:
         _in_config.keep_in_config(model)
-    _drop_compiled_functions(model)
+    _keras_internals.drop_compiled_functions(model)
     return done
 
 
@@ -281,10 +281,3 @@ def _matching_slots(layer, slots, weight_names):
             attribute = _keras_internals.config_attribute(layer, name)
             matched.extend(s for s in slots if s.attribute == attribute)
     return matched
-
-
-def _drop_compiled_functions(model):
-    """Makes the next fit/evaluate retrace with the new losses."""
-    for name in ("train_function", "test_function"):
-        if getattr(model, name, None) is not None:
-            setattr(model, name, None)

@@ -14,13 +14,13 @@ import jax
 import keras
 
 from keras_regkit import _keras_internals
-from keras_regkit.training import sam as sam_lib
+from keras_regkit.training import _sam_common
 
 
 def train_step(model, state, data):
     """One SAM step of ``model`` (a `SAM`); returns ``(logs, state)``."""
     trainable, non_trainable, optimizer_variables, metrics_variables = state
-    x, parts = sam_lib.split_batch(model, data)
+    x, parts = _sam_common.split_batch(model, data)
     grad_fn = jax.value_and_grad(model.compute_loss_and_updates, has_aux=True)
     total, clean_loss, outputs = None, 0.0, []
     for xi, yi, swi, share in parts:
@@ -39,7 +39,7 @@ def train_step(model, state, data):
         clean_loss = clean_loss + loss * share
         outputs.append((yi, y_pred, swi))
         steps = model.perturbation(gradients, trainable)
-        perturbed = sam_lib.perturb(trainable, steps)
+        perturbed = _sam_common.perturb(trainable, steps)
         _, gradients = grad_fn(
             perturbed,
             before,
@@ -50,13 +50,13 @@ def train_step(model, state, data):
             training=True,
             optimizer_variables=optimizer_variables,
         )
-        total = sam_lib.weighted_sum(
+        total = _sam_common.weighted_sum(
             total, gradients, model.gradient_weight(share)
         )
     trainable, optimizer_variables = model.optimizer.stateless_apply(
         optimizer_variables, total, trainable
     )
-    y, y_pred, sample_weight = sam_lib.collate(outputs)
+    y, y_pred, sample_weight = _sam_common.collate(outputs)
     logs, metrics_variables = _update_metrics(
         model, metrics_variables, clean_loss, x, y, y_pred, sample_weight
     )
@@ -69,7 +69,7 @@ def _update_metrics(model, values, loss, x, y, y_pred, sample_weight):
     mapping = list(zip(model.metrics_variables, values, strict=True))
     with keras.StatelessScope(state_mapping=mapping) as scope:
         _keras_internals.loss_tracker(model).update_state(
-            loss, sample_weight=sam_lib.batch_size(x)
+            loss, sample_weight=_sam_common.batch_size(x)
         )
         logs = model.compute_metrics(x, y, y_pred, sample_weight)
     new_values = []

@@ -13,12 +13,12 @@ import keras
 import tensorflow as tf
 
 from keras_regkit import _keras_internals
-from keras_regkit.training import sam as sam_lib
+from keras_regkit.training import _sam_common
 
 
 def train_step(model, data):
     """One SAM step of ``model`` (a `SAM`) on ``data``; returns the logs."""
-    x, parts = sam_lib.split_batch(model, data)
+    x, parts = _sam_common.split_batch(model, data)
     variables = model.trainable_variables
     state = model.non_trainable_variables
     total, clean_loss, outputs = None, 0.0, []
@@ -32,7 +32,7 @@ def train_step(model, data):
             loss = model.compute_loss(
                 x=xi, y=yi, y_pred=y_pred, sample_weight=swi, training=True
             )
-            scaled = sam_lib.scale_loss(model, loss)
+            scaled = _sam_common.scale_loss(model, loss)
         clean_loss = clean_loss + _drop_if_empty(filled, loss) * share
         outputs.append((yi, y_pred, swi))
         _restore_if_empty(filled, state, before)
@@ -42,7 +42,7 @@ def train_step(model, data):
         gradients = _sum_over_replicas(_drop_if_empty(filled, gradients))
         weights = [tf.identity(v.value) for v in variables]
         steps = model.perturbation(gradients, weights)
-        perturbed = sam_lib.perturb(weights, steps)
+        perturbed = _sam_common.perturb(weights, steps)
         mapping = list(zip(variables, perturbed, strict=True)) + list(
             zip(state, before, strict=True)
         )
@@ -59,9 +59,9 @@ def train_step(model, data):
                     sample_weight=swi,
                     training=True,
                 )
-            scaled = sam_lib.scale_loss(model, perturbed_loss)
+            scaled = _sam_common.scale_loss(model, perturbed_loss)
         gradients = _drop_if_empty(filled, tape.gradient(scaled, perturbed))
-        total = sam_lib.weighted_sum(
+        total = _sam_common.weighted_sum(
             total, gradients, model.gradient_weight(share)
         )
     if variables:
@@ -72,9 +72,9 @@ def train_step(model, data):
     tracker = _keras_internals.loss_tracker(model)
     tracker.update_state(
         clean_loss * replicas if replicas > 1 else clean_loss,
-        sample_weight=sam_lib.batch_size(x),
+        sample_weight=_sam_common.batch_size(x),
     )
-    y, y_pred, sample_weight = sam_lib.collate(outputs)
+    y, y_pred, sample_weight = _sam_common.collate(outputs)
     return model.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
 
 
@@ -89,7 +89,7 @@ def _filled(x):
     put back. So a batch of ``n < micro_batches`` examples takes the step
     of ``n`` one-example micro-batches, as on JAX and PyTorch.
     """
-    size = sam_lib.batch_size(x)
+    size = _sam_common.batch_size(x)
     return None if isinstance(size, int) else size > 0
 
 

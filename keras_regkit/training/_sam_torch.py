@@ -12,12 +12,12 @@ import keras
 import torch
 
 from keras_regkit import _keras_internals
-from keras_regkit.training import sam as sam_lib
+from keras_regkit.training import _sam_common
 
 
 def train_step(model, data):
     """One SAM step of ``model`` (a `SAM`) on ``data``; returns the logs."""
-    x, parts = sam_lib.split_batch(model, data)
+    x, parts = _sam_common.split_batch(model, data)
     variables = model.trainable_variables
     state = model.non_trainable_variables
     total, clean_loss, outputs = None, 0.0, []
@@ -32,7 +32,7 @@ def train_step(model, data):
         if not variables:
             continue
         weights = [v.value for v in variables]
-        gradients = _gradients(sam_lib.scale_loss(model, loss), weights)
+        gradients = _gradients(_sam_common.scale_loss(model, loss), weights)
         with torch.no_grad():
             steps = model.perturbation(gradients, weights)
             perturbed = [
@@ -51,9 +51,9 @@ def train_step(model, data):
                 training=True,
             )
         gradients = _gradients(
-            sam_lib.scale_loss(model, perturbed_loss), perturbed
+            _sam_common.scale_loss(model, perturbed_loss), perturbed
         )
-        total = sam_lib.weighted_sum(
+        total = _sam_common.weighted_sum(
             total, gradients, model.gradient_weight(share)
         )
     if variables:
@@ -61,9 +61,9 @@ def train_step(model, data):
             model.optimizer.apply(total, variables)
 
     _keras_internals.loss_tracker(model).update_state(
-        clean_loss, sample_weight=sam_lib.batch_size(x)
+        clean_loss, sample_weight=_sam_common.batch_size(x)
     )
-    y, y_pred, sample_weight = sam_lib.collate(outputs)
+    y, y_pred, sample_weight = _sam_common.collate(outputs)
     return model.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
 
 

@@ -1,4 +1,7 @@
-"""SWA: the average of per-epoch snapshots, BN recomputation, LR schedule."""
+"""SWA: the average of per-epoch snapshots, BN recomputation, LR schedule.
+
+`recompute_batch_norm` alone is tested in tests/training/test_batch_norm.py.
+"""
 
 import functools
 import math
@@ -8,7 +11,6 @@ import numpy as np
 import pytest
 
 import keras_regkit as rk
-from keras_regkit.callbacks.swa import recompute_batch_norm
 from keras_regkit.callbacks.swa import swa_learning_rate
 
 to_numpy = keras.ops.convert_to_numpy
@@ -204,28 +206,6 @@ def test_batch_norm_statistics_are_recomputed_for_the_average():
     # Swapping back restores the statistics of the last weights as well.
     swa.swap()
     assert not np.allclose(to_numpy(bn.moving_mean), mean, rtol=1e-3)
-
-
-def test_recompute_batch_norm_with_a_dataset_of_batches():
-    model = bn_model()
-    x, y = data(n=12)
-    batches = [(x[:5], y[:5]), (x[5:], y[5:])]
-    assert recompute_batch_norm(model, batches) == 2
-    pre, bn = model.get_layer("pre"), model.get_layer("bn")
-    kernel, bias = to_numpy(pre.kernel), to_numpy(pre.bias)
-    h = [b[0].astype("float64") @ kernel + bias for b in batches]
-    np.testing.assert_allclose(
-        to_numpy(bn.moving_mean),
-        np.mean([a.mean(0) for a in h], 0),
-        rtol=1e-5,
-        atol=1e-6,
-    )
-    np.testing.assert_allclose(
-        to_numpy(bn.moving_variance),
-        np.mean([a.var(0) for a in h], 0),
-        rtol=1e-5,
-        atol=1e-6,
-    )
 
 
 def test_batch_norm_without_bn_data_warns():
