@@ -25,13 +25,11 @@ from keras_regkit import _validation
 from keras_regkit.callbacks.best_weights import BestWeights
 from keras_regkit.callbacks.best_weights import check_weights_path
 from keras_regkit.callbacks.early_stopping import keywords
+from keras_regkit.callbacks.early_stopping.monitor import Monitor
 from keras_regkit.callbacks.early_stopping.reason import StopReason
 from keras_regkit.callbacks.early_stopping.rules import AnyOf
 from keras_regkit.callbacks.early_stopping.rules import StoppingRule
 from keras_regkit.callbacks.early_stopping.run import StoppingRun
-from keras_regkit.callbacks.monitor import Monitor
-
-_OWNER = "EarlyStopping"
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
@@ -146,7 +144,7 @@ class EarlyStopping(keras.callbacks.Callback):
         rule: The rule evaluated each epoch (an `AnyOf`), or None.
         run: The `StoppingRun` that holds the monitors, the rule, the
             history and the stop; rebuilt state comes from it.
-        keeper: The `BestWeights` that keeps the best weights.
+        best_weights_store: The `BestWeights` that keeps the best weights.
         monitor_history: Per monitored epoch: ``"epoch"``, each value read
             (raw), and ``"<name>_smoothed"`` with smoothing.
 
@@ -169,6 +167,16 @@ class EarlyStopping(keras.callbacks.Callback):
     StopReason('loss did not improve for 2 epochs', kind='patience')
     >>> print(stopper.stop_reason)
     loss did not improve for 2 epochs
+
+    In `fit`, as Keras's:
+
+    >>> x, y = np.ones((16, 1)), np.ones((16, 1))
+    >>> stopper = rk.callbacks.EarlyStopping(patience=2,
+    ...     restore_best_weights=True)
+    >>> history = model.fit(x, y, validation_split=0.25, epochs=3,
+    ...     verbose=0, callbacks=[stopper])
+    >>> len(history.history["val_loss"]) <= 3
+    True
 
     Reference:
         Lutz Prechelt, "Early Stopping - But When?", Neural Networks:
@@ -202,6 +210,7 @@ class EarlyStopping(keras.callbacks.Callback):
         rules: Sequence[StoppingRule] | None = None,
     ):
         super().__init__()
+        owner = _validation.owner_name(self)
         self.monitor = keywords.check_monitor(monitor, owner=self)
         self.monitors = (
             [self.monitor] if isinstance(self.monitor, str) else self.monitor
@@ -258,7 +267,7 @@ class EarlyStopping(keras.callbacks.Callback):
             min_delta_mode=min_delta_mode,
             smoothing=smoothing,
             smoothing_window=smoothing_window,
-            owner=_OWNER,
+            owner=owner,
         )
         if self.rules is None:
             rules = keywords.keyword_rules(
@@ -272,13 +281,13 @@ class EarlyStopping(keras.callbacks.Callback):
             AnyOf(rules) if rules else None,
             start_from_epoch=self.start_from_epoch,
             strict=strict,
-            owner=_OWNER,
+            owner=owner,
         )
-        self.keeper = BestWeights(
+        self.best_weights_store = BestWeights(
             in_memory=restore_best_weights,
             include_optimizer=include_optimizer,
             path=self.save_best_to,
-            owner=_OWNER,
+            owner=owner,
         )
         self._resuming = False
         # Keras's `wait` when no `Patience` rule counts it.
@@ -288,7 +297,7 @@ class EarlyStopping(keras.callbacks.Callback):
 
     def set_model(self, model):
         super().set_model(model)
-        self.keeper.model = model
+        self.best_weights_store.model = model
 
     def on_train_begin(self, logs=None):
         # Each fit starts afresh (one instance can serve several fits),
@@ -297,9 +306,9 @@ class EarlyStopping(keras.callbacks.Callback):
         if not resuming:
             self.run.reset()
             self._wait_without_patience = 0
-        self.keeper.begin(self.model, resuming=resuming)
+        self.best_weights_store.begin(self.model, resuming=resuming)
         if resuming and self.restore_best_weights and self.best is not None:
-            self.keeper.warn_if_lost_on_resume(self.best_epoch)
+            self.best_weights_store.warn_if_lost_on_resume(self.best_epoch)
 
     def on_epoch_end(self, epoch, logs=None):
         if not self.run.resolved:
@@ -308,7 +317,7 @@ class EarlyStopping(keras.callbacks.Callback):
         if self.run.improved and (
             self.restore_best_weights or self.save_best_to is not None
         ):
-            self.keeper.keep()
+            self.best_weights_store.keep()
         if reason is not None:
             self.model.stop_training = True
 
@@ -316,13 +325,13 @@ class EarlyStopping(keras.callbacks.Callback):
         summary = self.run.summary()
         if self.verbose > 0 and summary is not None:
             print(summary)
-        if self.restore_best_weights and self.keeper.has_weights():
+        if self.restore_best_weights and self.best_weights_store.has_weights():
             if self.verbose > 0:
                 print(
                     "Restoring model weights from the end of the best epoch: "
                     f"{self.best_epoch + 1}."
                 )
-            self.keeper.restore()
+            self.best_weights_store.restore()
 
     def restore(self) -> bool:
         """Puts the best weights of the last `fit` back into the model.
@@ -335,7 +344,7 @@ class EarlyStopping(keras.callbacks.Callback):
         Returns:
             True if weights were restored, False if there were none.
         """
-        return self.keeper.restore()
+        return self.best_weights_store.restore()
 
     # Resuming.
 
@@ -378,7 +387,7 @@ class EarlyStopping(keras.callbacks.Callback):
             ]
         return cls(**config)
 
-    # Keras's attributes, read from (and written to) the run and keeper.
+    # Keras's attributes, read from (and written to) the run and the store.
 
     @property
     def best(self):
@@ -416,11 +425,11 @@ class EarlyStopping(keras.callbacks.Callback):
     @property
     def best_weights(self):
         """The kept best weights as numpy arrays (Keras's), or None."""
-        return self.keeper.weights
+        return self.best_weights_store.weights
 
     @best_weights.setter
     def best_weights(self, weights):
-        self.keeper.set_host_weights(weights)
+        self.best_weights_store.set_host_weights(weights)
 
     @property
     def stopped_epoch(self):

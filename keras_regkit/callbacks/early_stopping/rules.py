@@ -37,6 +37,7 @@ Reference:
 from __future__ import annotations
 
 import abc
+import inspect
 import math
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -44,9 +45,9 @@ from collections.abc import Sequence
 import keras
 
 from keras_regkit import _validation
+from keras_regkit.callbacks.early_stopping.monitor import Monitor
 from keras_regkit.callbacks.early_stopping.reason import StopKind
 from keras_regkit.callbacks.early_stopping.reason import StopReason
-from keras_regkit.callbacks.monitor import Monitor
 
 _register = keras.saving.register_keras_serializable(package="keras_regkit")
 
@@ -60,6 +61,28 @@ def as_reason(answer) -> StopReason | None:
     if answer is None or isinstance(answer, StopReason):
         return answer
     return StopReason(answer)
+
+
+def config_repr(obj) -> str:
+    """``Name(key=value, ...)``: the config entries that differ from the
+    defaults of ``__init__``, in config order.
+
+    Example:
+    >>> config_repr(Patience(5, monitor="val_loss"))
+    "Patience(monitor='val_loss', patience=5)"
+    """
+    parameters = inspect.signature(type(obj).__init__).parameters
+    defaults = {
+        name: parameter.default
+        for name, parameter in parameters.items()
+        if parameter.default is not inspect.Parameter.empty
+    }
+    arguments = ", ".join(
+        f"{key}={value!r}"
+        for key, value in obj.get_config().items()
+        if key not in defaults or defaults[key] != value
+    )
+    return f"{type(obj).__name__}({arguments})"
 
 
 def check_key(name, value, owner, expected="a non-empty string"):
@@ -140,6 +163,9 @@ class StoppingRule(abc.ABC):
     def from_config(cls, config):
         return cls(**config)
 
+    def __repr__(self) -> str:
+        return config_repr(self)
+
 
 @_register
 class Patience(StoppingRule):
@@ -156,14 +182,23 @@ class Patience(StoppingRule):
         monitor: The quantity, or None for the primary one.
 
     Example:
-    >>> rule = Patience(2)
-    >>> rule.bind({"loss": Monitor("loss", mode="min")}, "loss")
-    >>> for epoch, loss in enumerate([1.0, 0.5, 0.6, 0.7]):
-    ...     _ = rule.monitored.observe(epoch, loss)
-    ...     reason = rule.update(epoch, {"loss": loss})
-    >>> reason, reason.kind
-    (StopReason('loss did not improve for 2 epochs', kind='patience'), \
-<StopKind.PATIENCE: 'patience'>)
+    >>> import keras
+    >>> import numpy as np
+    >>> import keras_regkit as rk
+    >>> rule = rk.callbacks.Patience(2, monitor="loss")
+    >>> rule
+    Patience(monitor='loss', patience=2)
+    >>> stopper = rk.callbacks.EarlyStopping(monitor="loss", rules=[rule])
+    >>> model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    >>> model.compile("sgd", "mse")
+    >>> stopper.set_model(model)
+    >>> stopper.on_train_begin()
+    >>> for epoch, loss in enumerate([1.0, 0.5, 0.6, 0.7, 0.4]):
+    ...     stopper.on_epoch_end(epoch, {"loss": loss})
+    ...     if model.stop_training:
+    ...         break
+    >>> stopper.stopped_epoch, stopper.stop_reason
+    (3, StopReason('loss did not improve for 2 epochs', kind='patience'))
     """
 
     kind = StopKind.PATIENCE
@@ -377,6 +412,10 @@ class _Combinator(StoppingRule):
         ]
         return cls(rules)
 
+    def __repr__(self):
+        rules = ", ".join(repr(rule) for rule in self.rules)
+        return f"{type(self).__name__}([{rules}])"
+
 
 @_register
 class AnyOf(_Combinator):
@@ -384,6 +423,24 @@ class AnyOf(_Combinator):
 
     Args:
         rules: A non-empty list of rules.
+
+    Example:
+    >>> import keras
+    >>> import numpy as np
+    >>> import keras_regkit as rk
+    >>> rule = rk.callbacks.AnyOf([
+    ...     rk.callbacks.Patience(5, monitor="val_loss"),
+    ...     rk.callbacks.GeneralizationLoss(2.0, monitor="val_loss"),
+    ... ])
+    >>> rule
+    AnyOf([Patience(monitor='val_loss', patience=5), \
+GeneralizationLoss(monitor='val_loss', alpha=2.0)])
+    >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    >>> model.compile("sgd", "mse")
+    >>> x, y = np.ones((16, 3)), np.ones((16, 1))
+    >>> stopper = rk.callbacks.EarlyStopping(rules=[rule])
+    >>> _ = model.fit(x, y, validation_split=0.25, epochs=2, verbose=0,
+    ...     callbacks=[stopper])
     """
 
     def update(self, epoch, values):
@@ -397,6 +454,28 @@ class AllOf(_Combinator):
 
     Args:
         rules: A non-empty list of rules.
+
+    Example:
+    >>> import keras
+    >>> import keras_regkit as rk
+    >>> both = rk.callbacks.AllOf([
+    ...     rk.callbacks.Patience(3, monitor="val_loss"),
+    ...     rk.callbacks.Patience(3, monitor="val_accuracy"),
+    ... ])
+    >>> stopper = rk.callbacks.EarlyStopping(
+    ...     monitor=["val_loss", "val_accuracy"], mode=["min", "max"],
+    ...     rules=[both])
+    >>> model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    >>> model.compile("sgd", "mse", metrics=["accuracy"])
+    >>> stopper.set_model(model)
+    >>> stopper.on_train_begin()
+    >>> logs = [(1.0, 0.5), (0.9, 0.6), (0.9, 0.6), (0.9, 0.6), (0.9, 0.6)]
+    >>> for epoch, (loss, accuracy) in enumerate(logs):
+    ...     stopper.on_epoch_end(
+    ...         epoch, {"val_loss": loss, "val_accuracy": accuracy})
+    >>> print(stopper.stop_reason)
+    val_loss did not improve for 3 epochs and val_accuracy did not \
+improve for 3 epochs
     """
 
     def update(self, epoch, values):
