@@ -51,6 +51,7 @@ def t_cdf(t: float, dof: int) -> float:
         ``P(T <= t)``.
 
     Example:
+    >>> from keras_regkit.diagnostics import t_cdf
     >>> round(t_cdf(2.0, 3), 6)
     0.930337
     """
@@ -73,7 +74,8 @@ def t_ppf(q: float, dof: int) -> float:
         The ``t`` with ``P(T <= t) = q``.
 
     Example:
-    >>> round(t_ppf(0.975, 4), 6)
+    >>> from keras_regkit.diagnostics import t_ppf
+    >>> round(t_ppf(0.975, 4), 6)  # a 95% two-sided interval over 5 seeds
     2.776445
     """
     q = _validation.check_float(

@@ -62,6 +62,7 @@ def sequential_runner(trials: Iterable[Trial]) -> Iterator[tuple]:
         An iterator of ``(trial, record)`` pairs, as each finishes.
 
     Example:
+    >>> from keras_regkit.diagnostics import Trial, sequential_runner
     >>> trial = Trial({"n": 1}, lambda: {"validation": 0.5})
     >>> [record for _, record in sequential_runner([trial])]
     [{'validation': 0.5}]
@@ -114,6 +115,7 @@ def run_trials(
         The records, in the order of ``trials``.
 
     Example:
+    >>> from keras_regkit.diagnostics import Trial, run_trials
     >>> trials = [Trial({"i": i}, lambda i=i: {"validation": i / 2})
     ...           for i in range(3)]
     >>> run_trials(trials, verbose=0)
