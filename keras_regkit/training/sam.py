@@ -81,7 +81,9 @@ def sam_perturbation(
             negative or not finite.
 
     Example:
+    >>> import keras
     >>> import numpy as np
+    >>> from keras_regkit.training import sam_perturbation
     >>> g = [np.array([3.0, 0.0], "float32"), np.array([4.0], "float32")]
     >>> w = [np.zeros(2, "float32"), np.zeros(1, "float32")]
     >>> e = sam_perturbation(g, w, rho=0.5)
@@ -303,9 +305,11 @@ class SAM(keras.Model):
         **kwargs: Passed to `keras.Model` (``name``).
 
     Example:
+    >>> import keras
     >>> import numpy as np
+    >>> import keras_regkit as rk
     >>> inner = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
-    >>> model = SAM(inner, rho=0.05)
+    >>> model = rk.training.SAM(inner, rho=0.05)
     >>> model.compile(optimizer="sgd", loss="mse")
     >>> x, y = np.ones((8, 3), "float32"), np.zeros((8, 1), "float32")
     >>> history = model.fit(x, y, epochs=1, verbose=0)
