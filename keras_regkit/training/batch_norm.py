@@ -52,14 +52,17 @@ def recompute_batch_norm(model, data, batch_size: int = 32) -> int:
             the cause).
 
     Example:
-    >>> import keras, numpy as np
+    >>> import keras
+    >>> import numpy as np
+    >>> from keras_regkit.training import recompute_batch_norm
     >>> bn = keras.layers.BatchNormalization()
     >>> model = keras.Sequential([keras.Input((2,)), bn])
     >>> x = np.array([[0.0, 1.0], [2.0, 3.0], [4.0, 5.0], [6.0, 7.0]])
     >>> recompute_batch_norm(model, x, batch_size=2)
     2
-    >>> bn.moving_mean.numpy().tolist(), bn.moving_variance.numpy().tolist()
-    ([3.0, 4.0], [1.0, 1.0])
+    >>> [keras.ops.convert_to_numpy(v).tolist()
+    ...  for v in (bn.moving_mean, bn.moving_variance)]
+    [[3.0, 4.0], [1.0, 1.0]]
     """
     check = _validation
     check.check_type("model", model, keras.Model, "a keras.Model", owner=_OWNER)
