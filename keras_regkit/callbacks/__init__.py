@@ -3,8 +3,8 @@
 `EarlyStopping` (the `early_stopping` package) is put together from small
 parts: stopping rules (`StoppingRule` and its subclasses, combined by
 `AnyOf` / `AllOf`), a `StoppingRun` that evaluates them each epoch, a
-monitor per quantity (`monitor.Monitor`), the custody of the best weights
-(`best_weights.BestWeights`) and structured stop reasons
+monitor per quantity (`early_stopping.monitor.Monitor`), the custody of
+the best weights (`best_weights.BestWeights`) and structured stop reasons
 (`early_stopping.StopReason`, `early_stopping.StopKind`).
 """
 

@@ -230,7 +230,7 @@ class BestWeights:
         owner: Named in error and warning messages.
 
     Attributes:
-        kept: What holds this run's copy in memory (a `WeightSnapshot`
+        memory_copy: What holds this run's copy in memory (a `WeightSnapshot`
             wrapper or a `HostCopy`), or None.
         snapshot: The on-device `WeightSnapshot`, or None.
 
@@ -261,7 +261,7 @@ class BestWeights:
         self.owner = owner
         self.model = None
         self.snapshot = None
-        self.kept = None
+        self.memory_copy = None
         self.saved = False
 
     def begin(self, model, resuming: bool = False) -> None:
@@ -271,7 +271,7 @@ class BestWeights:
         as kept.
         """
         self.model = model
-        self.kept = None
+        self.memory_copy = None
         self.saved = resuming and self.path is not None
         if self.path is not None:
             remove_stale_temporaries(self.path)
@@ -289,7 +289,7 @@ class BestWeights:
             variables += list(optimizer.variables)
         return variables
 
-    def _memory_copy(self):
+    def _new_memory_copy(self):
         variables = self._variables()
         if variables is None:
             return HostCopy(self.model)
@@ -303,7 +303,7 @@ class BestWeights:
         A failed file write warns and keeps the weights in memory instead
         (see ``path``); it does not raise.
         """
-        captured = self.in_memory or self.kept is not None
+        captured = self.in_memory or self.memory_copy is not None
         if captured:
             self._capture()
         if self.path is not None:
@@ -317,9 +317,9 @@ class BestWeights:
                 self.saved = True
 
     def _capture(self):
-        if self.kept is None or isinstance(self.kept, HostCopy):
-            self.kept = self._memory_copy()
-        self.kept.capture()
+        if self.memory_copy is None or isinstance(self.memory_copy, HostCopy):
+            self.memory_copy = self._new_memory_copy()
+        self.memory_copy.capture()
 
     def _warn_write_failed(self, error):
         prefix = f"{self.owner}: " if self.owner else ""
@@ -371,16 +371,18 @@ class BestWeights:
 
     def set_host_weights(self, weights) -> None:
         """Keeps given host weights (None forgets the kept copy)."""
-        self.kept = None if weights is None else HostCopy(self.model, weights)
+        self.memory_copy = (
+            None if weights is None else HostCopy(self.model, weights)
+        )
 
     @property
     def weights(self):
         """The kept weights as host values, or None."""
-        return None if self.kept is None else self.kept.numpy()
+        return None if self.memory_copy is None else self.memory_copy.numpy()
 
     def has_weights(self) -> bool:
         """Whether `restore` has something to put back."""
-        return self.kept is not None or (
+        return self.memory_copy is not None or (
             self.saved and os.path.exists(self.path)
         )
 
@@ -390,8 +392,8 @@ class BestWeights:
         Returns:
             True if weights were restored, False if there were none.
         """
-        if self.kept is not None:
-            self.kept.restore()
+        if self.memory_copy is not None:
+            self.memory_copy.restore()
         elif self.has_weights():
             self.model.load_weights(self.path)
         else:

@@ -28,7 +28,7 @@ import keras
 import numpy as np
 
 from keras_regkit import _validation
-from keras_regkit.callbacks.monitor import infer_direction
+from keras_regkit.callbacks.direction import infer_direction
 
 _MODES = ("min", "max")
 _MODE = (

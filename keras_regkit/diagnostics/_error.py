@@ -18,7 +18,7 @@ import numpy as np
 
 from keras_regkit import _keras_internals
 from keras_regkit import _validation
-from keras_regkit.callbacks.monitor import infer_direction
+from keras_regkit.callbacks.direction import infer_direction
 
 
 def error_name(metric: str | None) -> str:

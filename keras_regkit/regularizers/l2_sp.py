@@ -314,8 +314,8 @@ def apply_l2sp(
     away from the pretrained solution that L2-SP is meant to stay near.
     Pulling towards w₀ does not have weight decay's reason to spare biases
     and normalization parameters (decaying those towards zero is what
-    hurts). ``weights="kernel"`` restricts it to kernels (the default of
-    keras_regkit 0.1.0, and what Keras's ``kernel_regularizer`` covers).
+    hurts). ``weights="kernel"`` restricts it to kernels (what Keras's
+    ``kernel_regularizer`` covers).
     Non-trainable weights (BatchNormalization's moving statistics, frozen
     layers) are never selected.
 

@@ -291,9 +291,9 @@ class SAM(keras.Model):
             ``eta`` were tuned with it, and a bias, often near 0, would
             otherwise barely move (``T ≈ eta``). Biases are the variables
             named ``beta`` or ending in ``bias`` (PyTorch's ``bias``).
-            ``True`` scales every tensor, as the kit did before this
-            argument existed (a config saved then loads with ``True``);
-            with ``eta=0`` it is davda54/sam's ``adaptive=True``.
+            ``True`` scales every tensor (a config without this argument,
+            as files saved by 24336a5 have, loads with ``True``); with
+            ``eta=0`` it is davda54/sam's ``adaptive=True``.
         split: How ``micro_batches`` splits a batch: ``"strided"`` (the
             default; micro-batch ``i`` holds examples ``i, i + k, ...``)
             or ``"contiguous"`` (consecutive runs, as tf.keras 2.x).
@@ -415,7 +415,7 @@ class SAM(keras.Model):
     @classmethod
     def from_config(cls, config):
         config = dict(config)
-        # Saved before `scale_biases` existed: ASAM scaled every tensor.
+        # Files saved by 24336a5 have no `scale_biases`: every tensor scaled.
         config.setdefault("scale_biases", True)
         config["model"] = keras.saving.deserialize_keras_object(config["model"])
         return cls(**config)

@@ -48,7 +48,7 @@ def test_keeps_on_device_and_restores_a_keras_model(tmp_path):
     assert best.weights is None and not best.has_weights()
     _set_kernel(model, 1.0)
     best.keep()
-    assert isinstance(best.kept.snapshot, WeightSnapshot)
+    assert isinstance(best.memory_copy.snapshot, WeightSnapshot)
     _set_kernel(model, 5.0)
     np.testing.assert_array_equal(best.weights[0], 1.0)
     assert best.restore() is True
@@ -59,13 +59,13 @@ def test_keeps_on_device_and_restores_a_keras_model(tmp_path):
     # A second run on the same model reuses the snapshot's variables.
     snapshot = best.snapshot
     best.begin(model)
-    assert best.kept is None
+    assert best.memory_copy is None
     best.keep()
     assert best.snapshot is snapshot
 
 
 def test_host_copy_for_objects_without_variables():
-    class Plain:
+    class NoVariables:
         weights = "not variables"
 
         def get_weights(self):
@@ -74,13 +74,13 @@ def test_host_copy_for_objects_without_variables():
         def set_weights(self, weights):
             self.restored = weights
 
-    plain = Plain()
+    no_variables = NoVariables()
     best = bw.BestWeights()
-    best.begin(plain)
+    best.begin(no_variables)
     best.keep()
-    assert isinstance(best.kept, bw.HostCopy)
+    assert isinstance(best.memory_copy, bw.HostCopy)
     best.restore()
-    np.testing.assert_array_equal(plain.restored[0], [1.0])
+    np.testing.assert_array_equal(no_variables.restored[0], [1.0])
 
 
 def test_file_only_restores_from_the_file(tmp_path):
@@ -91,7 +91,7 @@ def test_file_only_restores_from_the_file(tmp_path):
     assert best.restore() is False
     _set_kernel(model, 2.0)
     best.keep()
-    assert best.kept is None
+    assert best.memory_copy is None
     _set_kernel(model, 7.0)
     assert best.restore() is True
     np.testing.assert_array_equal(_kernel(model), 2.0)
@@ -402,8 +402,8 @@ def test_stale_temporary_files_are_removed_at_the_next_start(tmp_path):
     }
     for name in names.values():
         (tmp_path / name).write_bytes(b"\0" * 4096)
-    keeper = bw.BestWeights(path=str(tmp_path / "best.weights.h5"))
-    keeper.begin(_model())
+    best = bw.BestWeights(path=str(tmp_path / "best.weights.h5"))
+    best.begin(_model())
     assert sorted(os.listdir(tmp_path)) == sorted(
         [names["running"], names["other_target"], names["unrelated"]]
     )

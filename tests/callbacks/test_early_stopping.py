@@ -515,7 +515,9 @@ def test_device_snapshot_restores_a_keras_model():
         model=model,
         set_epoch=_set_kernel_to_epoch,
     )
-    assert isinstance(stopper.keeper.kept.snapshot, WeightSnapshot)
+    assert isinstance(
+        stopper.best_weights_store.memory_copy.snapshot, WeightSnapshot
+    )
     np.testing.assert_array_equal(
         np.asarray(model.get_layer("dense").kernel), 1.0
     )
@@ -774,7 +776,7 @@ _MIRRORED_SCRIPT = textwrap.dedent(
     model.fit(x, x[:, :2], epochs=4, batch_size=8, verbose=0,
               callbacks=[script, stopper])
     assert stopper.stopped_epoch == 3
-    copy = stopper.keeper.snapshot.copies[0].value
+    copy = stopper.best_weights_store.snapshot.copies[0].value
     assert type(copy).__name__ == "MirroredVariable", type(copy)
     for variable, expected in zip(model.weights, script.weights[1]):
         replicas = variable.value.values

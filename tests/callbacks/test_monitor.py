@@ -1,4 +1,4 @@
-"""Tests for the monitor of a quantity (`callbacks.monitor.Monitor`).
+"""Tests for the monitor of a quantity (`callbacks.early_stopping.monitor`).
 
 Driven through `EarlyStopping`, which owns one `Monitor` per monitored
 quantity: the direction inferred as Keras infers it, ``min_delta``

@@ -15,7 +15,7 @@ from callbacks.stopping_helpers import drive
 import keras_regkit as rk
 from keras_regkit.callbacks import early_stopping as es
 from keras_regkit.callbacks.early_stopping import prechelt
-from keras_regkit.callbacks.monitor import Monitor
+from keras_regkit.callbacks.early_stopping.monitor import Monitor
 
 EarlyStopping = rk.callbacks.EarlyStopping
 

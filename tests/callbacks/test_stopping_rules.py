@@ -17,9 +17,9 @@ from callbacks.stopping_helpers import driven
 
 import keras_regkit as rk
 from keras_regkit.callbacks import early_stopping as es
+from keras_regkit.callbacks.early_stopping.monitor import Monitor
 from keras_regkit.callbacks.early_stopping.reason import StopKind
 from keras_regkit.callbacks.early_stopping.reason import StopReason
-from keras_regkit.callbacks.monitor import Monitor
 
 EarlyStopping = rk.callbacks.EarlyStopping
 

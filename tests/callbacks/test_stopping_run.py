@@ -14,7 +14,7 @@ import pytest
 
 from keras_regkit.callbacks import early_stopping as es
 from keras_regkit.callbacks.early_stopping.keywords import keyword_rules
-from keras_regkit.callbacks.monitor import Monitor
+from keras_regkit.callbacks.early_stopping.monitor import Monitor
 
 
 def observe_all(run, logs_per_epoch):

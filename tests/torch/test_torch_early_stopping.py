@@ -68,7 +68,9 @@ def test_fit_restores_the_best_epoch_and_writes_it(tmp_path, include_optimizer):
     # Stopped early, `patience` epochs after a best that is not the first.
     assert 0 < best and stopper.stopped_epoch == best + 2 < 29
     assert stopper.best_epoch == best and len(val_loss) == best + 3
-    assert isinstance(stopper.keeper.kept.snapshot, WeightSnapshot)
+    assert isinstance(
+        stopper.best_weights_store.memory_copy.snapshot, WeightSnapshot
+    )
     _assert_equal(_weights(model.weights), weights[best])
     last = len(val_loss) - 1
     expected = optimizer_values[best if include_optimizer else last]

@@ -7,11 +7,13 @@
 - `rules`: the `StoppingRule` protocol, `Patience`, the thresholds,
   `NonFinite`, and the `AnyOf` / `AllOf` combinators;
 - `prechelt`: Prechelt's GL, PQ and UP criteria and their arithmetic;
-- `reason`: `StopReason` and `StopKind`, why training stopped.
+- `reason`: `StopReason` and `StopKind`, why training stopped;
+- `monitor`: `Monitor`, one quantity's direction, ``min_delta``,
+  smoothing and best.
 
-The monitor of one quantity (`keras_regkit.callbacks.monitor.Monitor`)
-and the custody of the best weights (`best_weights.BestWeights`) are
-shared with other callbacks and live beside this package.
+The custody of the best weights (`callbacks.best_weights.BestWeights`)
+and the direction of a quantity (`callbacks.direction.infer_direction`)
+are shared with other callbacks and live beside this package.
 """
 
 from keras_regkit.callbacks.early_stopping.callback import EarlyStopping

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 
 from keras_regkit import _validation
+from keras_regkit.callbacks.early_stopping.monitor import Monitor
 from keras_regkit.callbacks.early_stopping.prechelt import CRITERIA
 from keras_regkit.callbacks.early_stopping.prechelt import criterion_rule
 from keras_regkit.callbacks.early_stopping.rules import AllOf
@@ -26,7 +27,6 @@ from keras_regkit.callbacks.early_stopping.rules import Patience
 from keras_regkit.callbacks.early_stopping.rules import StoppingRule
 from keras_regkit.callbacks.early_stopping.rules import StoppingThreshold
 from keras_regkit.callbacks.early_stopping.rules import check_key
-from keras_regkit.callbacks.monitor import Monitor
 
 COMBINE = {"all": AllOf, "any": AnyOf}
 # The keywords that build rules, with their defaults: with ``rules=``

@@ -16,10 +16,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from keras_regkit.callbacks.early_stopping.monitor import Monitor
 from keras_regkit.callbacks.early_stopping.reason import StopReason
 from keras_regkit.callbacks.early_stopping.rules import Patience
 from keras_regkit.callbacks.early_stopping.rules import StoppingRule
-from keras_regkit.callbacks.monitor import Monitor
 
 
 def _as_scalar(name, value, owner):
@@ -78,7 +78,7 @@ kind='patience')]
         *,
         start_from_epoch: int = 0,
         strict: bool = False,
-        owner: str = "EarlyStopping",
+        owner: str = "StoppingRun",
     ):
         self.monitors = {monitor.name: monitor for monitor in monitors}
         self.primary = monitors[0]

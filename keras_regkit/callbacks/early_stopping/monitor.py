@@ -6,7 +6,8 @@ its quantity is minimised or maximised, applies ``min_delta`` (absolute
 or relative to the best) and optional smoothing, and remembers the best
 value and epoch. Stopping rules read it; `EarlyStopping` owns one per
 monitored quantity (through its `StoppingRun`), the first being the
-primary one. `GapMonitor` and `diagnostics` use `infer_direction`.
+primary one. The direction comes from `callbacks.direction`, which
+`GapMonitor` and `diagnostics` use too.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from keras_regkit import _keras_internals
 from keras_regkit import _validation
+from keras_regkit.callbacks.direction import infer_direction
 
 MODES = ("auto", "min", "max")
 MIN_DELTA_MODES = ("absolute", "relative")
@@ -58,27 +59,6 @@ def smooth_next(
         return values[-1]
     alpha = 2.0 / (window + 1.0)
     return alpha * values[-1] + (1.0 - alpha) * previous
-
-
-def infer_direction(model, monitor: str) -> str | None:
-    """``"min"`` or ``"max"`` for a monitored quantity, or None if unknown.
-
-    As Keras does: a loss (``loss``, ``val_loss``) is minimised; otherwise
-    the direction declared by the model's compiled metric of that name
-    (without the ``val_`` prefix), e.g. accuracy, AUC and F1 are maximised.
-
-    Example:
-    >>> infer_direction(None, "val_loss")
-    'min'
-    """
-    name = monitor.removeprefix("val_")
-    direction = "min" if name == "loss" else None
-    metrics = getattr(model, "metrics", None) or []
-    for metric in _keras_internals.flat_metrics(metrics):
-        declared = _keras_internals.metric_direction(metric)
-        if getattr(metric, "name", None) == name and declared is not None:
-            direction = declared
-    return direction
 
 
 class Monitor:
