@@ -448,3 +448,35 @@ def run_python(code, *, env=None, cwd=None, timeout=300, check=True):
             f"child process exited {result.returncode}:\n{result.stderr}"
         )
     return result
+
+
+def run_on_two_jax_devices(code, *, timeout=600):
+    """Runs ``code`` on JAX over two host CPU devices, in a new process.
+
+    ``XLA_FLAGS`` (``--xla_force_host_platform_device_count=2``) is read
+    when JAX starts, hence a process of its own; the GPU is hidden so the
+    two devices are the host's. The child first checks that JAX sees two
+    devices; ``code`` must print ``OK`` last (checked here).
+
+    Args:
+        code: Python source (dedented here), e.g. a fit under
+            ``keras.distribution.DataParallel()``.
+        timeout: Seconds before the child is killed.
+
+    Returns:
+        The `subprocess.CompletedProcess`.
+    """
+    import textwrap
+
+    prelude = "import jax\nassert len(jax.devices()) == 2, jax.devices()\n"
+    result = run_python(
+        prelude + textwrap.dedent(code),
+        env={
+            "KERAS_BACKEND": "jax",
+            "XLA_FLAGS": "--xla_force_host_platform_device_count=2",
+            "CUDA_VISIBLE_DEVICES": "",
+        },
+        timeout=timeout,
+    )
+    assert result.stdout.strip().endswith("OK"), result.stdout[-2000:]
+    return result

@@ -13,10 +13,9 @@ import json
 import math
 import os
 import pathlib
-import subprocess
-import sys
 import textwrap
 
+import helpers
 import keras
 import numpy as np
 import pytest
@@ -794,13 +793,7 @@ _MIRRORED_SCRIPT = textwrap.dedent(
     reason="TensorFlow-specific: tf.distribute.MirroredStrategy",
 )
 def test_restores_mirrored_variables_under_mirrored_strategy():
-    result = subprocess.run(
-        [sys.executable, "-c", _MIRRORED_SCRIPT],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+    result = helpers.run_python(_MIRRORED_SCRIPT, timeout=120)
     assert "mirrored ok" in result.stdout
 
 
@@ -859,8 +852,6 @@ _RESUMED_PROCESS = """
 
 
 def test_resumed_in_a_new_process_restores_from_the_file_or_warns(tmp_path):
-    import helpers
-
     best = tmp_path / "best.weights.h5"
     model = tiny_model()
     model.compile(keras.optimizers.SGD(0.0), "mse")

@@ -1,12 +1,10 @@
 """keras.distribution.DataParallel over two host devices, in a subprocess.
 
-XLA_FLAGS must be set before JAX starts, hence a process of its own.
+XLA_FLAGS must be set before JAX starts, hence a process of its own
+(`helpers.run_on_two_jax_devices`).
 """
 
-import os
-import subprocess
-import sys
-
+import helpers
 import keras
 import pytest
 
@@ -17,8 +15,6 @@ pytestmark = pytest.mark.skipif(
 _SCRIPT = """
 import keras, numpy as np
 import keras_regkit as rk
-import jax
-assert len(jax.devices()) == 2, jax.devices()
 keras.distribution.set_distribution(keras.distribution.DataParallel())
 keras.utils.set_random_seed(0)
 reg = rk.regularizers.L2(rk.schedules.Linear(0.0, 1e-2, duration=2))
@@ -50,16 +46,4 @@ print("OK")
 @pytest.mark.slow
 @pytest.mark.compat("EarlyStopping", "JAX")
 def test_data_parallel_two_host_devices():
-    env = dict(os.environ)
-    env["KERAS_BACKEND"] = "jax"
-    env["XLA_FLAGS"] = "--xla_force_host_platform_device_count=2"
-    env["CUDA_VISIBLE_DEVICES"] = ""
-    result = subprocess.run(
-        [sys.executable, "-c", _SCRIPT],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        env=env,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "OK" in result.stdout
+    helpers.run_on_two_jax_devices(_SCRIPT, timeout=240)

@@ -7,10 +7,7 @@ single-device step, since the perturbation's norm is over the global
 gradient.
 """
 
-import os
-import subprocess
-import sys
-
+import helpers
 import keras
 import pytest
 
@@ -19,12 +16,10 @@ pytestmark = pytest.mark.skipif(
 )
 
 _SCRIPT = """
-import jax
 import keras
 import numpy as np
 import keras_regkit as rk
 
-assert len(jax.devices()) == 2, jax.devices()
 rng = np.random.default_rng(0)
 x = rng.normal(size=(16, 5)).astype("float32")
 y = rng.normal(size=(16, 1)).astype("float32")
@@ -60,16 +55,4 @@ print("OK")
 
 @pytest.mark.slow
 def test_data_parallel_takes_the_single_device_step():
-    env = dict(os.environ)
-    env["KERAS_BACKEND"] = "jax"
-    env["XLA_FLAGS"] = "--xla_force_host_platform_device_count=2"
-    env["CUDA_VISIBLE_DEVICES"] = ""
-    result = subprocess.run(
-        [sys.executable, "-c", _SCRIPT],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.strip().endswith("OK"), result.stdout[-2000:]
+    helpers.run_on_two_jax_devices(_SCRIPT)
