@@ -177,8 +177,12 @@ def grid(records, points, seeds):
     return out
 
 
-def run(trials, runner, results_file, verbose):
+def run(trials, runner, results_file, verbose, n_jobs=1):
     """`_trials.run_trials` with the studies' argument names."""
     return _trials.run_trials(
-        trials, runner=runner, results_file=results_file, verbose=verbose
+        trials,
+        runner=runner,
+        results_file=results_file,
+        verbose=verbose,
+        n_jobs=n_jobs,
     )

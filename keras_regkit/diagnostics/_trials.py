@@ -11,8 +11,9 @@ exists, so an interrupted study resumes where it stopped.
 
 A runner is any callable ``runner(trials)`` that yields ``(trial,
 record)`` pairs as trials finish, in any order: `sequential_runner` (the
-default) runs them one after the other here; a runner that hands them to
-other processes or machines plugs in without changing the studies.
+default) runs them one after the other here, ``n_jobs=n`` runs them in
+``n`` local processes (`_processes.process_runner`); a runner that hands
+them to other machines plugs in without changing the studies.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import keras
 
 from keras_regkit import _validation
 from keras_regkit.diagnostics import _error
+from keras_regkit.diagnostics import _processes
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,6 +97,7 @@ def run_trials(
     runner: Callable | None = None,
     results_file: str | os.PathLike | None = None,
     verbose: int = 1,
+    n_jobs: int = 1,
 ) -> list[dict]:
     """Runs the unfinished trials and returns every trial's record.
 
@@ -110,6 +113,13 @@ def run_trials(
             study.
         verbose: 1 prints one line per finished trial with the time
             left; 0 prints nothing.
+        n_jobs: 1 runs the trials here, one after the other; ``n > 1``
+            runs them in ``n`` new processes ('spawn'), which needs
+            picklable trials: ``build_model`` and any function or callback
+            in ``fit_kwargs`` defined at the top level of a module (or a
+            `functools.partial` of one), not a lambda or a local function
+            (a `TypeError` naming ``n_jobs`` says which trial fails).
+            Only with ``runner=None``.
 
     Returns:
         The records, in the order of ``trials``.
@@ -125,7 +135,20 @@ def run_trials(
     verbose = _validation.check_int(
         "verbose", verbose, low=0, high=1, owner=owner
     )
-    runner = sequential_runner if runner is None else runner
+    n_jobs = _processes.check_n_jobs(n_jobs, owner=owner)
+    if runner is not None and n_jobs != 1:
+        raise _validation.invalid(
+            "n_jobs",
+            "1 when a runner is given (n_jobs chooses the local runner)",
+            n_jobs,
+            owner=owner,
+        )
+    if runner is None:
+        runner = (
+            sequential_runner
+            if n_jobs == 1
+            else _processes.process_runner(n_jobs)
+        )
     if not callable(runner):
         raise _validation.invalid(
             "runner",

@@ -37,6 +37,7 @@ def compare(
     runner: Callable | None = None,
     results_file: str | os.PathLike | None = None,
     verbose: int = 1,
+    n_jobs: int = 1,
 ) -> ComparisonResult:
     """Trains each variant on the same seeds; reports paired differences.
 
@@ -59,6 +60,9 @@ def compare(
         runner: How the trials run (see `run_trials`).
         results_file: A JSON-lines file of finished trials (resume).
         verbose: 1 prints a line per finished trial with the time left.
+        n_jobs: 1 runs the trials here, one after the other; ``n > 1``
+            in ``n`` new processes, which needs a picklable
+            ``build_model`` (see `run_trials`). Only with ``runner=None``.
 
     Returns:
         A `ComparisonResult`: ``print(result)`` shows each variant's
@@ -146,7 +150,7 @@ def compare(
         metric=metric,
         batch_size=batch_size,
     )
-    records = _study.run(trials, runner, results_file, verbose)
+    records = _study.run(trials, runner, results_file, verbose, n_jobs)
     errors = {}
     for split, grid in _study.grid(records, names, seeds).items():
         if grid is not None:

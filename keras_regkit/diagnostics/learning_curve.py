@@ -40,6 +40,7 @@ def learning_curve(
     runner: Callable | None = None,
     results_file: str | os.PathLike | None = None,
     verbose: int = 1,
+    n_jobs: int = 1,
 ) -> LearningCurveResult:
     """Trains a fresh model per training size and seed; returns the errors.
 
@@ -76,6 +77,9 @@ def learning_curve(
             rerun with the same file skips them (resume after an
             interruption).
         verbose: 1 prints a line per finished trial with the time left.
+        n_jobs: 1 runs the trials here, one after the other; ``n > 1``
+            in ``n`` new processes, which needs a picklable
+            ``build_model`` (see `run_trials`). Only with ``runner=None``.
 
     Returns:
         A `LearningCurveResult`.
@@ -137,7 +141,7 @@ def learning_curve(
                 batch_size,
             )
             trials.append(_trials.Trial(key, work))
-    records = _study.run(trials, runner, results_file, verbose)
+    records = _study.run(trials, runner, results_file, verbose, n_jobs)
     errors = _study.grid(records, sizes, seeds)
     return LearningCurveResult(
         points=sizes, seeds=seeds, error=_error.error_name(metric), **errors

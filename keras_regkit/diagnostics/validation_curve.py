@@ -40,6 +40,7 @@ def validation_curve(
     runner: Callable | None = None,
     results_file: str | os.PathLike | None = None,
     verbose: int = 1,
+    n_jobs: int = 1,
 ) -> ValidationCurveResult:
     """Trains ``build_model(value)`` for each value and seed.
 
@@ -65,6 +66,9 @@ def validation_curve(
         runner: How the trials run (see `run_trials`).
         results_file: A JSON-lines file of finished trials (resume).
         verbose: 1 prints a line per finished trial with the time left.
+        n_jobs: 1 runs the trials here, one after the other; ``n > 1``
+            in ``n`` new processes, which needs a picklable
+            ``build_model`` (see `run_trials`). Only with ``runner=None``.
 
     Returns:
         A `ValidationCurveResult`.
@@ -118,7 +122,7 @@ def validation_curve(
         metric=metric,
         batch_size=batch_size,
     )
-    records = _study.run(trials, runner, results_file, verbose)
+    records = _study.run(trials, runner, results_file, verbose, n_jobs)
     errors = _study.grid(records, values, seeds)
     return ValidationCurveResult(
         points=values,

@@ -43,3 +43,13 @@ def linear_data(n, seed):
     x = rng.normal(size=(n, len(WEIGHTS)))
     y = x @ WEIGHTS + INTERCEPT + SIGMA * rng.normal(size=(n, 1))
     return x.astype("float32"), y.astype("float32")
+
+
+def sgd_linear():
+    """A ``Dense(1)`` trained by SGD: a real fit, picklable (top level),
+    for the tests that run trials in other processes."""
+    model = keras.Sequential(
+        [keras.Input((len(WEIGHTS),)), keras.layers.Dense(1)]
+    )
+    model.compile(keras.optimizers.SGD(0.05), "mse")
+    return model
