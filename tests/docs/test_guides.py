@@ -88,6 +88,7 @@ def test_the_guides_have_code():
     names = {case.values[0].name for case in CASES}
     assert {
         "choosing-a-regularizer.md",
+        "custom-stopping-rule.md",
         "migrating.md",
         "overfitting.md",
         "scaling-out.md",
