@@ -180,8 +180,8 @@ def apply(
     KerasHub backbone, a subclassed model) or a layer without a
     ``*_regularizer`` argument would lose them: such a model is given a
     subclass of its own class (same name, `isinstance` unchanged) whose
-    config also lists every weight's regularizer, re-attached on load (see
-    `keras_regkit.regularizers._in_config`). Apply the regularizer to the
+    config also lists every weight's regularizer, re-attached on load
+    after ``import keras_regkit``. Apply the regularizer to the
     model you save, or to a model a Sequential or functional model
     contains.
 
