@@ -73,17 +73,76 @@ def target(sub: str, name: str) -> str:
     return f"{PACKAGE}.{sub}.{name}"
 
 
+def _is_public_class(cls) -> bool:
+    """Whether a class is named in some subpackage's ``__all__``."""
+    for sub in subpackages():
+        module = importlib.import_module(f"{PACKAGE}.{sub}")
+        if any(getattr(module, name) is cls for name in module.__all__):
+            return True
+    return False
+
+
+def _private_module(path: str) -> bool:
+    """Whether a dotted module path goes through a private name.
+
+    Example:
+    >>> _private_module("keras_regkit.augment._core.roles")
+    True
+    """
+    return any(part.startswith("_") for part in path.split("."))
+
+
+def inherited_from_private(obj) -> list[str]:
+    """The public methods and properties a class inherits from private
+    classes of the kit (bases that have no page of their own) defined in
+    public modules; a private module's classes (the augmentation roles'
+    protocol) stay off the pages.
+
+    Example:
+    >>> inherited_from_private(len)
+    []
+    """
+    if not inspect.isclass(obj):
+        return []
+    names = []
+    for attr in sorted(dir(obj)):
+        if attr.startswith("_"):
+            continue
+        owner = next((k for k in obj.__mro__ if attr in vars(k)), obj)
+        module = owner.__module__ or ""
+        if (
+            owner is not obj
+            and module.split(".")[0] == PACKAGE
+            and not _private_module(module)
+            and not _is_public_class(owner)
+        ):
+            names.append(attr)
+    return names
+
+
+def _options(obj, **extra) -> list[str]:
+    """A ``:::`` block's options lines (empty when there are none)."""
+    options = dict(extra)
+    inherited = inherited_from_private(obj)
+    if inherited:
+        options["inherited_members"] = inherited
+    if not options:
+        return []
+    return ["    options:"] + [f"      {k}: {v}" for k, v in options.items()]
+
+
 def name_page(sub: str, name: str) -> str:
     """The Markdown of one public name's page.
 
     An alias (a second public name for the same object, e.g.
     ``StochasticDepth`` for ``DropPath``) gets a page titled with its own
-    name that says so, then the object's reference.
+    name that says so, then the object's reference. A class shows the
+    public methods it inherits from private classes of the kit too.
     """
     obj = getattr(importlib.import_module(f"{PACKAGE}.{sub}"), name)
     original = getattr(obj, "__name__", name)
     if original == name:
-        return f"::: {target(sub, name)}\n"
+        return "\n".join([f"::: {target(sub, name)}", *_options(obj), ""])
     return "\n".join(
         [
             f"# {name}",
@@ -92,21 +151,53 @@ def name_page(sub: str, name: str) -> str:
             f"[`{original}`]({original}.md): the same {kind(obj)}.",
             "",
             f"::: {target(sub, name)}",
-            "    options:",
-            "      heading_level: 2",
+            *_options(obj, heading_level=2),
             "",
         ]
     )
 
 
+def defining_modules(sub: str, names: list[str]) -> list[str]:
+    """The public modules that define a subpackage's public names (other
+    than the subpackage itself), in the order of ``names``.
+
+    Example:
+    >>> "keras_regkit.layers.drop_block" in defining_modules(
+    ...     "layers", ["DropBlock2D", "DropPath"])
+    True
+    """
+    module = importlib.import_module(f"{PACKAGE}.{sub}")
+    found = []
+    for name in names:
+        path = getattr(getattr(module, name), "__module__", None) or ""
+        public = path.startswith(f"{PACKAGE}.{sub}.")
+        if public and not _private_module(path) and path not in found:
+            found.append(path)
+    return found
+
+
 def subpackage_page(sub: str, names: list[str]) -> str:
-    """The Markdown of a subpackage's index page."""
+    """The Markdown of a subpackage's index page: its docstring, its
+    names, and the docstrings of the modules that define them (which
+    the names' pages refer to as "the module docstring")."""
     module = importlib.import_module(f"{PACKAGE}.{sub}")
     rows = [
         f"| [`{name}`]({name}.md) | {kind(getattr(module, name))} "
         f"| {summary(getattr(module, name))} |"
         for name in names
     ]
+    modules = []
+    for path in defining_modules(sub, names):
+        if not inspect.getdoc(importlib.import_module(path)):
+            continue
+        modules += [
+            f"::: {path}",
+            "    options:",
+            "      members: false",
+            "      heading_level: 3",
+            "      show_root_full_path: true",
+            "",
+        ]
     return "\n".join(
         [
             f"::: {PACKAGE}.{sub}",
@@ -120,6 +211,7 @@ def subpackage_page(sub: str, names: list[str]) -> str:
             "|---|---|---|",
             *rows,
             "",
+            *(["## Modules", "", *modules] if modules else []),
         ]
     )
 

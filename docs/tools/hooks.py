@@ -4,13 +4,19 @@
   per public name (`api_pages`);
 * ``on_files`` adds those pages and the augmentation gallery (`gallery`:
   its Markdown and PNGs, drawn by the real ops) to the build as
-  generated files: they go to the build output, never into git.
+  generated files: they go to the build output, never into git;
+* ``on_page_markdown`` writes the version and the repository into the
+  home page (``{{ version }}``, ``{{ repository }}``): the version is
+  ``keras_regkit.__version__``; the repository is ``REGKIT_REPO_URL``
+  when the build sets it (then also the header's link), else the commit
+  the site was built from.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import subprocess
 import sys
 import time
 
@@ -27,7 +33,36 @@ _GALLERY_TITLE = "Augmentation gallery"
 _names = {}
 
 
+def repository() -> str:
+    """The home page's repository line, as Markdown."""
+    url = os.environ.get("REGKIT_REPO_URL")
+    if url:
+        return f"[Repository]({url})"
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=os.path.dirname(__file__),
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "built from its git repository"
+    return f"built from commit `{commit}` of its git repository"
+
+
+def on_page_markdown(markdown, page, config, files):
+    if page.file.src_uri != "index.md":
+        return markdown
+    import keras_regkit
+
+    markdown = markdown.replace("{{ version }}", keras_regkit.__version__)
+    return markdown.replace("{{ repository }}", repository())
+
+
 def on_config(config):
+    if os.environ.get("REGKIT_REPO_URL"):
+        config.repo_url = os.environ["REGKIT_REPO_URL"]
     _names.clear()
     _names.update(api_pages.public_names())
     generated = {

@@ -12,8 +12,8 @@ example it repeats each chunk of the input ``samples`` times and runs one
 forward pass per chunk (the compiled `predict_on_batch` function);
 otherwise one pass per sample (`choose_sampling` decides, from each
 layer's `draws_per_example`). The chunking and the statistics are
-`keras_regkit._monte_carlo`, shared with test-time augmentation. Only
-layers stochastic at inference vary: Keras's `Dropout` stays off and
+shared with test-time augmentation (`keras_regkit.augment.tta_predict`).
+Only layers stochastic at inference vary: Keras's `Dropout` stays off and
 `BatchNormalization` uses its moving statistics, as at inference.
 """
 
