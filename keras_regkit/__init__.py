@@ -22,6 +22,7 @@ import importlib.util
 from keras_regkit import callbacks
 from keras_regkit import diagnostics
 from keras_regkit import layers
+from keras_regkit import losses
 from keras_regkit import regularizers
 from keras_regkit import schedules
 from keras_regkit import training
@@ -40,6 +41,7 @@ __all__ = [
     "callbacks",
     "diagnostics",
     "layers",
+    "losses",
     "regularizers",
     "schedules",
     "training",

@@ -412,7 +412,7 @@ OP_NAMES = AnyOf(Choice(None), Sequence(Text(valid=None), empty=None))
 # A shift, rotation or shear: the sign of a single float is not documented.
 GEOMETRY = Factor(AnyOf(Real(0), Real(high=0, sign=None)), FINITE)
 SEQUENCE_VALUE = Real(strings=("mean",))
-# keras_regkit.augment.inputs: an int or a pair; a stateless seed; RGB or gray.
+# augment.inputs.decode: an int or a pair; a stateless seed; RGB or gray.
 IMAGE_SIZE = AnyOf(Int(1), Pair(Int(1), ordered=False))
 STATELESS_SEED = AnyOf(Int(), Pair(Int(), ordered=False))
 CHANNELS = AnyOf(Int(1, 1), Int(3, 3))

@@ -12,6 +12,7 @@ SUBPACKAGES = [
     "callbacks",
     "diagnostics",
     "layers",
+    "losses",
     "regularizers",
     "schedules",
     "training",

@@ -14,7 +14,14 @@ import pathlib
 import keras
 import pytest
 
-AREAS = ["regularizers", "layers", "callbacks", "schedules", "augment"]
+AREAS = [
+    "regularizers",
+    "layers",
+    "callbacks",
+    "schedules",
+    "augment",
+    "losses",
+]
 HERE = pathlib.Path(__file__).parent
 PLAIN = (type(None), bool, int, float, str)
 

@@ -228,7 +228,13 @@ PAGE_TITLES = {
 
 
 # Modules whose ops share another module's page.
-PAGE_OF_MODULE = {"mosaic": "mixing"}
+PAGE_OF_MODULE = {
+    "mosaic": "mixing",
+    "filters": "color",
+    "choice": "control",
+    "rand_augment": "policies",
+    "augmix": "policies",
+}
 
 
 def _composite_children(rka):
@@ -538,12 +544,12 @@ def ops_of(module=None):
     """
     if module is None:
         from keras_regkit import augment as module
-    from keras_regkit.augment import _base
+    from keras_regkit.augment._core import roles
 
     ops, others = {}, []
     for name in module.__all__:
         obj = getattr(module, name)
-        if inspect.isclass(obj) and issubclass(obj, _base.Augmentation):
+        if inspect.isclass(obj) and issubclass(obj, roles.Augmentation):
             ops[name] = obj
         else:
             others.append(name)
@@ -589,11 +595,11 @@ def variants(name, cls, rka):
 def apply(op, kind, data):
     """Runs one op on the kind's data; returns ``(batch, labels or None)``."""
     from keras_regkit import augment as rka
-    from keras_regkit.augment import _base
+    from keras_regkit.augment._core import roles
 
     pipeline = rka.Pipeline([op], seed=PIPELINE_SEED, jit_compile=False)
     # Ops that mix examples need labels: the batch's indices.
-    if isinstance(op, _base.BatchOp):
+    if isinstance(op, roles.BatchOp):
         labels = np.arange(len(data))
         return pipeline.augment((data, labels), seed=BATCH_SEED)
     return pipeline.augment(data, seed=BATCH_SEED), None

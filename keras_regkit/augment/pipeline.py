@@ -1,70 +1,49 @@
 """Pipeline: batched, fused, reproducible augmentation of a tf.data dataset.
 
-A `Pipeline` lists ops (`keras_regkit.augment.geometry`, ``.color``,
-``.occlusion``, ``.mixing``) and applies them to batches:
+A `Pipeline` lists ops (`keras_regkit.augment.ops`, ``.compose``) and
+applies them to batches: each example gets its own parameters, drawn for
+the whole batch from a per-batch seed (``tf.data.Dataset.random(seed,
+rerandomize_each_iteration=True)``: the same ``seed`` gives identical
+batches in two runs, every epoch fresh ones); consecutive geometric ops
+are resampled once (`keras_regkit.augment._core.chain`); the transforms
+run XLA-compiled where every op allows it.
 
-* each example gets its own random parameters, drawn for the whole batch
-  at once with stateless random ops keyed by a per-batch seed; the seeds
-  come from ``tf.data.Dataset.random(seed, rerandomize_each_iteration=
-  True)`` zipped with the data, so the same ``seed`` gives bit-identical
-  batches in two runs (with a parallel ``map``), and every epoch (every
-  new iterator) gets fresh augmentation;
-* consecutive geometric ops are multiplied into one 3x3 matrix per image
-  and resampled once (`keras_regkit.augment._chain`, which composites
-  share);
-* the transforms run as one XLA-compiled function where every op allows
-  it (the random draws stay outside: Beta and Gamma samplers have no XLA
-  kernel).
-
-Input: a batch of images, ``(images, labels)``, ``(images, labels,
-sample_weights)`` or a dict with an ``"images"`` key (and ``"labels"``,
-``"sample_weights"``, and the targets ``"segmentation_masks"``,
-``"bounding_boxes"``, ``"keypoints"``, moved with the images: see
-`keras_regkit.augment.targets`). Images are
-``(batch, height, width, channels)``, uint8 in [0, 255] or float in [0,
-1] (float images in another range, [0, 255] for one, need the
-pipeline's ``value_range``: a float batch beyond it raises, eagerly or
-as a failed `tf.debugging` assertion inside a dataset's ``map``).
-Output images are float32 in [0, 1]; labels are passed through,
-except that mixing ops return float32 soft labels. Spectrograms, time
+Input and output structures: `keras_regkit.augment._core.structure`
+(images; ``(images, labels[, sample_weights])``; a dict, with the
+targets of `keras_regkit.augment._core.targets`). Spectrograms, time
 series and tabular rows go through the same pipeline with their own ops
-(`keras_regkit.augment.sequence`, ``.tabular``), shaped as those ops
-state; the ops of one pipeline must accept the same shapes. Like every
-TensorFlow op seed, the seed stream also depends on the global seed if
-one is set (``keras.utils.set_random_seed``).
+(`keras_regkit.augment.ops.sequence`, ``.tabular``).
+
+A pipeline splits its ops once, when built: all of them run on batches
+of one size (`keras_regkit.augment._core.batched`); for images of any
+size, a leading `RandomResizedCrop` and the flips after it run per
+example and the other ops on batches after them
+(`keras_regkit.augment.inputs.unbatched`).
 """
 
 from __future__ import annotations
-
-import functools
 
 import keras
 import tensorflow as tf
 
 from keras_regkit import _validation
-from keras_regkit.augment import _base
-from keras_regkit.augment import _chain
-from keras_regkit.augment import _resample
-from keras_regkit.augment import boxes as box_ops
-from keras_regkit.augment import inputs
-from keras_regkit.augment import structure
-from keras_regkit.augment import targets as _targets
-
-# Kept importable from here (the composites used to import them).
-deserialize_ops = _chain.deserialize_ops
-serialize_ops = _chain.serialize_ops
-unpack = structure.unpack
+from keras_regkit.augment._core import batched
+from keras_regkit.augment._core import boxes as box_ops
+from keras_regkit.augment._core import chain
+from keras_regkit.augment._core import checks
+from keras_regkit.augment._core import resample
+from keras_regkit.augment._core import structure
+from keras_regkit.augment._core import targets as _targets
+from keras_regkit.augment.inputs import unbatched
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
 class Pipeline:
     """Augments batches: per-example random ops, fused geometry, seeded.
 
-    The ops run as one `keras_regkit.augment._chain.Chain` (``.chain``),
-    the same one every composite op runs; the pipeline adds what a
-    dataset needs around it: the batch's structure
-    (`keras_regkit.augment.structure`), per-batch seeds, the conversion
-    of uint8 to float32, the resampling settings and XLA.
+    The ops run as one chain (``.chain``), as every composite's children
+    do; the pipeline adds the batch's structure, per-batch seeds, the
+    conversion to float32, the resampling settings and XLA.
 
     Args:
         ops: The ops, applied in order (`keras_regkit.augment` ops, or
@@ -106,7 +85,7 @@ class Pipeline:
             dataset (mapped with ``num_parallel_calls=AUTOTUNE``, in
             order). An unbatched one (images of any size, or encoded
             image bytes) needs a leading `RandomResizedCrop` and goes
-            through `keras_regkit.augment.inputs.augment_unbatched`.
+            through `augment_unbatched`.
         batch_size: For an unbatched dataset, the batch size after the
             crop (None returns single examples); must be None for a
             batched one.
@@ -151,8 +130,8 @@ class Pipeline:
         bounding_box_min_visibility=0.0,
         value_range=(0.0, 1.0),
     ):
-        self.ops = _chain.deserialize_ops(ops, self)
-        self.value_range = _base.check_value_range(value_range, self)
+        self.ops = chain.deserialize_ops(ops, self)
+        self.value_range = checks.check_value_range(value_range, self)
         if bounding_box_format is not None:
             bounding_box_format = _validation.check_choice(
                 "bounding_box_format",
@@ -181,13 +160,13 @@ class Pipeline:
             seed = _validation.check_int("seed", seed, owner=self)
         self.seed = seed
         self.fill_mode = _validation.check_choice(
-            "fill_mode", fill_mode, _resample.FILL_MODES, owner=self
+            "fill_mode", fill_mode, resample.FILL_MODES, owner=self
         )
         self.fill_value = _validation.check_float(
             "fill_value", fill_value, low=0.0, high=1.0, owner=self
         )
         self.interpolation = _validation.check_choice(
-            "interpolation", interpolation, _resample.INTERPOLATIONS, owner=self
+            "interpolation", interpolation, resample.INTERPOLATIONS, owner=self
         )
         if isinstance(jit_compile, str):
             choices = ("auto", True, False)
@@ -209,7 +188,15 @@ class Pipeline:
         self.use_xla = jit_compile is True or (
             jit_compile == "auto" and not unsupported
         )
-        self._shapes = self._data_shapes()
+        self.settings = resample.settings(
+            interpolation=self.interpolation,
+            fill_mode=self.fill_mode,
+            fill_value=self.fill_value,
+            gather=self.use_xla,
+        )
+        # Split once: every op for batches of one size; for images of any
+        # size, the per-example crop and flips, then the other ops batched.
+        self._whole = self._batched_run(self.ops)
         last = [op for op in self.ops[:-1] if op.views > 1]
         if last:
             expected = (
@@ -218,50 +205,22 @@ class Pipeline:
             )
             names = [type(op).__name__ for op in self.ops]
             raise _validation.invalid("ops", expected, names, owner=self)
-        self.views = self.ops[-1].views if self.ops else 1
-        self.settings = _resample.settings(
-            interpolation=self.interpolation,
-            fill_mode=self.fill_mode,
-            fill_value=self.fill_value,
-            gather=self.use_xla,
+        self._example_ops, after_crop = unbatched.split_example_ops(self.ops)
+        self._after_crop = (
+            self._batched_run(after_crop) if self._example_ops else self._whole
         )
-        self.chain = _chain.Chain(self.ops)
-        # With XLA, each of the chain's segments is compiled on its own
-        # when there are several (see `Chain.segments`).
-        segments = self.chain.segments() if self.use_xla else []
-        self._segment_fns = []
-        if len(segments) > 1:
-            self._segment_fns = [
-                tf.function(
-                    functools.partial(self._run_segment, start, stop),
-                    jit_compile=True,
-                )
-                for start, stop in segments
-            ]
-        self._apply_fn = tf.function(
-            self._apply, jit_compile=self.use_xla and not self._segment_fns
-        )
+        self.views = self._whole.views
+        self.chain = self._whole.chain
 
-    def _data_shapes(self):
-        """The input ranks every op accepts, with their shapes in words."""
-        shapes = None
-        for op in self.ops:
-            if shapes is None:
-                shapes, first = dict(op.shapes), op
-                continue
-            common = {r: d for r, d in shapes.items() if r in op.shapes}
-            if not common:
-                expected = (
-                    "ops for one kind of data (a batch shaped "
-                    + " or ".join(shapes.values())
-                    + f" for {type(first).__name__}, "
-                    + " or ".join(op.shapes.values())
-                    + f" for {type(op).__name__})"
-                )
-                names = [type(op).__name__ for op in self.ops]
-                raise _validation.invalid("ops", expected, names, owner=self)
-            shapes = common
-        return shapes or dict(_base.IMAGE_SHAPES)
+    def _batched_run(self, ops):
+        return batched.BatchedRun(
+            ops,
+            self.settings,
+            self.target_settings,
+            self.value_range,
+            self.use_xla,
+            owner=self,
+        )
 
     @property
     def has_mixing(self):
@@ -271,9 +230,7 @@ class Pipeline:
         run inside a model (`AugmentationLayer`) or for test-time
         augmentation.
         """
-        return any(
-            isinstance(op, _base.BatchOp) or op.views > 1 for op in self.ops
-        )
+        return self._whole.has_mixing
 
     def output_size(self, height, width):
         """The images' ``(height, width)`` after the pipeline."""
@@ -291,23 +248,7 @@ class Pipeline:
             targets: The names of the targets the data carries.
             has_labels: Whether the data carries image labels.
         """
-        targets = tuple(targets)
-        if _targets.BOXES in targets and self.bounding_box_format is None:
-            raise _validation.invalid(
-                "bounding_box_format",
-                f"one of {box_ops.FORMATS} for data with 'bounding_boxes'",
-                None,
-                owner=self,
-            )
-        if targets and 4 not in self._shapes:
-            raise _validation.invalid(
-                "data",
-                "images shaped (batch, height, width, channels) with "
-                + ", ".join(repr(t) for t in targets),
-                "ops for other data",
-                owner=self,
-            )
-        self.chain.check_targets(targets, has_labels)
+        self._whole.check_targets(targets, has_labels)
 
     def validate(self, images_spec, labels_spec=None, targets=()):
         """Raises ValueError for inputs the pipeline cannot handle.
@@ -318,35 +259,7 @@ class Pipeline:
             targets: The names of the targets the data carries (see
                 `check_targets`).
         """
-        shape = self._check_images(images_spec)
-        self.check_targets(targets, labels_spec is not None)
-        self.chain.validate(shape, labels_spec is not None, labels_spec)
-
-    def _check_images(self, images_spec):
-        """The images' static shape; raises for images no op takes."""
-        shape = tuple(images_spec.shape)
-        if len(shape) not in self._shapes:
-            hint = (
-                "; batch the dataset first (dataset.batch(n))"
-                if len(shape) + 1 in self._shapes
-                else ""
-            )
-            expected = " or ".join(
-                self._shapes[rank] for rank in sorted(self._shapes)
-            )
-            raise _validation.invalid(
-                "images", f"a batch shaped {expected}{hint}", shape, owner=self
-            )
-        dtype = tf.as_dtype(images_spec.dtype)
-        if dtype != tf.uint8 and not dtype.is_floating:
-            raise _validation.invalid(
-                "images", "uint8 or floating images", dtype.name, owner=self
-            )
-        if shape[-1] is None:
-            raise _validation.invalid(
-                "images", "a known number of channels", shape, owner=self
-            )
-        return shape
+        self._whole.validate(images_spec, labels_spec, targets)
 
     def to_float(self, images):
         """Images as the ops take them: float32 in [0, 1].
@@ -364,12 +277,7 @@ class Pipeline:
         >>> pipeline.to_float(x).numpy().ravel().tolist()
         [0.0, 1.0]
         """
-        images = tf.convert_to_tensor(images)
-        rank = images.shape.rank
-        # Only images: spectrograms, series and tables have other ranges.
-        is_images = rank == 4 and self._shapes.get(4) == _base.IMAGE_SHAPES[4]
-        value_range = self.value_range if is_images else None
-        return _base.to_float(images, value_range, owner=self)
+        return self._whole.to_float(images)
 
     def sample(self, seed, batch_size, image_shape):
         """Draws every op's parameters for a batch (outside XLA).
@@ -383,38 +291,12 @@ class Pipeline:
         Returns:
             A list of parameter dicts, one per stage of the chain.
         """
-        return self.chain.sample(_base.as_seed(seed), batch_size, image_shape)
-
-    def _run(self, images, labels, targets, params, start=0, stop=None):
-        return self.chain.run_targets(
-            images,
-            labels,
-            targets,
-            params,
-            self.settings,
-            self.target_settings,
-            start=start,
-            stop=stop,
-        )
-
-    def _run_segment(self, start, stop, images, labels, params, targets=None):
-        return self._run(images, labels, targets, params, start, stop)
-
-    def _apply(self, images, labels, params, targets=None):
-        # uint8 stays uint8 until a geometric first stage has resampled it
-        # (or the first other stage needs floats): less memory to move.
-        if images.dtype != tf.uint8:
-            images = _base.to_float(images)
-        if not self._segment_fns:
-            return self._run(images, labels, targets, params)
-        for segment_fn in self._segment_fns:
-            images, labels, targets = segment_fn(
-                images, labels, params, targets
-            )
-        return images, labels, targets
+        return self._whole.sample(seed, batch_size, image_shape)
 
     def augment(self, data, seed):
         """Augments one batch with a given seed (a pure function of both).
+
+        Ragged images (of several sizes): see `augment_ragged`.
 
         Args:
             data: A batch, in any structure the pipeline accepts.
@@ -431,38 +313,35 @@ class Pipeline:
         >>> out.dtype.name, float(out.numpy().min())
         ('float32', 1.0)
         """
-        images, labels, pack = structure.unpack(data, self.views, self)
+        images, _, _ = structure.unpack(data, self.views, self)
         if isinstance(images, tf.RaggedTensor):
-            return inputs.augment_ragged(self, data, seed)
-        raw_targets = structure.targets_of(data)
-        images = tf.convert_to_tensor(images)
-        if labels is not None:
-            labels = tf.convert_to_tensor(labels)
-        self.validate(images, labels, tuple(raw_targets))
-        # Values are checked here, outside XLA (which drops assertions).
-        if images.dtype != tf.uint8:
-            images = self.to_float(images)
-        for op in self.ops:
-            if labels is not None and isinstance(op, _base.BatchOp):
-                labels = op.checked_labels(labels)
-        dynamic = tf.shape(images)
-        dims = [
-            size if size is not None else dynamic[i]
-            for i, size in enumerate(images.shape)
-        ]
-        targets, decode = None, None
-        if raw_targets:
-            targets, decode = _targets.encode(
-                raw_targets, dims[1], dims[2], self.target_settings, self
-            )
-        params = self.sample(seed, dims[0], tuple(dims[1:]))
-        images, labels, targets = self._apply_fn(
-            images, labels, params, targets
+            return self._augment_ragged(data, seed)
+        return self._whole.augment(data, seed)
+
+    def _augment_ragged(self, data, seed):
+        return unbatched.augment_ragged_batch(
+            data,
+            seed,
+            ops=self.ops,
+            example_ops=self._example_ops,
+            augment_batch=self._after_crop.augment,
+            owner=self,
         )
-        if decode is None:
-            return pack(images, labels)
-        height, width = self.output_size(dims[1], dims[2])
-        return pack(images, labels, decode(targets, height, width))
+
+    def _augment_unbatched(self, dataset, batch_size, drop_remainder):
+        return unbatched.augment_dataset(
+            dataset,
+            ops=self.ops,
+            example_ops=self._example_ops,
+            augment_batch=self._after_crop.augment,
+            has_batched_ops=bool(self._after_crop.ops),
+            seeds=self.seeds(),
+            value_range=self.value_range,
+            mixing=self.has_mixing,
+            batch_size=batch_size,
+            drop_remainder=drop_remainder,
+            owner=self,
+        )
 
     def map_fn(self, seed, data):
         """The function to map over ``zip(pipeline.seeds(), dataset)``."""
@@ -482,8 +361,8 @@ class Pipeline:
             "a batched tf.data.Dataset",
             owner=self,
         )
-        if inputs.is_unbatched(self, dataset.element_spec):
-            return inputs.augment_unbatched(self, dataset, batch_size)
+        if unbatched.is_unbatched(self.ops, dataset.element_spec):
+            return self._augment_unbatched(dataset, batch_size, False)
         if batch_size is not None:
             expected = "None for a batched dataset (it is batched already)"
             raise _validation.invalid(
@@ -515,25 +394,12 @@ class Pipeline:
         Returns:
             float32 images in [0, 1].
         """
-        images = tf.convert_to_tensor(images)
-        shape = self._check_images(images)
-        self.chain.validate(shape)
-        images = self.to_float(images)
-        if images.shape.rank != 4:
-            return images
-        height, width = images.shape[1], images.shape[2]
-        size = self.output_size(height, width)
-        if size != (height, width):
-            batch = tf.shape(images)[0]
-            eye = tf.eye(3, batch_shape=[batch])
-            matrix = _resample.to_pixels(eye, (height, width), size)
-            images = _resample.resample(images, matrix, size, **self.settings)
-        return images
+        return self._whole.convert(images)
 
     def get_config(self):
         """Returns the pipeline's arguments, the ops serialized."""
         return {
-            "ops": _chain.serialize_ops(self.ops),
+            "ops": chain.serialize_ops(self.ops),
             "seed": self.seed,
             "fill_mode": self.fill_mode,
             "fill_value": self.fill_value,
@@ -553,3 +419,82 @@ class Pipeline:
     def __repr__(self):
         ops = ", ".join(repr(op) for op in self.ops)
         return f"Pipeline([{ops}], seed={self.seed})"
+
+
+def _check_pipeline(pipeline, owner):
+    expected = "a keras_regkit.augment.Pipeline"
+    _validation.check_type(
+        "pipeline", pipeline, Pipeline, expected, owner=owner
+    )
+
+
+def augment_unbatched(pipeline, dataset, batch_size=None, drop_remainder=False):
+    """Applies a pipeline to a dataset of single images of any size.
+
+    Each example gets its own crop window from the pipeline's first op, a
+    `RandomResizedCrop`; only that window is read (for JPEG bytes, only
+    that window is decoded) and resized to the op's output size, and the
+    `RandomFlip` ops right after it flip it. The other ops then run
+    batched, as in `Pipeline`.
+
+    Args:
+        pipeline: A `Pipeline` whose first op is a `RandomResizedCrop`.
+        dataset: An unbatched `tf.data.Dataset` in a structure the
+            pipeline takes, whose images are ``(height, width, channels)``
+            (uint8, or float in the pipeline's ``value_range``, any size)
+            or scalar strings (encoded images, decoded as RGB).
+        batch_size: The batch size of the returned dataset (the fast way);
+            None returns single examples (not with mixing ops).
+        drop_remainder: Whether to drop the last, smaller batch (with
+            ``batch_size``).
+
+    Returns:
+        The augmented dataset: batched by ``batch_size``, or of single
+        examples. Images float32 in [0, 1].
+
+    Example:
+    >>> import numpy as np, tensorflow as tf
+    >>> from keras_regkit import augment as rka
+    >>> pipeline = rka.Pipeline(
+    ...     [rka.RandomResizedCrop(16, 16), rka.RandomFlip()], seed=0
+    ... )
+    >>> sizes = [(20, 30), (40, 24), (16, 16)]
+    >>> ds = tf.data.Dataset.from_generator(
+    ...     lambda: (np.zeros(s + (3,), "uint8") for s in sizes),
+    ...     output_signature=tf.TensorSpec([None, None, 3], tf.uint8),
+    ... )
+    >>> augment_unbatched(pipeline, ds, batch_size=2).element_spec
+    TensorSpec(shape=(None, 16, 16, 3), dtype=tf.float32, name=None)
+    """
+    _check_pipeline(pipeline, "augment_unbatched")
+    return pipeline._augment_unbatched(dataset, batch_size, drop_remainder)
+
+
+def augment_ragged(pipeline, data, seed):
+    """Augments one ragged batch: images of different sizes, cropped first.
+
+    Each image gets its own window from the pipeline's first op, a
+    `RandomResizedCrop`; the crops, of one size, go through the other ops.
+
+    Args:
+        pipeline: A `Pipeline` whose first op is a `RandomResizedCrop`.
+        data: A batch in a structure the pipeline takes, whose images are
+            a ``tf.RaggedTensor`` ``(batch, None, None, channels)``.
+        seed: An int, a pair of ints or a shape-(2,) integer tensor.
+
+    Returns:
+        The augmented batch, same structure; images float32 ``(batch,
+        height, width, channels)`` in [0, 1].
+
+    Example:
+    >>> import numpy as np, tensorflow as tf
+    >>> from keras_regkit import augment as rka
+    >>> images = tf.ragged.stack(
+    ...     [np.zeros((20, 30, 3), "uint8"), np.zeros((12, 9, 3), "uint8")]
+    ... )
+    >>> pipeline = rka.Pipeline([rka.RandomResizedCrop(8, 8)])
+    >>> augment_ragged(pipeline, images, seed=1).shape
+    TensorShape([2, 8, 8, 3])
+    """
+    _check_pipeline(pipeline, "augment_ragged")
+    return pipeline._augment_ragged(data, seed)

@@ -6,7 +6,7 @@ import tensorflow as tf
 
 from keras_regkit import _monte_carlo
 from keras_regkit import _validation
-from keras_regkit.augment import _base
+from keras_regkit.augment._core import sampling
 from keras_regkit.augment.pipeline import Pipeline
 
 
@@ -112,7 +112,7 @@ def tta_predict(
         # The batch index as int64, as `Dataset.enumerate` gave it before.
         index = tf.constant(batch_index, tf.int64)
         key = tf.random.experimental.stateless_fold_in(
-            _base.as_seed((seed, view)), index
+            sampling.as_seed((seed, view)), index
         )
         return run(augment(rows, key))
 

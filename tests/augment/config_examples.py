@@ -8,7 +8,7 @@ in ``get_config`` and survives ``from_config`` and Keras serialization.
 _POLICY = {
     "ops": [
         {
-            "module": "keras_regkit.augment.geometry",
+            "module": "keras_regkit.augment.ops.geometry",
             "class_name": "RandomFlip",
             "config": {"mode": "vertical", "probability": 0.25},
             "registered_name": "keras_regkit>RandomFlip",
@@ -26,13 +26,13 @@ _POLICY = {
 }
 
 _FLIP = {
-    "module": "keras_regkit.augment.geometry",
+    "module": "keras_regkit.augment.ops.geometry",
     "class_name": "RandomFlip",
     "config": {"probability": 0.5, "mode": "vertical"},
     "registered_name": "keras_regkit>RandomFlip",
 }
 _CONTRAST = {
-    "module": "keras_regkit.augment.color",
+    "module": "keras_regkit.augment.ops.color",
     "class_name": "RandomContrast",
     "config": {"probability": 0.5, "factor": 0.2},
     "registered_name": "keras_regkit>RandomContrast",

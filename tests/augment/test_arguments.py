@@ -5,16 +5,13 @@ Regression tests for issue 12 §4 (booleans and pairs through
 transform raises instead of passing through misaligned).
 """
 
-import inspect
-
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from keras_regkit import augment as rka
-from keras_regkit.augment import _base
-from keras_regkit.augment import control
-from keras_regkit.augment import policies
+from keras_regkit.augment._core import roles
+from keras_regkit.augment.compose import policy_ops
 
 
 @pytest.mark.parametrize("value", [1, 0, 0.0, 1.0, np.True_, "yes", None])
@@ -126,25 +123,20 @@ def test_policy_multiply_op_and_its_brightness_alias():
     assert old.ops[0].get_config()["ops"] == ["brightness"]
     value = np.array([0.5, -0.5], "float32")
     images = tf.fill([2, 1, 1, 1], 0.4)
-    out = policies.POLICY_OPS["multiply"].function(images, value).numpy()
+    out = policy_ops.POLICY_OPS["multiply"].function(images, value).numpy()
     np.testing.assert_allclose(out.ravel(), [0.6, 0.2], rtol=1e-6)
 
 
 def test_roles_are_read_from_the_class():
-    assert issubclass(rka.RandomFlip, _base.GeometricOp)
-    assert issubclass(rka.RandomResizedCrop, _base.GeometricOp)
-    assert issubclass(rka.RandomContrast, _base.ValueOp)
-    assert issubclass(rka.TimeMasking, _base.ValueOp)
-    assert issubclass(rka.FeatureDropout, _base.ValueOp)
-    assert issubclass(rka.CutMix, _base.BatchOp)
+    assert issubclass(rka.RandomFlip, roles.GeometricOp)
+    assert issubclass(rka.RandomResizedCrop, roles.GeometricOp)
+    assert issubclass(rka.RandomContrast, roles.ValueOp)
+    assert issubclass(rka.TimeMasking, roles.ValueOp)
+    assert issubclass(rka.FeatureDropout, roles.ValueOp)
+    assert issubclass(rka.CutMix, roles.BatchOp)
     # AugMix stays a value op with or without its consistency views.
-    assert isinstance(rka.AugMix(jsd=True), _base.ValueOp)
+    assert isinstance(rka.AugMix(jsd=True), roles.ValueOp)
     # A composite of geometric ops fuses; nothing is reassigned on it.
     choice = rka.RandomChoice([rka.RandomFlip(), rka.RandomRotation(0.1)])
     assert choice.geometric and "geometric" not in vars(choice)
     assert not rka.RandomApply([rka.RandomContrast(0.1)]).geometric
-
-
-def test_lower_modules_do_not_import_higher_ones():
-    assert "augment.pipeline" not in inspect.getsource(control)
-    assert "control._" not in inspect.getsource(policies)

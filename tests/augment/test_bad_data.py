@@ -130,7 +130,7 @@ def test_augmentation_layer_scales_alike_in_training_and_inference():
 
 
 def test_unbatched_float_images_follow_value_range():
-    # Images of any size, cropped one by one (augment.inputs).
+    # Images of any size, cropped one by one (augment.inputs.unbatched).
     ds = tf.data.Dataset.from_tensor_slices(UINT8.astype("float32"))
     crop = [rka.RandomResizedCrop(4, 4)]
     out = next(iter(pipeline(crop, value_range=(0, 255))(ds))).numpy()

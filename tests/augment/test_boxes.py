@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 from keras_regkit import augment as rka
-from keras_regkit.augment import boxes as box_ops
+from keras_regkit.augment._core import boxes as box_ops
 
 FORMATS = box_ops.FORMATS
 

@@ -8,7 +8,8 @@ import pytest
 import tensorflow as tf
 
 from keras_regkit import augment as rka
-from keras_regkit.augment import color
+from keras_regkit.augment.ops import color
+from keras_regkit.augment.ops import filters
 
 
 def images(batch=3, height=5, width=7, channels=3, seed=0):
@@ -95,7 +96,7 @@ def test_equalize_and_sharpness_match_pil():
     q[0, :, :, 0] //= 4  # a narrow histogram in one channel
     x = q.astype(np.float32) / 255
     eq = np.round(color.equalize(x).numpy() * 255)
-    sharp = np.round(color.sharpen(x, [1.8, 0.3, 1.0]).numpy() * 255)
+    sharp = np.round(filters.sharpen(x, [1.8, 0.3, 1.0]).numpy() * 255)
     for i, image in enumerate(q):
         reference = np.asarray(ops.equalize(pil.fromarray(image)))
         np.testing.assert_array_equal(eq[i], reference)
@@ -123,14 +124,14 @@ def test_reflect_pad_equals_tf_pad(radius):
         padding = [[0, 0], [0, 0], [0, 0], [0, 0]]
         padding[axis] = [radius, radius]
         expected = tf.pad(x, padding, mode="REFLECT").numpy()
-        got = color._reflect_pad(x, axis=axis, radius=radius).numpy()
+        got = filters._reflect_pad(x, axis=axis, radius=radius).numpy()
         np.testing.assert_array_equal(got, expected)
 
 
 def test_gaussian_blur_matches_numpy():
     x = images(batch=2, height=6, width=9)
     sigma = [0.8, 1.5]
-    out = color.gaussian_blur(x, sigma, 5).numpy()
+    out = filters.gaussian_blur(x, sigma, 5).numpy()
     for image, result, s in zip(x, out, sigma, strict=True):
         k = np.exp(-0.5 * (np.arange(-2, 3) / s) ** 2)
         k /= k.sum()

@@ -6,9 +6,10 @@ import pytest
 import tensorflow as tf
 
 from keras_regkit import augment as rka
-from keras_regkit.augment import _base
-from keras_regkit.augment import _chain
-from keras_regkit.augment import _resample
+from keras_regkit.augment._core import chain
+from keras_regkit.augment._core import checks
+from keras_regkit.augment._core import resample
+from keras_regkit.augment.ops import geometry
 
 
 def _images(shape, seed=0, dtype="float32"):
@@ -47,8 +48,8 @@ def test_separable_equals_general(interpolation, fill_mode, fill_value):
     kwargs = dict(
         interpolation=interpolation, fill_mode=fill_mode, fill_value=fill_value
     )
-    general = _resample.resample(x, m, (9, 14), **kwargs).numpy()
-    fast = _resample.resample(x, m, (9, 14), axis_aligned=True, **kwargs)
+    general = resample.resample(x, m, (9, 14), **kwargs).numpy()
+    fast = resample.resample(x, m, (9, 14), axis_aligned=True, **kwargs)
     assert fast.shape == (6, 9, 14, 3)
     np.testing.assert_allclose(fast.numpy(), general, atol=1e-5)
     # Not trivially equal: the matrices do move pixels.
@@ -59,19 +60,19 @@ def test_flips_exact_and_uint8_input():
     x8 = _images((4, 8, 6, 3), dtype="uint8")
     x = tf.constant(x8 / np.float32(255.0))
     flips = tf.constant([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [0.0, 0.0]])
-    centred = rka.geometry.flip_matrix(flips[:, 0], flips[:, 1])
-    m = _resample.to_pixels(centred, (8, 6), (8, 6))
+    centred = geometry.flip_matrix(flips[:, 0], flips[:, 1])
+    m = resample.to_pixels(centred, (8, 6), (8, 6))
     expected = x.numpy().copy()
     expected[0] = expected[0, :, ::-1]
     expected[1] = expected[1, ::-1]
     expected[2] = expected[2, ::-1, ::-1]
-    fast = _resample.resample(x, m, (8, 6), axis_aligned=True).numpy()
-    general = _resample.resample(x, m, (8, 6)).numpy()
+    fast = resample.resample(x, m, (8, 6), axis_aligned=True).numpy()
+    general = resample.resample(x, m, (8, 6)).numpy()
     np.testing.assert_array_equal(fast, expected)
     np.testing.assert_array_equal(general, expected)
     # uint8 in: read as value / 255, without a separate conversion.
     for axis_aligned in (True, False):
-        out = _resample.resample(
+        out = resample.resample(
             tf.constant(x8), m, (8, 6), axis_aligned=axis_aligned
         )
         assert out.dtype == tf.float32
@@ -79,7 +80,7 @@ def test_flips_exact_and_uint8_input():
 
 
 def test_axis_aligned_stages():
-    aligned = _chain.Chain(
+    aligned = chain.Chain(
         [
             rka.RandomResizedCrop(8, 8),
             rka.RandomFlip(),
@@ -89,9 +90,9 @@ def test_axis_aligned_stages():
         ]
     )
     assert [s.axis_aligned for s in aligned.stages] == [True]
-    rotated = _chain.Chain([rka.RandomFlip(), rka.RandomRotation(0.1)])
+    rotated = chain.Chain([rka.RandomFlip(), rka.RandomRotation(0.1)])
     assert [s.axis_aligned for s in rotated.stages] == [False]
-    sheared = _chain.Chain([rka.RandomShear(0.1)])
+    sheared = chain.Chain([rka.RandomShear(0.1)])
     assert not sheared.stages[0].axis_aligned
 
 
@@ -115,8 +116,8 @@ def test_pipeline_equals_general_reference(jit_compile):
     np.testing.assert_array_equal(pipeline.augment(x, seed=11).numpy(), out)
     params = pipeline.sample(11, 5, (16, 14, 3))
     stages = pipeline.chain.stages
-    images = _resample.resample(
-        _base.to_float(tf.constant(x)), params[0]["matrix"], (12, 10)
+    images = resample.resample(
+        checks.to_float(tf.constant(x)), params[0]["matrix"], (12, 10)
     )
     for stage, stage_params in zip(stages[1:], params[1:], strict=True):
         images = stage.run(images, None, stage_params, pipeline.settings)[0]

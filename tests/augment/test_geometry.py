@@ -5,9 +5,9 @@ import pytest
 import tensorflow as tf
 
 from keras_regkit import augment as rka
-from keras_regkit.augment import _base
-from keras_regkit.augment import _resample
-from keras_regkit.augment import geometry
+from keras_regkit.augment._core import resample
+from keras_regkit.augment._core import sampling
+from keras_regkit.augment.ops import geometry
 
 
 def images(batch=4, height=6, width=10, channels=3, seed=0):
@@ -108,7 +108,7 @@ def test_fused_matrix_is_the_product_of_the_op_matrices():
     pipeline = rka.Pipeline(ops, jit_compile=False)
     seed = tf.constant([3, 4], tf.int64)
     fused = pipeline.sample(seed, 5, (6, 10, 3))[0]["matrix"].numpy()
-    seeds = _base.split_seed(seed, len(ops))
+    seeds = sampling.split_seed(seed, len(ops))
     product = np.eye(3)
     for op, op_seed in zip(ops, seeds, strict=True):
         product = product @ op.sample(op_seed, 5, (6, 10, 3))["matrix"].numpy()
@@ -202,8 +202,8 @@ def test_gather_resampler_equals_tensorflow_kernel(interpolation, fill_mode):
     pipeline = rka.Pipeline(ops)
     matrix = pipeline.sample(1, 6, (9, 13, 3))[0]["matrix"]
     args = (x, matrix, (7, 11), interpolation, fill_mode, 0.3)
-    gathered = _resample.resample(*args)
-    kernel = _resample.resample(*args, gather=False)
+    gathered = resample.resample(*args)
+    kernel = resample.resample(*args, gather=False)
     np.testing.assert_allclose(gathered, kernel, atol=1e-5)
 
 

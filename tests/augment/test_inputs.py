@@ -5,8 +5,9 @@ import pytest
 import tensorflow as tf
 
 from keras_regkit import augment as rka
-from keras_regkit.augment import _resample
-from keras_regkit.augment import inputs
+from keras_regkit.augment._core import resample
+from keras_regkit.augment.inputs import decode
+from keras_regkit.augment.inputs import unbatched
 
 SIZES = [(20, 30), (33, 17), (24, 24)]
 # A uint8 crop is rounded to the nearest of 256 levels.
@@ -80,7 +81,7 @@ def test_window_is_inside_with_the_ops_area_and_ratio():
     op = rka.RandomResizedCrop(8, 8, scale=(0.2, 0.6), ratio=(0.5, 2.0))
     height, width = 90, 130
     windows = np.array(
-        [inputs.crop_window(op, s, height, width).numpy() for s in range(60)]
+        [decode.crop_window(op, s, height, width).numpy() for s in range(60)]
     )
     y, x, h, w = windows.T
     assert (y >= 0).all() and (x >= 0).all()
@@ -93,8 +94,8 @@ def test_window_is_inside_with_the_ops_area_and_ratio():
     assert len({tuple(row) for row in windows}) > 50  # Per seed.
     # The same seed, the same window.
     np.testing.assert_array_equal(
-        inputs.crop_window(op, 7, height, width),
-        inputs.crop_window(op, 7, height, width),
+        decode.crop_window(op, 7, height, width),
+        decode.crop_window(op, 7, height, width),
     )
 
 
@@ -108,26 +109,26 @@ def test_window_is_the_one_the_batched_op_resamples():
     for seed in range(3):
         seed = tf.constant([0, seed], tf.int64)
         matrix = op.sample(seed, 1, (60, 80, 3))["matrix"]
-        pixels = _resample.to_pixels(matrix, (60, 80), (12, 16))
-        batched = _resample.resample(image[None], pixels, (12, 16))[0]
-        window = inputs.crop_window(op, seed, 60, 80)
-        out = inputs.resized_crop(image, window, (12, 16))
+        pixels = resample.to_pixels(matrix, (60, 80), (12, 16))
+        batched = resample.resample(image[None], pixels, (12, 16))[0]
+        window = decode.crop_window(op, seed, 60, 80)
+        out = decode.resized_crop(image, window, (12, 16))
         np.testing.assert_allclose(out, batched, atol=1e-5)
 
 
 def test_window_probability_zero_is_the_whole_image():
     op = rka.RandomResizedCrop(8, 8, probability=0.0)
-    window = inputs.crop_window(op, 3, 37, 52).numpy().tolist()
+    window = decode.crop_window(op, 3, 37, 52).numpy().tolist()
     assert window == [0, 0, 37, 52]
 
 
 def test_center_window_is_the_imagenet_eval_crop():
     # 224 of 256: the centre square of 87.5% of the shorter side.
-    y, x, h, w = inputs.center_window(400, 300, (224, 224)).numpy()
+    y, x, h, w = decode.center_window(400, 300, (224, 224)).numpy()
     assert (h, w) == (262, 262)  # round(0.875 * 300)
     assert (y, x) == ((400 - 262) // 2, (300 - 262) // 2)
     # Non-square output: the shorter output side maps to the fraction.
-    y, x, h, w = inputs.center_window(100, 200, (20, 40), 0.5).numpy()
+    y, x, h, w = decode.center_window(100, 200, (20, 40), 0.5).numpy()
     assert (h, w) == (50, 100) and (y, x) == (25, 50)
 
 
@@ -141,12 +142,12 @@ def test_resized_crop_equals_numpy_reference():
     ]:
         y, x, h, w = window
         expected = resize_reference(image[y : y + h, x : x + w], *size)
-        out = inputs.resized_crop(image, window, size).numpy()
+        out = decode.resized_crop(image, window, size).numpy()
         assert out.dtype == np.float32 and out.shape == (*size, 2)
         np.testing.assert_allclose(out, expected, atol=1e-5)
     # uint8 stays uint8, rounded.
     pixels = rng.integers(0, 256, (23, 31, 3), dtype=np.uint8)
-    out = inputs.resized_crop(pixels, [2, 4, 15, 20], (10, 8)).numpy()
+    out = decode.resized_crop(pixels, [2, 4, 15, 20], (10, 8)).numpy()
     expected = resize_reference(pixels[2:17, 4:24], 10, 8)
     assert out.dtype == np.uint8
     assert np.abs(out - expected).max() <= 0.5 + 1e-6
@@ -157,7 +158,7 @@ def test_resized_crop_equals_numpy_reference():
 
 def test_varying_sizes_become_fixed_size_batches():
     p = pipeline(rka.RandomFlip(), rka.RandomContrast(0.2))
-    batches = as_arrays(inputs.augment_unbatched(p, varying(7), batch_size=3))
+    batches = as_arrays(rka.augment_unbatched(p, varying(7), batch_size=3))
     assert [b[0].shape for b in batches] == [(3, 12, 16, 3)] * 2 + [
         (1, 12, 16, 3)
     ]
@@ -167,11 +168,11 @@ def test_varying_sizes_become_fixed_size_batches():
         assert images.dtype == np.float32
         assert 0.0 <= images.min() and images.max() <= 1.0
     # Without batch_size: single examples, ready for any .batch().
-    ds = inputs.augment_unbatched(p, varying(7, labels=False))
+    ds = rka.augment_unbatched(p, varying(7, labels=False))
     assert ds.element_spec.shape == (12, 16, 3)
     assert len(as_arrays(ds.batch(4))) == 2
     # Only per-example ops: converted one by one, nothing batched.
-    ds = inputs.augment_unbatched(pipeline(rka.RandomFlip()), varying(2))
+    ds = rka.augment_unbatched(pipeline(rka.RandomFlip()), varying(2))
     (image, label), _ = as_arrays(ds)
     assert image.shape == (12, 16, 3) and image.dtype == np.float32
     assert label == 0
@@ -181,7 +182,7 @@ def test_whole_image_crop_equals_a_plain_resize():
     # probability=0.0: the window is the whole image, so the output is
     # the resize of each image, a reference computed independently.
     p = pipeline(probability=0.0)
-    out = as_arrays(inputs.augment_unbatched(p, varying(), batch_size=3))
+    out = as_arrays(rka.augment_unbatched(p, varying(), batch_size=3))
     rng = np.random.default_rng(0)
     for i, size in enumerate(SIZES):
         image = rng.integers(0, 256, size + (3,), dtype=np.uint8)
@@ -199,11 +200,10 @@ def test_flips_after_the_crop_run_per_example():
         rka.RandomContrast((0.0, 0.0)),
         probability=0.0,
     )
-    assert len(inputs.example_ops(p)) == 3
-    assert [type(op).__name__ for op in inputs.rest_pipeline(p).ops] == [
-        "RandomContrast"
-    ]
-    out = as_arrays(inputs.augment_unbatched(p, varying(), batch_size=3))
+    per_example, batched = unbatched.split_example_ops(p.ops)
+    assert len(per_example) == 3
+    assert [type(op).__name__ for op in batched] == ["RandomContrast"]
+    out = as_arrays(rka.augment_unbatched(p, varying(), batch_size=3))
     rng = np.random.default_rng(0)
     for i, size in enumerate(SIZES):
         image = rng.integers(0, 256, size + (3,), dtype=np.uint8)
@@ -212,12 +212,10 @@ def test_flips_after_the_crop_run_per_example():
     # Probability 0.5: about half the examples flipped.
     p = pipeline(rka.RandomFlip(), probability=0.0)
     ds = varying(40, labels=False).map(lambda x: x[:20, :20])
-    (batch,) = as_arrays(inputs.augment_unbatched(p, ds, batch_size=40))
+    (batch,) = as_arrays(rka.augment_unbatched(p, ds, batch_size=40))
     plain = np.array(
         as_arrays(
-            inputs.augment_unbatched(
-                pipeline(probability=0.0), ds, batch_size=40
-            )
+            rka.augment_unbatched(pipeline(probability=0.0), ds, batch_size=40)
         )[0]
     )
     flipped = np.abs(batch - plain).max(axis=(1, 2, 3)) > 0
@@ -228,7 +226,7 @@ def test_flips_after_the_crop_run_per_example():
 def test_same_seed_same_batches_and_examples_get_their_own_crops():
     def run(seed):
         p = pipeline(rka.RandomFlip(), seed=seed)
-        ds = inputs.augment_unbatched(p, varying(6), batch_size=6)
+        ds = rka.augment_unbatched(p, varying(6), batch_size=6)
         return as_arrays(ds)[0][0]
 
     first, again, other = run(11), run(11), run(12)
@@ -238,14 +236,14 @@ def test_same_seed_same_batches_and_examples_get_their_own_crops():
     assert np.abs(first[0] - first[3]).max() > 0.1
     # A new iterator (a new epoch) gets fresh crops.
     p = pipeline(seed=11)
-    ds = inputs.augment_unbatched(p, varying(3), batch_size=3)
+    ds = rka.augment_unbatched(p, varying(3), batch_size=3)
     assert np.abs(as_arrays(ds)[0][0] - as_arrays(ds)[0][0]).max() > 0.1
 
 
 def test_dict_elements_are_cropped_and_passed_through():
     ds = varying(3).map(lambda x, y: {"images": x, "labels": y})
     p = pipeline()
-    (batch,) = as_arrays(inputs.augment_unbatched(p, ds, batch_size=3))
+    (batch,) = as_arrays(rka.augment_unbatched(p, ds, batch_size=3))
     assert sorted(batch) == ["images", "labels"]
     assert batch["images"].shape == (3, 12, 16, 3)
 
@@ -259,12 +257,12 @@ def test_decoded_window_equals_the_crop_of_the_decoded_image():
     decoded = tf.io.decode_jpeg(jpeg).numpy()
     op = rka.RandomResizedCrop(20, 24, scale=(0.1, 0.5))
     for seed in range(4):
-        window = inputs.crop_window(op, seed, 67, 93)
+        window = decode.crop_window(op, seed, 67, 93)
         out = rka.decode_random_resized_crop(
             jpeg, (20, 24), seed=seed, scale=(0.1, 0.5)
         ).numpy()
         assert out.dtype == np.uint8 and out.shape == (20, 24, 3)
-        full = inputs.resized_crop(decoded, window, (20, 24)).numpy()
+        full = decode.resized_crop(decoded, window, (20, 24)).numpy()
         # Decoding only the window: the same pixels, up to JPEG rounding.
         assert np.abs(out.astype(int) - full).max() <= 2
         # And the crop of the original image, within JPEG's error.
@@ -277,9 +275,9 @@ def test_other_formats_decode_whole_then_crop():
     image = gradient(30, 41)
     png = tf.io.encode_png(image)
     op = rka.RandomResizedCrop(9, 9)
-    window = inputs.crop_window(op, 2, 30, 41)
+    window = decode.crop_window(op, 2, 30, 41)
     out = rka.decode_random_resized_crop(png, 9, seed=2)
-    expected = inputs.resized_crop(image, window, (9, 9))
+    expected = decode.resized_crop(image, window, (9, 9))
     np.testing.assert_array_equal(out, expected)  # Lossless: exact.
 
 
@@ -287,7 +285,7 @@ def test_center_crop_decodes_the_eval_window():
     image = gradient(64, 48)
     jpeg = tf.io.encode_jpeg(image, quality=95)
     out = rka.decode_center_crop(jpeg, 16).numpy()
-    y, x, h, w = inputs.center_window(64, 48, (16, 16)).numpy()
+    y, x, h, w = decode.center_window(64, 48, (16, 16)).numpy()
     assert (h, w) == (42, 42)
     expected = resize_reference(image[y : y + h, x : x + w], 16, 16)
     assert np.abs(out - expected).mean() < 2.0
@@ -296,10 +294,10 @@ def test_center_crop_decodes_the_eval_window():
 def test_pipeline_over_jpeg_bytes_of_three_sizes():
     p = pipeline(rka.RandomFlip(), seed=3)
     ds = varying(jpeg=True)
-    (batch,) = as_arrays(inputs.augment_unbatched(p, ds, batch_size=3))
+    (batch,) = as_arrays(rka.augment_unbatched(p, ds, batch_size=3))
     assert batch[0].shape == (3, 12, 16, 3)
     np.testing.assert_array_equal(batch[1], [0, 1, 2])
-    (again,) = as_arrays(inputs.augment_unbatched(p, ds, batch_size=3))
+    (again,) = as_arrays(rka.augment_unbatched(p, ds, batch_size=3))
     np.testing.assert_array_equal(batch[0], again[0])
 
 
@@ -312,15 +310,15 @@ def test_ragged_batch():
     ragged = tf.ragged.stack(images)
     labels = np.arange(3)
     p = pipeline(rka.RandomFlip())
-    out, out_labels = inputs.augment_ragged(p, (ragged, labels), seed=4)
+    out, out_labels = rka.augment_ragged(p, (ragged, labels), seed=4)
     assert out.shape == (3, 12, 16, 3) and out.dtype == tf.float32
     np.testing.assert_array_equal(out_labels, labels)
-    again, _ = inputs.augment_ragged(p, (ragged, labels), seed=4)
+    again, _ = rka.augment_ragged(p, (ragged, labels), seed=4)
     np.testing.assert_array_equal(out, again)
-    other, _ = inputs.augment_ragged(p, (ragged, labels), seed=5)
+    other, _ = rka.augment_ragged(p, (ragged, labels), seed=5)
     assert np.abs(np.asarray(out) - other).max() > 0.1
     # The whole-image crop is the plain resize of each image.
-    whole = inputs.augment_ragged(pipeline(probability=0.0), ragged, seed=4)
+    whole = rka.augment_ragged(pipeline(probability=0.0), ragged, seed=4)
     for i, image in enumerate(images):
         expected = resize_reference(image, 12, 16) / 255.0
         np.testing.assert_allclose(whole[i], expected, atol=ROUNDED)
@@ -338,38 +336,38 @@ def test_pipeline_without_a_leading_crop_raises():
         r"size, a pipeline whose first op is RandomResizedCrop \(here it "
         r"is RandomFlip;.*Received: images=\(None, None, 3\)",
     ):
-        inputs.augment_unbatched(p, varying())
+        rka.augment_unbatched(p, varying())
     ragged = tf.ragged.stack([np.zeros((4, 5, 3)), np.zeros((6, 3, 3))])
     with pytest.raises(ValueError, match=r"`ops`.*ragged batch.*'RandomFlip'"):
-        inputs.augment_ragged(p, ragged, seed=0)
+        rka.augment_ragged(p, ragged, seed=0)
 
 
 def test_bad_inputs_raise_naming_the_argument():
     p = pipeline()
     batched = varying(labels=False).map(lambda x: x[None, :8, :8])
     with pytest.raises(ValueError, match=r"`images`.*unbatched images"):
-        inputs.augment_unbatched(p, batched)
+        rka.augment_unbatched(p, batched)
     masks = varying().map(lambda x, y: {"images": x, "masks": x})
     with pytest.raises(ValueError, match="'masks'"):
-        inputs.augment_unbatched(p, masks, batch_size=2)
+        rka.augment_unbatched(p, masks, batch_size=2)
     mixing = rka.Pipeline(
         [rka.RandomResizedCrop(8, 8), rka.MixUp(num_classes=3)]
     )
     with pytest.raises(ValueError, match="`batch_size`.*mixing ops"):
-        inputs.augment_unbatched(mixing, varying())
+        rka.augment_unbatched(mixing, varying())
     with pytest.raises(TypeError, match="`batch_size`"):
-        inputs.augment_unbatched(p, varying(), batch_size=2.0)
+        rka.augment_unbatched(p, varying(), batch_size=2.0)
     with pytest.raises(ValueError, match="`drop_remainder`.*without batch"):
-        inputs.augment_unbatched(p, varying(), drop_remainder=True)
+        rka.augment_unbatched(p, varying(), drop_remainder=True)
     with pytest.raises(TypeError, match="`dataset`"):
-        inputs.augment_unbatched(p, np.zeros((2, 8, 8, 3)))
+        rka.augment_unbatched(p, np.zeros((2, 8, 8, 3)))
     with pytest.raises(TypeError, match="`data`.*RaggedTensor"):
-        inputs.augment_ragged(p, np.zeros((2, 8, 8, 3)), seed=0)
+        rka.augment_ragged(p, np.zeros((2, 8, 8, 3)), seed=0)
     ragged = tf.ragged.stack([np.zeros((4, 5, 3)), np.zeros((6, 3, 3))])
     with pytest.raises(TypeError, match="`seed`"):
-        inputs.augment_ragged(p, ragged, seed=0.5)
+        rka.augment_ragged(p, ragged, seed=0.5)
     with pytest.raises(TypeError, match="augment_unbatched: .*`pipeline`"):
-        inputs.augment_unbatched([rka.RandomResizedCrop(8, 8)], varying())
+        rka.augment_unbatched([rka.RandomResizedCrop(8, 8)], varying())
 
 
 def test_decode_arguments_are_checked():
@@ -409,13 +407,13 @@ def test_decode_arguments_are_checked():
 
 def test_pipeline_call_and_augment_dispatch_here():
     p = pipeline(rka.RandomFlip(), rka.RandomContrast(0.2))
-    direct = as_arrays(inputs.augment_unbatched(p, varying(), batch_size=3))
+    direct = as_arrays(rka.augment_unbatched(p, varying(), batch_size=3))
     called = as_arrays(p(varying(), batch_size=3))
     np.testing.assert_array_equal(called[0][0], direct[0][0])
     assert p(varying()).element_spec[0].shape == (12, 16, 3)
     ragged = tf.ragged.stack([np.zeros((4, 5, 3)), np.zeros((6, 3, 3))])
     np.testing.assert_array_equal(
-        p.augment(ragged, seed=2), inputs.augment_ragged(p, ragged, seed=2)
+        p.augment(ragged, seed=2), rka.augment_ragged(p, ragged, seed=2)
     )
     batched = varying(4, labels=False).map(lambda x: x[:8, :8]).batch(2)
     with pytest.raises(ValueError, match="`batch_size`"):

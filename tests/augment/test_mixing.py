@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 from keras_regkit import augment as rka
-from keras_regkit.augment import mixing
+from keras_regkit.augment._core import sampling
 
 
 def constant_batch(batch, height=12, width=20):
@@ -83,7 +83,7 @@ def test_one_hot_labels_and_probability_zero():
 
 
 def test_sample_beta_mean():
-    lam = mixing.sample_beta(tf.constant([5, 6], tf.int64), [20000], 0.4)
+    lam = sampling.sample_beta(tf.constant([5, 6], tf.int64), [20000], 0.4)
     assert abs(float(tf.reduce_mean(lam)) - 0.5) < 0.01
 
 

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from keras_regkit import augment as rka
-from keras_regkit.augment import occlusion
+from keras_regkit.augment._core import regions
+from keras_regkit.augment.ops import occlusion
 
 
 def ones(batch=64, height=40, width=30):
@@ -18,7 +19,7 @@ def run(op, x, seed=1, jit_compile=False):
 
 def test_box_mask_matches_numpy():
     boxes = np.array([[[1, 3, 2, 5], [0, 1, 0, 1]]], np.float32)
-    mask = occlusion.box_mask(boxes, 4, 6).numpy()[0]
+    mask = regions.box_mask(boxes, 4, 6).numpy()[0]
     expected = np.zeros((4, 6))
     expected[1:3, 2:5] = 1
     expected[0, 0] = 1

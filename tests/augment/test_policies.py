@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 from keras_regkit import augment as rka
-from keras_regkit.augment import _base
+from keras_regkit.augment._core import sampling
 
 
 def images(batch=32, height=6, width=10, seed=0):
@@ -50,7 +50,7 @@ def test_randaugment_rotation_is_plus_or_minus_its_magnitude():
 
 def test_magnitude_noise_per_example():
     policy = rka.RandAugment(1, 5, magnitude_std=1.0, ops=["contrast"])
-    level = policy.children[0].level(_base.as_seed(3), 20000).numpy()
+    level = policy.children[0].level(sampling.as_seed(3), 20000).numpy()
     # |level| ~ N(0.5, 0.1): 20000 draws, standard error 0.0007.
     assert abs(np.abs(level).mean() - 0.5) < 0.005
     assert abs(np.abs(level).std() - 0.1) < 0.005
@@ -68,7 +68,7 @@ def test_trivial_augment_one_op_with_a_uniform_level():
     assert 16 < changed.sum() < 56
     fraction = (np.abs(out - x) > 0).mean(axis=(1, 2, 3))[changed]
     assert len(np.unique(fraction)) > 10
-    level = policy.children[0].level(_base.as_seed(0), 20000).numpy()
+    level = policy.children[0].level(sampling.as_seed(0), 20000).numpy()
     # U(0, 1): mean 0.5, variance 1/12.
     assert abs(level.mean() - 0.5) < 0.01 and abs(level.var() - 1 / 12) < 0.01
 

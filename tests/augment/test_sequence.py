@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 from keras_regkit import augment as rka
-from keras_regkit.augment import sequence
+from keras_regkit.augment.ops import sequence
 
 
 def spectrograms(batch=16, time=40, freq=24, seed=0):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from keras_regkit import augment as rka
-from keras_regkit.augment import structure
+from keras_regkit.augment._core import structure
 
 
 def data(n=24, height=12, width=16):

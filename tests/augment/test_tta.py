@@ -40,7 +40,7 @@ def _dataset_reference(model, x, pipeline, views, seed, batch_size):
     view ``v`` of batch ``b`` seeded by ``fold_in((seed, v), b)``."""
     import tensorflow as tf
 
-    from keras_regkit.augment import _base
+    from keras_regkit.augment._core import sampling
 
     data = tf.data.Dataset.from_tensor_slices(x).batch(batch_size)
     total = model.predict(data.map(pipeline.convert), verbose=0)
@@ -49,7 +49,7 @@ def _dataset_reference(model, x, pipeline, views, seed, batch_size):
 
         def augment(index, batch, view=view):
             key = tf.random.experimental.stateless_fold_in(
-                _base.as_seed((seed, view)), index
+                sampling.as_seed((seed, view)), index
             )
             return pipeline.augment(batch, key)
 

@@ -122,11 +122,11 @@ def test_gallery_strengths_name_real_ops():
 def test_gallery_draws_a_new_op_at_its_defaults_or_warns(caplog):
     """A new op appears without an edit; one needing arguments warns."""
     from keras_regkit import augment as rka
-    from keras_regkit.augment import _base
+    from keras_regkit.augment._core import roles
 
     gallery = load_tool("gallery")
 
-    class NewOp(_base.ValueOp):
+    class NewOp(roles.ValueOp):
         def __init__(self, amount=0.5, probability=1.0):
             super().__init__(probability)
             self.amount = amount

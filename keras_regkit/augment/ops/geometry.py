@@ -1,7 +1,7 @@
 """Geometric augmentations, fused: one 3x3 matrix per image, one resampling.
 
-Every op here is a random affine matrix (see `keras_regkit.augment
-._resample`): a `Pipeline` multiplies the matrices of consecutive
+Every op here is a random affine matrix (see `keras_regkit.augment._core
+.resample`): a `Pipeline` multiplies the matrices of consecutive
 geometric ops and resamples each image once, so a flip, a rotation and a
 translation blur the image no more than one of them would. Fill mode,
 fill value and interpolation are the pipeline's, since there is one
@@ -28,8 +28,10 @@ import keras
 import tensorflow as tf
 
 from keras_regkit import _validation
-from keras_regkit.augment import _base
-from keras_regkit.augment._resample import affine_matrix
+from keras_regkit.augment._core import checks
+from keras_regkit.augment._core import roles
+from keras_regkit.augment._core import sampling
+from keras_regkit.augment._core.resample import affine_matrix
 
 
 def flip_matrix(horizontal, vertical):
@@ -135,7 +137,7 @@ def _size(value):
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class RandomFlip(_base.GeometricOp):
+class RandomFlip(roles.GeometricOp):
     """Mirrors each image with some probability, per example and per axis.
 
     Args:
@@ -163,13 +165,17 @@ class RandomFlip(_base.GeometricOp):
         )
 
     def matrix(self, seed, batch_size, image_shape):
-        h_seed, v_seed = _base.split_seed(seed, 2)
+        h_seed, v_seed = sampling.split_seed(seed, 2)
         zeros = tf.zeros([batch_size])
         horizontal = vertical = zeros
         if self.mode != "vertical":
-            horizontal = _base.bernoulli(h_seed, [batch_size], self.probability)
+            horizontal = sampling.bernoulli(
+                h_seed, [batch_size], self.probability
+            )
         if self.mode != "horizontal":
-            vertical = _base.bernoulli(v_seed, [batch_size], self.probability)
+            vertical = sampling.bernoulli(
+                v_seed, [batch_size], self.probability
+            )
         return flip_matrix(horizontal, vertical)
 
     def get_config(self):
@@ -177,7 +183,7 @@ class RandomFlip(_base.GeometricOp):
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class RandomRotation(_base.GeometricOp):
+class RandomRotation(roles.GeometricOp):
     """Rotates each image by its own random angle.
 
     Args:
@@ -195,13 +201,13 @@ class RandomRotation(_base.GeometricOp):
 
     def __init__(self, factor, probability=1.0):
         super().__init__(probability)
-        self.factor = _base.plain(factor)
+        self.factor = checks.config_value(factor)
         self.range = _validation.check_float_range(
             "factor", factor, low=-1, high=1, owner=self
         )
 
     def matrix(self, seed, batch_size, image_shape):
-        turns = _base.uniform(seed, [batch_size], *self.range)
+        turns = sampling.uniform(seed, [batch_size], *self.range)
         return rotation_matrix(turns * (2.0 * math.pi))
 
     def get_config(self):
@@ -209,7 +215,7 @@ class RandomRotation(_base.GeometricOp):
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class RandomTranslation(_base.GeometricOp):
+class RandomTranslation(roles.GeometricOp):
     """Shifts each image by its own random offset.
 
     Args:
@@ -229,8 +235,8 @@ class RandomTranslation(_base.GeometricOp):
 
     def __init__(self, height_factor, width_factor, probability=1.0):
         super().__init__(probability)
-        self.height_factor = _base.plain(height_factor)
-        self.width_factor = _base.plain(width_factor)
+        self.height_factor = checks.config_value(height_factor)
+        self.width_factor = checks.config_value(width_factor)
         self.height_range = _validation.check_float_range(
             "height_factor", height_factor, low=-1, high=1, owner=self
         )
@@ -239,10 +245,10 @@ class RandomTranslation(_base.GeometricOp):
         )
 
     def matrix(self, seed, batch_size, image_shape):
-        y_seed, x_seed = _base.split_seed(seed, 2)
+        y_seed, x_seed = sampling.split_seed(seed, 2)
         height, width = _size(image_shape[0]), _size(image_shape[1])
-        dy = _base.uniform(y_seed, [batch_size], *self.height_range)
-        dx = _base.uniform(x_seed, [batch_size], *self.width_range)
+        dy = sampling.uniform(y_seed, [batch_size], *self.height_range)
+        dx = sampling.uniform(x_seed, [batch_size], *self.width_range)
         return translation_matrix(dx * width, dy * height)
 
     def get_config(self):
@@ -254,7 +260,7 @@ class RandomTranslation(_base.GeometricOp):
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class RandomZoom(_base.GeometricOp):
+class RandomZoom(roles.GeometricOp):
     """Zooms each image in or out by its own random factor.
 
     Args:
@@ -275,8 +281,8 @@ class RandomZoom(_base.GeometricOp):
 
     def __init__(self, height_factor, width_factor=None, probability=1.0):
         super().__init__(probability)
-        self.height_factor = _base.plain(height_factor)
-        self.width_factor = _base.plain(width_factor)
+        self.height_factor = checks.config_value(height_factor)
+        self.width_factor = checks.config_value(width_factor)
         self.height_range = self._zoom_range("height_factor", height_factor)
         self.width_range = None
         if width_factor is not None:
@@ -293,11 +299,11 @@ class RandomZoom(_base.GeometricOp):
         return low, high
 
     def matrix(self, seed, batch_size, image_shape):
-        y_seed, x_seed = _base.split_seed(seed, 2)
-        zy = _base.uniform(y_seed, [batch_size], *self.height_range)
+        y_seed, x_seed = sampling.split_seed(seed, 2)
+        zy = sampling.uniform(y_seed, [batch_size], *self.height_range)
         zx = zy
         if self.width_range is not None:
-            zx = _base.uniform(x_seed, [batch_size], *self.width_range)
+            zx = sampling.uniform(x_seed, [batch_size], *self.width_range)
         return scale_matrix(1.0 + zx, 1.0 + zy)
 
     def get_config(self):
@@ -309,7 +315,7 @@ class RandomZoom(_base.GeometricOp):
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class RandomShear(_base.GeometricOp):
+class RandomShear(roles.GeometricOp):
     """Shears each image by its own random amounts.
 
     Args:
@@ -325,8 +331,8 @@ class RandomShear(_base.GeometricOp):
 
     def __init__(self, x_factor=0.0, y_factor=0.0, probability=1.0):
         super().__init__(probability)
-        self.x_factor = _base.plain(x_factor)
-        self.y_factor = _base.plain(y_factor)
+        self.x_factor = checks.config_value(x_factor)
+        self.y_factor = checks.config_value(y_factor)
         self.x_range = _validation.check_float_range(
             "x_factor", x_factor, owner=self
         )
@@ -335,9 +341,9 @@ class RandomShear(_base.GeometricOp):
         )
 
     def matrix(self, seed, batch_size, image_shape):
-        x_seed, y_seed = _base.split_seed(seed, 2)
-        shx = _base.uniform(x_seed, [batch_size], *self.x_range)
-        shy = _base.uniform(y_seed, [batch_size], *self.y_range)
+        x_seed, y_seed = sampling.split_seed(seed, 2)
+        shx = sampling.uniform(x_seed, [batch_size], *self.x_range)
+        shy = sampling.uniform(y_seed, [batch_size], *self.y_range)
         return shear_matrix(shx, shy)
 
     def get_config(self):
@@ -349,7 +355,7 @@ class RandomShear(_base.GeometricOp):
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class RandomPadCrop(_base.GeometricOp):
+class RandomPadCrop(roles.GeometricOp):
     """Pads by ``padding`` pixels and crops back at a random offset.
 
     The classic CIFAR augmentation, as a whole-pixel translation in
@@ -389,7 +395,7 @@ class RandomPadCrop(_base.GeometricOp):
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class RandomResizedCrop(_base.GeometricOp):
+class RandomResizedCrop(roles.GeometricOp):
     """Crops a random area and aspect ratio, resized to ``(height, width)``.
 
     As in Inception and torchvision: the crop's area is a fraction of the
@@ -430,20 +436,20 @@ class RandomResizedCrop(_base.GeometricOp):
         super().__init__(probability)
         self.height = _validation.check_int("height", height, low=1, owner=self)
         self.width = _validation.check_int("width", width, low=1, owner=self)
-        self.scale = _base.plain(scale)
-        self.ratio = _base.plain(ratio)
-        _base.check_positive_pair("scale", scale, high=1.0, owner=self)
-        _base.check_positive_pair("ratio", ratio, owner=self)
+        self.scale = checks.config_value(scale)
+        self.ratio = checks.config_value(ratio)
+        checks.check_positive_pair("scale", scale, high=1.0, owner=self)
+        checks.check_positive_pair("ratio", ratio, owner=self)
 
     def output_size(self, height, width):
         return self.height, self.width
 
     def matrix(self, seed, batch_size, image_shape):
-        area_seed, ratio_seed, x_seed, y_seed = _base.split_seed(seed, 4)
+        area_seed, ratio_seed, x_seed, y_seed = sampling.split_seed(seed, 4)
         height, width = _size(image_shape[0]), _size(image_shape[1])
         shape = [batch_size, self.ATTEMPTS]
-        area = _base.uniform(area_seed, shape, *self.scale) * height * width
-        log_ratio = _base.uniform(
+        area = sampling.uniform(area_seed, shape, *self.scale) * height * width
+        log_ratio = sampling.uniform(
             ratio_seed, shape, math.log(self.ratio[0]), math.log(self.ratio[1])
         )
         aspect = tf.exp(log_ratio)
@@ -460,10 +466,10 @@ class RandomResizedCrop(_base.GeometricOp):
             any_fits, tf.gather(crop_h, first, batch_dims=1), height
         )
         x0 = tf.floor(
-            _base.uniform(x_seed, [batch_size]) * (width - crop_w + 1.0)
+            sampling.uniform(x_seed, [batch_size]) * (width - crop_w + 1.0)
         )
         y0 = tf.floor(
-            _base.uniform(y_seed, [batch_size]) * (height - crop_h + 1.0)
+            sampling.uniform(y_seed, [batch_size]) * (height - crop_h + 1.0)
         )
         # Centred coordinates: the crop's centre relative to the image's.
         cx = x0 + crop_w / 2.0 - width / 2.0

@@ -10,14 +10,15 @@ from __future__ import annotations
 import keras
 
 from keras_regkit import _validation
-from keras_regkit.augment import _base
-from keras_regkit.augment.sequence import RandomJitter
+from keras_regkit.augment._core import roles
+from keras_regkit.augment._core import sampling
+from keras_regkit.augment._core import value_ops
 
 TABULAR_SHAPES = {2: "(batch, features)"}
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class FeatureNoise(RandomJitter):
+class FeatureNoise(value_ops.AdditiveNoise):
     """Adds Gaussian noise to every feature of every row.
 
     Args:
@@ -39,7 +40,7 @@ class FeatureNoise(RandomJitter):
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class FeatureDropout(_base.ValueOp):
+class FeatureDropout(roles.ValueOp):
     """Replaces each feature of each row by ``value`` with chance ``rate``.
 
     A corruption, not a dropout layer: kept values are not rescaled.
@@ -72,7 +73,7 @@ class FeatureDropout(_base.ValueOp):
 
     def _sample(self, seed, batch_size, shape):
         draws = [batch_size, *shape]
-        return {"drop": _base.bernoulli(seed, draws, self.rate)}
+        return {"drop": sampling.bernoulli(seed, draws, self.rate)}
 
     def apply(self, inputs, params):
         return inputs + params["drop"] * (self.value - inputs)

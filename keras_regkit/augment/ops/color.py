@@ -23,7 +23,10 @@ import keras
 import tensorflow as tf
 
 from keras_regkit import _validation
-from keras_regkit.augment import _base
+from keras_regkit.augment._core import checks
+from keras_regkit.augment._core import roles
+from keras_regkit.augment._core import sampling
+from keras_regkit.augment._core import value_ops
 
 _LUMA = (0.299, 0.587, 0.114)
 
@@ -96,7 +99,7 @@ def adjust_brightness(images, delta):
     >>> adjust_brightness(tf.fill([1, 1, 2, 1], 0.5), [0.7]).numpy().ravel()
     array([1., 1.], dtype=float32)
     """
-    return _clip(images + _base.expand_per_example(delta))
+    return _clip(images + sampling.expand_per_example(delta))
 
 
 def adjust_contrast(images, factor):
@@ -109,7 +112,7 @@ def adjust_contrast(images, factor):
     array([0.3, 0.7], dtype=float32)
     """
     mean = _per_channel(tf.reduce_mean, images)
-    return _clip(mean + _base.expand_per_example(factor) * (images - mean))
+    return _clip(mean + sampling.expand_per_example(factor) * (images - mean))
 
 
 def adjust_saturation(images, factor):
@@ -122,7 +125,7 @@ def adjust_saturation(images, factor):
     array([0.363, 0.363, 0.363], dtype=float32)
     """
     gray = _luma(images)
-    return _clip(gray + _base.expand_per_example(factor) * (images - gray))
+    return _clip(gray + sampling.expand_per_example(factor) * (images - gray))
 
 
 def adjust_hue(images, delta):
@@ -135,7 +138,9 @@ def adjust_hue(images, delta):
     array([0., 1., 0.], dtype=float32)
     """
     hsv = tf.image.rgb_to_hsv(images)
-    hue = tf.math.floormod(hsv[..., :1] + _base.expand_per_example(delta), 1.0)
+    hue = tf.math.floormod(
+        hsv[..., :1] + sampling.expand_per_example(delta), 1.0
+    )
     return _clip(tf.image.hsv_to_rgb(tf.concat([hue, hsv[..., 1:]], -1)))
 
 
@@ -147,7 +152,7 @@ def adjust_gamma(images, gamma):
     >>> adjust_gamma(tf.fill([1, 1, 1, 1], 0.25), [0.5]).numpy().ravel()
     array([0.5], dtype=float32)
     """
-    return tf.pow(images, _base.expand_per_example(gamma))
+    return tf.pow(images, sampling.expand_per_example(gamma))
 
 
 def solarize(images, threshold):
@@ -159,7 +164,9 @@ def solarize(images, threshold):
     >>> solarize(x, [0.5]).numpy().ravel().round(4)
     array([0.2, 0.2], dtype=float32)
     """
-    above = tf.cast(images >= _base.expand_per_example(threshold), tf.float32)
+    above = tf.cast(
+        images >= sampling.expand_per_example(threshold), tf.float32
+    )
     return images + above * (1.0 - 2.0 * images)
 
 
@@ -172,7 +179,7 @@ def posterize(images, bits):
     >>> (posterize(x, [2]).numpy().ravel() * 255).round()
     array([192.], dtype=float32)
     """
-    step = tf.pow(2.0, 8.0 - _base.expand_per_example(bits))
+    step = tf.pow(2.0, 8.0 - sampling.expand_per_example(bits))
     values = tf.floor(images * 255.0 + 0.5)
     return tf.floor(values / step) * step / 255.0
 
@@ -232,115 +239,8 @@ def equalize(images):
     return tf.transpose(mapped, [0, 2, 3, 1])
 
 
-def sharpen(images, factor):
-    """Blends with a smoothed copy as PIL's ``ImageEnhance.Sharpness``.
-
-    ``factor`` 1 leaves the image unchanged, 0 smooths it, above 1
-    sharpens; the border pixels are kept.
-
-    Example:
-    >>> import tensorflow as tf
-    >>> x = tf.fill([1, 3, 4, 1], 0.5)
-    >>> float(tf.reduce_max(tf.abs(sharpen(x, [2.0]) - x)))
-    0.0
-    """
-    height, width = tf.shape(images)[1], tf.shape(images)[2]
-    interior = images[:, 1:-1, 1:-1]
-    total = 4.0 * interior
-    for dy in range(3):
-        for dx in range(3):
-            total += images[:, dy : height - 2 + dy, dx : width - 2 + dx]
-    smooth = total / 13.0
-    degenerate = images + tf.pad(
-        smooth - interior, [[0, 0], [1, 1], [1, 1], [0, 0]]
-    )
-    return _clip(
-        degenerate + _base.expand_per_example(factor) * (images - degenerate)
-    )
-
-
-def _reflect_pad(images, axis, radius):
-    """``tf.pad(mode="REFLECT")`` along one axis, by slicing.
-
-    XLA's MirrorPad rejects a zero-size dimension even where it pads
-    nothing (an empty batch); slices and a concatenation do not.
-    """
-    if radius == 0:
-        return images
-    size = tf.shape(images)[axis]
-    before = tf.reverse(
-        tf.gather(images, tf.range(1, radius + 1), axis=axis), [axis]
-    )
-    after = tf.reverse(
-        tf.gather(images, tf.range(size - radius - 1, size - 1), axis=axis),
-        [axis],
-    )
-    return tf.concat([before, images, after], axis=axis)
-
-
-def gaussian_blur(images, sigma, kernel_size):
-    """Separable Gaussian blur with a per-example ``sigma``.
-
-    Args:
-        images: float32 ``(batch, h, w, c)``.
-        sigma: ``(batch,)`` standard deviations in pixels, > 0.
-        kernel_size: The odd kernel width (a Python int); edges reflect.
-
-    Returns:
-        The blurred images.
-
-    Example:
-    >>> import tensorflow as tf
-    >>> x = tf.fill([1, 5, 4, 2], 0.25)
-    >>> float(tf.reduce_max(tf.abs(gaussian_blur(x, [1.0], 3) - x)))
-    0.0
-    """
-    radius = kernel_size // 2
-    offsets = tf.range(-radius, radius + 1, dtype=tf.float32)
-    sigma = tf.reshape(tf.cast(sigma, tf.float32), [-1, 1])
-    weights = tf.exp(-0.5 * tf.square(offsets[None, :] / sigma))
-    weights = weights / tf.reduce_sum(weights, axis=1, keepdims=True)
-    height, width = tf.shape(images)[1], tf.shape(images)[2]
-    padded = _reflect_pad(images, axis=1, radius=radius)
-    rows = 0.0
-    for k in range(kernel_size):
-        rows += (
-            _base.expand_per_example(weights[:, k]) * padded[:, k : k + height]
-        )
-    padded = _reflect_pad(rows, axis=2, radius=radius)
-    out = 0.0
-    for k in range(kernel_size):
-        out += (
-            _base.expand_per_example(weights[:, k])
-            * padded[:, :, k : k + width]
-        )
-    return out
-
-
-class _Factor(_base.ValueOp):
-    """An op whose parameter is ``neutral + U(range)`` per example."""
-
-    neutral = 0.0
-    low = -1.0
-    high = 1.0
-
-    def __init__(self, factor, probability=1.0):
-        super().__init__(probability)
-        self.factor = _base.plain(factor)
-        self.range = _validation.check_float_range(
-            "factor", factor, low=self.low, high=self.high, owner=self
-        )
-
-    def _sample(self, seed, batch_size, image_shape):
-        draw = _base.uniform(seed, [batch_size], *self.range)
-        return {"value": self.neutral + draw}
-
-    def get_config(self):
-        return {**super().get_config(), "factor": self.factor}
-
-
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class RandomBrightness(_Factor):
+class RandomBrightness(value_ops.FactorOp):
     """Adds a random offset to each image's pixels.
 
     Args:
@@ -358,7 +258,7 @@ class RandomBrightness(_Factor):
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class RandomContrast(_Factor):
+class RandomContrast(value_ops.FactorOp):
     """Scales each image's contrast by ``1 + U(-factor, factor)``.
 
     The per-image, per-channel mean is kept (up to clipping at 0 and 1).
@@ -379,7 +279,7 @@ class RandomContrast(_Factor):
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class RandomSaturation(_Factor):
+class RandomSaturation(value_ops.FactorOp):
     """Scales each RGB image's saturation by ``1 + U(-factor, factor)``.
 
     Args:
@@ -400,7 +300,7 @@ class RandomSaturation(_Factor):
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class RandomHue(_Factor):
+class RandomHue(value_ops.FactorOp):
     """Rotates each RGB image's hue by ``U(-factor, factor)`` turns.
 
     Args:
@@ -422,7 +322,7 @@ class RandomHue(_Factor):
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class RandomGamma(_Factor):
+class RandomGamma(value_ops.FactorOp):
     """Raises each image to the power ``1 + U(-factor, factor)``.
 
     Args:
@@ -443,29 +343,7 @@ class RandomGamma(_Factor):
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class RandomSharpness(_Factor):
-    """Sharpens (or smooths) each image by ``1 + U(-factor, factor)``.
-
-    As PIL's ``ImageEnhance.Sharpness``: 0 smooths, 1 keeps, 2 sharpens.
-
-    Args:
-        factor: A float ``f`` or a pair with ``low >= -1``.
-        probability: Chance, per example, that the op applies.
-
-    Example:
-    >>> RandomSharpness(0.5).range
-    (-0.5, 0.5)
-    """
-
-    neutral = 1.0
-    high = None
-
-    def apply(self, images, params):
-        return sharpen(images, params["value"])
-
-
-@keras.saving.register_keras_serializable(package="keras_regkit")
-class RandomGrayscale(_base.ValueOp):
+class RandomGrayscale(roles.ValueOp):
     """Turns RGB images to grayscale (3 equal channels) with a probability.
 
     Args:
@@ -486,7 +364,7 @@ class RandomGrayscale(_base.ValueOp):
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class RandomEqualize(_base.ValueOp):
+class RandomEqualize(roles.ValueOp):
     """Histogram-equalizes each channel of each image, with a probability.
 
     Args:
@@ -502,7 +380,7 @@ class RandomEqualize(_base.ValueOp):
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class RandomAutoContrast(_base.ValueOp):
+class RandomAutoContrast(roles.ValueOp):
     """Stretches each channel of each image to [0, 1], with a probability.
 
     Args:
@@ -518,7 +396,7 @@ class RandomAutoContrast(_base.ValueOp):
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class RandomSolarize(_base.ValueOp):
+class RandomSolarize(roles.ValueOp):
     """Inverts pixels above a per-example random threshold.
 
     Args:
@@ -533,7 +411,7 @@ class RandomSolarize(_base.ValueOp):
 
     def __init__(self, threshold=0.5, probability=1.0):
         super().__init__(probability)
-        self.threshold = _base.plain(threshold)
+        self.threshold = checks.config_value(threshold)
         self.range = _validation.check_float_range(
             "threshold",
             threshold,
@@ -544,7 +422,7 @@ class RandomSolarize(_base.ValueOp):
         )
 
     def _sample(self, seed, batch_size, image_shape):
-        return {"threshold": _base.uniform(seed, [batch_size], *self.range)}
+        return {"threshold": sampling.uniform(seed, [batch_size], *self.range)}
 
     def apply(self, images, params):
         return solarize(images, params["threshold"])
@@ -554,7 +432,7 @@ class RandomSolarize(_base.ValueOp):
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class RandomPosterize(_base.ValueOp):
+class RandomPosterize(roles.ValueOp):
     """Keeps a per-example random number of bits of each 8-bit value.
 
     Args:
@@ -569,7 +447,7 @@ class RandomPosterize(_base.ValueOp):
 
     def __init__(self, bits=4, probability=1.0):
         super().__init__(probability)
-        self.bits = _base.plain(bits)
+        self.bits = checks.config_value(bits)
         pair = bits if isinstance(bits, (list, tuple)) else (bits, bits)
         if len(pair) != 2:
             raise _validation.invalid(
@@ -600,89 +478,3 @@ class RandomPosterize(_base.ValueOp):
 
     def get_config(self):
         return {**super().get_config(), "bits": self.bits}
-
-
-@keras.saving.register_keras_serializable(package="keras_regkit")
-class RandomGaussianNoise(_base.ValueOp):
-    """Adds Gaussian noise of a given standard deviation, clipped to [0, 1].
-
-    Args:
-        stddev: The noise's standard deviation (in [0, 1] pixel units).
-        probability: Chance, per example, that the op applies.
-
-    Example:
-    >>> RandomGaussianNoise(0.05).get_config()
-    {'probability': 1.0, 'stddev': 0.05}
-    """
-
-    def __init__(self, stddev=0.05, probability=1.0):
-        super().__init__(probability)
-        self.stddev = _validation.check_float(
-            "stddev", stddev, low=0.0, owner=self
-        )
-
-    def _sample(self, seed, batch_size, image_shape):
-        shape = [batch_size, *image_shape]
-        noise = tf.random.stateless_normal(shape, seed=seed) * self.stddev
-        return {"noise": noise}
-
-    def apply(self, images, params):
-        return _clip(images + params["noise"])
-
-    def get_config(self):
-        return {**super().get_config(), "stddev": self.stddev}
-
-
-@keras.saving.register_keras_serializable(package="keras_regkit")
-class RandomGaussianBlur(_base.ValueOp):
-    """Blurs each image with its own random Gaussian width.
-
-    Args:
-        kernel_size: The odd kernel width in pixels.
-        sigma: A float (fixed) or a pair ``(low, high)``: the standard
-            deviation in pixels, > 0.
-        probability: Chance, per example, that the op applies.
-
-    Example:
-    >>> RandomGaussianBlur(5, (0.1, 2.0)).get_config()
-    {'probability': 1.0, 'kernel_size': 5, 'sigma': [0.1, 2.0]}
-    """
-
-    def __init__(self, kernel_size=3, sigma=(0.1, 2.0), probability=1.0):
-        super().__init__(probability)
-        self.kernel_size = _validation.check_int(
-            "kernel_size", kernel_size, low=1, owner=self
-        )
-        if self.kernel_size % 2 == 0:
-            raise _validation.invalid(
-                "kernel_size", "an odd integer >= 1", kernel_size, owner=self
-            )
-        self.sigma = _base.plain(sigma)
-        self.range = _validation.check_float_range(
-            "sigma", sigma, low=1e-3, symmetric=False, owner=self
-        )
-
-    def validate(self, image_shape, has_labels=False, labels_spec=None):
-        super().validate(image_shape, has_labels, labels_spec)
-        radius = self.kernel_size // 2
-        sizes = [s for s in image_shape[1:3] if s is not None]
-        if any(s <= radius for s in sizes):
-            raise _validation.invalid(
-                "kernel_size",
-                "a kernel narrower than twice the image",
-                self.kernel_size,
-                owner=self,
-            )
-
-    def _sample(self, seed, batch_size, image_shape):
-        return {"sigma": _base.uniform(seed, [batch_size], *self.range)}
-
-    def apply(self, images, params):
-        return gaussian_blur(images, params["sigma"], self.kernel_size)
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "kernel_size": self.kernel_size,
-            "sigma": self.sigma,
-        }

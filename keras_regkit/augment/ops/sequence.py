@@ -24,7 +24,9 @@ import keras
 import tensorflow as tf
 
 from keras_regkit import _validation
-from keras_regkit.augment import _base
+from keras_regkit.augment._core import roles
+from keras_regkit.augment._core import sampling
+from keras_regkit.augment._core import value_ops
 
 SPECTROGRAM_SHAPES = {
     3: "(batch, time, frequency)",
@@ -57,7 +59,7 @@ def band_mask(length, start, width):
     return 1.0 - tf.reduce_prod(1.0 - tf.cast(inside, tf.float32), axis=1)
 
 
-class _Masking(_base.ValueOp):
+class _Masking(roles.ValueOp):
     """SpecAugment masks along one axis (1: time, 2: frequency)."""
 
     shapes = SPECTROGRAM_SHAPES
@@ -75,7 +77,7 @@ class _Masking(_base.ValueOp):
             self.value = _validation.check_float("value", value, owner=self)
 
     def _sample(self, seed, batch_size, shape):
-        width_seed, start_seed = _base.split_seed(seed, 2)
+        width_seed, start_seed = sampling.split_seed(seed, 2)
         length = tf.cast(shape[self.axis - 1], tf.float32)
         draws = [batch_size, self.count]
         width = tf.random.stateless_uniform(
@@ -87,7 +89,7 @@ class _Masking(_base.ValueOp):
         )
         width = tf.minimum(tf.cast(width, tf.float32), length)
         start = tf.floor(
-            _base.uniform(start_seed, draws) * (length - width + 1.0)
+            sampling.uniform(start_seed, draws) * (length - width + 1.0)
         )
         return {"start": start, "width": width}
 
@@ -164,7 +166,7 @@ class FrequencyMasking(_Masking):
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class RandomJitter(_base.ValueOp):
+class RandomJitter(value_ops.AdditiveNoise):
     """Adds Gaussian noise to every value (time-series jitter).
 
     Args:
@@ -182,25 +184,11 @@ class RandomJitter(_base.ValueOp):
     shapes = SERIES_SHAPES
 
     def __init__(self, stddev=0.03, probability=1.0):
-        super().__init__(probability)
-        self.stddev = _validation.check_float(
-            "stddev", stddev, low=0.0, owner=self
-        )
-
-    def _sample(self, seed, batch_size, shape):
-        draws = [batch_size, *shape]
-        noise = tf.random.stateless_normal(draws, seed=seed) * self.stddev
-        return {"noise": noise}
-
-    def apply(self, inputs, params):
-        return inputs + params["noise"]
-
-    def get_config(self):
-        return {**super().get_config(), "stddev": self.stddev}
+        super().__init__(stddev, probability)
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class RandomScaling(_base.ValueOp):
+class RandomScaling(roles.ValueOp):
     """Multiplies each channel of each series by a factor ``~ N(1, σ)``.
 
     Args:
@@ -277,7 +265,7 @@ def smooth_curve(knots, length):
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class RandomMagnitudeWarp(_base.ValueOp):
+class RandomMagnitudeWarp(roles.ValueOp):
     """Multiplies each series by a smooth random curve around 1.
 
     As Um et al.: ``knots + 2`` values ``~ N(1, σ)`` evenly spaced over

@@ -9,7 +9,7 @@ same structure:
 * a dict with an ``"images"`` key and optionally ``"labels"``,
   ``"sample_weights"`` and the targets ``"segmentation_masks"``,
   ``"bounding_boxes"`` and ``"keypoints"`` (Keras's preprocessing-layer
-  convention, plus keypoints: `keras_regkit.augment.targets`).
+  convention, plus keypoints: `keras_regkit.augment._core.targets`).
 
 The images are transformed, and the targets with them; labels are passed
 through, except that label-mixing ops return soft labels; sample weights
@@ -21,15 +21,26 @@ images.
 
 from __future__ import annotations
 
+import tensorflow as tf
+
 from keras_regkit import _validation
-from keras_regkit.augment import _base
-from keras_regkit.augment.targets import KINDS as TARGET_KEYS
+from keras_regkit.augment._core.targets import KINDS as TARGET_KEYS
 
 IMAGES_KEY = "images"
 LABELS_KEY = "labels"
 # Dict keys passed through unchanged (repeated with the views).
 PASSTHROUGH_KEYS = ("sample_weights",)
 KNOWN_KEYS = (IMAGES_KEY, LABELS_KEY, *PASSTHROUGH_KEYS, *TARGET_KEYS)
+
+
+def repeat_batch(value, views):
+    """``value`` concatenated ``views`` times along the batch axis.
+
+    None and ``views == 1`` return ``value`` unchanged.
+    """
+    if views == 1 or value is None:
+        return value
+    return tf.concat([tf.convert_to_tensor(value)] * views, axis=0)
 
 
 def targets_of(data):
@@ -46,12 +57,14 @@ def targets_of(data):
     return {key: data[key] for key in TARGET_KEYS if key in data}
 
 
-def check_keys(data, owner=None):
+def check_keys(data, owner=None, targets=True):
     """Raises ValueError for a dict key the pipeline cannot handle.
 
     Args:
         data: A batch or an element spec (only dicts are checked).
         owner: Named in the message.
+        targets: Whether the data may carry targets (images of any size,
+            cropped one by one, cannot yet).
 
     Example:
     >>> check_keys({"images": 0, "masks": 0})
@@ -76,6 +89,15 @@ def check_keys(data, owner=None):
         expected = (
             f"a dict with keys {allowed} (the pipeline cannot transform "
             f"{names})"
+        )
+        raise _validation.invalid("data", expected, sorted(data), owner=owner)
+    carried = [key for key in data if key in TARGET_KEYS]
+    if carried and not targets:
+        allowed = [key for key in KNOWN_KEYS if key not in TARGET_KEYS]
+        expected = (
+            "a dict with keys "
+            + ", ".join(repr(key) for key in allowed)
+            + f" (images of any size cannot carry {carried[0]!r} yet)"
         )
         raise _validation.invalid("data", expected, sorted(data), owner=owner)
 
@@ -107,7 +129,7 @@ def unpack(data, views=1, owner=None):
     if isinstance(data, dict):
         check_keys(data, owner)
         rest = {
-            key: _base.repeat_batch(value, views)
+            key: repeat_batch(value, views)
             for key, value in data.items()
             if key in PASSTHROUGH_KEYS
         }
@@ -128,7 +150,7 @@ def unpack(data, views=1, owner=None):
                 f"a tuple of {len(data)} elements",
                 owner=owner,
             )
-        tail = tuple(_base.repeat_batch(value, views) for value in data[2:])
+        tail = tuple(repeat_batch(value, views) for value in data[2:])
 
         def pack_tuple(images, labels, targets=None):
             if len(data) == 1:

@@ -7,7 +7,7 @@ masked pixels with a constant, one random colour per image
 (``"random"``) or random values per pixel (``"per_pixel"``), uniform in
 [0, 1].
 
-Segmentation masks carried with the images (`keras_regkit.augment
+Segmentation masks carried with the images (`keras_regkit.augment._core
 .targets`) are left as they are unless ``mask_value`` is given: the
 erased pixels of the masks are then set to it (an "ignore" class, say).
 Boxes and keypoints are left as they are.
@@ -28,39 +28,13 @@ import keras
 import tensorflow as tf
 
 from keras_regkit import _validation
-from keras_regkit.augment import _base
-from keras_regkit.augment import targets as _targets
+from keras_regkit.augment._core import checks
+from keras_regkit.augment._core import regions
+from keras_regkit.augment._core import roles
+from keras_regkit.augment._core import sampling
+from keras_regkit.augment._core import targets as _targets
 
 FILLS = ("random", "per_pixel")
-
-
-def box_mask(boxes, height, width):
-    """The union of each example's boxes, as a 0/1 float32 mask.
-
-    Args:
-        boxes: float32 ``(batch, count, 4)``: top, bottom, left, right in
-            pixels (rows ``top <= y < bottom``, columns ``left <= x <
-            right``).
-        height: Image height.
-        width: Image width.
-
-    Returns:
-        float32 ``(batch, height, width)``: 1 inside a box.
-
-    Example:
-    >>> import tensorflow as tf
-    >>> box_mask(tf.constant([[[0.0, 1.0, 1.0, 3.0]]]), 2, 3).numpy()
-    array([[[0., 1., 1.],
-            [0., 0., 0.]]], dtype=float32)
-    """
-    ys = tf.range(height, dtype=tf.float32)
-    xs = tf.range(width, dtype=tf.float32)
-    top, bottom = boxes[..., 0:1], boxes[..., 1:2]
-    left, right = boxes[..., 2:3], boxes[..., 3:4]
-    rows = tf.cast((ys >= top) & (ys < bottom), tf.float32)
-    cols = tf.cast((xs >= left) & (xs < right), tf.float32)
-    keep = tf.reduce_prod(1.0 - rows[..., :, None] * cols[..., None, :], 1)
-    return 1.0 - keep
 
 
 def erase(images, boxes, fill):
@@ -68,7 +42,7 @@ def erase(images, boxes, fill):
 
     Args:
         images: float32 ``(batch, h, w, c)``.
-        boxes: ``(batch, count, 4)`` boxes, as for `box_mask`.
+        boxes: ``(batch, count, 4)`` boxes (top, bottom, left, right).
         fill: A float, or a tensor broadcastable to ``images``.
 
     Returns:
@@ -83,11 +57,11 @@ def erase(images, boxes, fill):
     array([[0., 1.], [1., 1.]], dtype=float32)>
     """
     shape = tf.shape(images)
-    mask = box_mask(boxes, shape[1], shape[2])[..., None]
+    mask = regions.box_mask(boxes, shape[1], shape[2])[..., None]
     return images + mask * (fill - images)
 
 
-class _Occlusion(_base.ValueOp):
+class _Occlusion(roles.ValueOp):
     """Shared fill handling; subclasses draw the boxes."""
 
     _gated = False
@@ -122,17 +96,17 @@ class _Occlusion(_base.ValueOp):
     def _fill(self, seed, batch_size, image_shape):
         if self.value == "random":
             shape = [batch_size, 1, 1, image_shape[2]]
-            return {"fill": _base.uniform(seed, shape)}
+            return {"fill": sampling.uniform(seed, shape)}
         if self.value == "per_pixel":
             shape = [batch_size, *image_shape]
-            return {"fill": _base.uniform(seed, shape)}
+            return {"fill": sampling.uniform(seed, shape)}
         return {}
 
     def _sample(self, seed, batch_size, image_shape):
-        box_seed, fill_seed, gate_seed = _base.split_seed(seed, 3)
+        box_seed, fill_seed, gate_seed = sampling.split_seed(seed, 3)
         boxes = self._boxes(box_seed, batch_size, image_shape)
         if self.probability < 1.0:
-            gate = _base.bernoulli(gate_seed, [batch_size], self.probability)
+            gate = sampling.bernoulli(gate_seed, [batch_size], self.probability)
             # An empty box (bottom = top) where the op is not applied.
             gate = gate[:, None]
             boxes = tf.stack(
@@ -154,7 +128,7 @@ class _Occlusion(_base.ValueOp):
         return erase(images, params["boxes"], fill)
 
     def _region(self, params, height, width):
-        return box_mask(params["boxes"], height, width)
+        return regions.box_mask(params["boxes"], height, width)
 
     def transform_targets(self, targets, params):
         if self.mask_value is None or "masks" not in targets:
@@ -210,19 +184,19 @@ class RandomErasing(_Occlusion):
         mask_value=None,
     ):
         super().__init__(value, count, probability, mask_value)
-        self.scale = _base.plain(scale)
-        self.ratio = _base.plain(ratio)
-        _base.check_positive_pair("scale", scale, high=1.0, owner=self)
-        _base.check_positive_pair("ratio", ratio, owner=self)
+        self.scale = checks.config_value(scale)
+        self.ratio = checks.config_value(ratio)
+        checks.check_positive_pair("scale", scale, high=1.0, owner=self)
+        checks.check_positive_pair("ratio", ratio, owner=self)
 
     def _boxes(self, seed, batch_size, image_shape):
-        area_seed, ratio_seed, y_seed, x_seed = _base.split_seed(seed, 4)
+        area_seed, ratio_seed, y_seed, x_seed = sampling.split_seed(seed, 4)
         height = tf.cast(image_shape[0], tf.float32)
         width = tf.cast(image_shape[1], tf.float32)
         shape = [batch_size, self.count, self.ATTEMPTS]
-        area = _base.uniform(area_seed, shape, *self.scale) * height * width
+        area = sampling.uniform(area_seed, shape, *self.scale) * height * width
         aspect = tf.exp(
-            _base.uniform(
+            sampling.uniform(
                 ratio_seed,
                 shape,
                 math.log(self.ratio[0]),
@@ -239,8 +213,8 @@ class RandomErasing(_Occlusion):
         box_h = tf.gather(box_h, first, batch_dims=2) * found
         box_w = tf.gather(box_w, first, batch_dims=2) * found
         shape = [batch_size, self.count]
-        top = tf.floor(_base.uniform(y_seed, shape) * (height - box_h + 1.0))
-        left = tf.floor(_base.uniform(x_seed, shape) * (width - box_w + 1.0))
+        top = tf.floor(sampling.uniform(y_seed, shape) * (height - box_h + 1.0))
+        left = tf.floor(sampling.uniform(x_seed, shape) * (width - box_w + 1.0))
         return tf.stack([top, top + box_h, left, left + box_w], axis=-1)
 
     def get_config(self):
@@ -294,14 +268,14 @@ class RandomCutout(_Occlusion):
             )
 
     def _boxes(self, seed, batch_size, image_shape):
-        y_seed, x_seed = _base.split_seed(seed, 2)
+        y_seed, x_seed = sampling.split_seed(seed, 2)
         height = tf.cast(image_shape[0], tf.float32)
         width = tf.cast(image_shape[1], tf.float32)
         box_h = float(self.height)
         box_w = float(self.width if self.width is not None else self.height)
         shape = [batch_size, self.count]
-        cy = tf.floor(_base.uniform(y_seed, shape) * height)
-        cx = tf.floor(_base.uniform(x_seed, shape) * width)
+        cy = tf.floor(sampling.uniform(y_seed, shape) * height)
+        cx = tf.floor(sampling.uniform(x_seed, shape) * width)
         top = tf.clip_by_value(cy - box_h // 2, 0.0, height)
         left = tf.clip_by_value(cx - box_w // 2, 0.0, width)
         bottom = tf.clip_by_value(cy - box_h // 2 + box_h, 0.0, height)
@@ -423,7 +397,7 @@ class GridMask(_Occlusion):
         )
 
     def _sample(self, seed, batch_size, image_shape):
-        unit_seed, y_seed, x_seed, fill_seed = _base.split_seed(seed, 4)
+        unit_seed, y_seed, x_seed, fill_seed = sampling.split_seed(seed, 4)
         unit = tf.random.stateless_uniform(
             [batch_size],
             seed=unit_seed,
@@ -435,8 +409,8 @@ class GridMask(_Occlusion):
         return {
             "unit": unit,
             "size": tf.round(unit * self.ratio),
-            "offset_y": tf.floor(_base.uniform(y_seed, [batch_size]) * unit),
-            "offset_x": tf.floor(_base.uniform(x_seed, [batch_size]) * unit),
+            "offset_y": tf.floor(sampling.uniform(y_seed, [batch_size]) * unit),
+            "offset_x": tf.floor(sampling.uniform(x_seed, [batch_size]) * unit),
             **self._fill(fill_seed, batch_size, image_shape),
         }
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from keras_regkit.augment import _base
+from keras_regkit.augment._core import checks
 
 FORMATS = (
     "xyxy",
@@ -122,7 +122,7 @@ def check_values(boxes, labels, raw, fmt, owner=None):
     op would drop such a box, a photometric one pass it through. Padding
     (label -1) is not checked. Eagerly a ValueError, in a graph a
     `tf.debugging` assertion with the same message
-    (`keras_regkit.augment._base.check_at_run_time`).
+    (`keras_regkit.augment.checks.check_at_run_time`).
 
     Args:
         boxes: float32 ``(batch, n, 4)`` ``xyxy`` boxes (`to_xyxy`).
@@ -149,7 +149,7 @@ def check_values(boxes, labels, raw, fmt, owner=None):
     good = good & (x1 <= x2) & (y1 <= y2)
     labels = tf.convert_to_tensor(labels)
     bad = ~good & tf.not_equal(labels, tf.cast(-1, labels.dtype))
-    return _base.check_at_run_time(
+    return checks.check_at_run_time(
         boxes,
         ~tf.reduce_any(bad),
         "bounding_boxes",

@@ -24,10 +24,11 @@ import keras
 import tensorflow as tf
 
 from keras_regkit import _validation
-from keras_regkit.augment import _base
-from keras_regkit.augment import boxes as box_ops
-from keras_regkit.augment import labels as _labels
-from keras_regkit.augment import targets as _targets
+from keras_regkit.augment._core import boxes as box_ops
+from keras_regkit.augment._core import labels as _labels
+from keras_regkit.augment._core import roles
+from keras_regkit.augment._core import sampling
+from keras_regkit.augment._core import targets as _targets
 
 # The quadrants in order: (is bottom, is right).
 _QUADRANTS = ((0, 0), (0, 1), (1, 0), (1, 1))
@@ -128,7 +129,7 @@ def mosaic_targets(targets, windows, min_visibility):
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class Mosaic(_base.BatchOp):
+class Mosaic(roles.BatchOp):
     """Four images into one around a random centre, as in YOLO training.
 
     Each example is tiled with the next three of the batch (see the
@@ -185,15 +186,17 @@ class Mosaic(_base.BatchOp):
         return _labels.check_label_values(self, labels, self.num_classes)
 
     def _sample(self, seed, batch_size, shape):
-        y_seed, x_seed, gate_seed = _base.split_seed(seed, 3)
+        y_seed, x_seed, gate_seed = sampling.split_seed(seed, 3)
         height = tf.cast(shape[0], tf.float32)
         width = tf.cast(shape[1], tf.float32)
         cy = tf.floor(
-            _base.uniform(y_seed, [batch_size], *self.offset) * height
+            sampling.uniform(y_seed, [batch_size], *self.offset) * height
         )
-        cx = tf.floor(_base.uniform(x_seed, [batch_size], *self.offset) * width)
+        cx = tf.floor(
+            sampling.uniform(x_seed, [batch_size], *self.offset) * width
+        )
         if self.probability < 1.0:
-            gate = _base.bernoulli(gate_seed, [batch_size], self.probability)
+            gate = sampling.bernoulli(gate_seed, [batch_size], self.probability)
             # Not applied: the centre at the bottom-right corner, so the
             # whole output is the example's own image, unmoved.
             cy = height + gate * (cy - height)

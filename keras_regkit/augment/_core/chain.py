@@ -15,7 +15,7 @@ policies, AugMix's chains):
   settings, a value stage applies its op (blended with the input where
   gated off), a batch stage mixes examples and labels.
 
-Targets (segmentation masks, boxes, keypoints; `keras_regkit.augment
+Targets (segmentation masks, boxes, keypoints; `keras_regkit.augment._core
 .targets`) go through the same stages: a geometric stage moves them with
 the same pixel matrix as the images, a value stage leaves them to its op
 (`ValueOp.transform_with_targets`), a batch stage mixes them with its
@@ -31,9 +31,12 @@ import keras
 import tensorflow as tf
 
 from keras_regkit import _validation
-from keras_regkit.augment import _base
-from keras_regkit.augment import _resample
-from keras_regkit.augment import targets as _targets
+from keras_regkit.augment._core import checks
+from keras_regkit.augment._core import resample
+from keras_regkit.augment._core import roles
+from keras_regkit.augment._core import sampling
+from keras_regkit.augment._core import structure
+from keras_regkit.augment._core import targets as _targets
 
 _OPS_EXPECTED = "a list of keras_regkit.augment ops"
 
@@ -50,7 +53,7 @@ def deserialize_ops(ops, owner, name="ops"):
             op = keras.saving.deserialize_keras_object(copy.deepcopy(op))
         out.append(
             _validation.check_type(
-                name, op, _base.Augmentation, _OPS_EXPECTED, owner=owner
+                name, op, roles.Augmentation, _OPS_EXPECTED, owner=owner
             )
         )
     return out
@@ -95,13 +98,13 @@ class _GeometryStage:
     def sample(self, seeds, batch_size, shape, gates):
         matrix = self.centred_matrix(seeds, batch_size, shape, gates)
         size = self.output_size(shape[0], shape[1])
-        return {"matrix": _resample.to_pixels(matrix, shape[:2], size)}
+        return {"matrix": resample.to_pixels(matrix, shape[:2], size)}
 
     @property
     def axis_aligned(self):
         """Whether every op's matrix is known to have no rotation or shear.
 
-        Such a stage is resampled separably (`_resample.resample`'s
+        Such a stage is resampled separably (`resample.resample`'s
         ``axis_aligned``): flips, shifts, zooms and crops only.
         """
         return all(getattr(op, "axis_aligned", False) for op in self.ops)
@@ -116,7 +119,7 @@ class _GeometryStage:
         target_settings=None,
     ):
         size = self.output_size(*_size(images))
-        images = _resample.resample(
+        images = resample.resample(
             images,
             params["matrix"],
             size,
@@ -150,7 +153,7 @@ class _ValueStage:
         op = self.ops[0]
         if op.views == 1:
             return op.sample(seeds[0], batch_size, shape, gates[0])
-        views = _base.split_seed(seeds[0], op.views - 1)
+        views = sampling.split_seed(seeds[0], op.views - 1)
         return {
             "views": [op.sample(s, batch_size, shape, gates[0]) for s in views]
         }
@@ -173,7 +176,7 @@ class _ValueStage:
         # Ops with views accept only targets they leave unchanged.
         views = [op.transform(images, p, settings) for p in params["views"]]
         images = tf.concat([images, *views], axis=0)
-        labels = _base.repeat_batch(labels, op.views)
+        labels = structure.repeat_batch(labels, op.views)
         return images, labels, _targets.repeat(targets, op.views)
 
 
@@ -200,7 +203,7 @@ class _BatchStage(_ValueStage):
 
 
 def _stage(op):
-    if isinstance(op, _base.BatchOp):
+    if isinstance(op, roles.BatchOp):
         return _BatchStage(op)
     return _ValueStage(op)
 
@@ -221,7 +224,7 @@ class Chain:
     """Ops applied in order, planned into fused stages.
 
     Args:
-        ops: The ops (`keras_regkit.augment._base.Augmentation`), in
+        ops: The ops (`keras_regkit.augment.roles.Augmentation`), in
             order.
 
     Example:
@@ -287,7 +290,7 @@ class Chain:
 
     def _split(self, seed, gates):
         """Per-stage lists of seeds and gates (None where ungated)."""
-        seeds = _base.split_seed(seed, max(len(self.ops), 1))
+        seeds = sampling.split_seed(seed, max(len(self.ops), 1))
         start, out = 0, []
         for stage in self.stages:
             count = len(stage.ops)
@@ -336,7 +339,7 @@ class Chain:
         A geometric stage ends its segment: XLA on CPU otherwise fuses
         its gathers into the reductions after it (a contrast's mean) and
         recomputes them, 1.7x to 4x slower at 32 to 224 pixels (AVX-512,
-        with `keras_regkit.augment.color`'s vectorized reductions). Value
+        with `keras_regkit.augment.ops.color`'s vectorized reductions). Value
         and batch stages share segments.
 
         Example:
@@ -385,11 +388,11 @@ class Chain:
                 converting the whole input first).
             labels: The labels, or None.
             targets: The targets' internal dict
-                (`keras_regkit.augment.targets.encode`), or None.
+                (`keras_regkit.augment._core.targets.encode`), or None.
             params: `sample`'s output.
-            settings: Resampling settings (`_resample.settings`), or None
+            settings: Resampling settings (`resample.settings`), or None
                 for the defaults.
-            target_settings: `keras_regkit.augment.targets.settings`, or
+            target_settings: `keras_regkit.augment._core.targets.settings`, or
                 None for the defaults.
             start: The first stage to run (see `segments`).
             stop: The stage after the last to run, or None for the end.
@@ -398,16 +401,16 @@ class Chain:
             ``(images, labels, targets)``; images float32 when the chain
             ends.
         """
-        settings = settings or _resample.DEFAULT_SETTINGS
+        settings = settings or resample.DEFAULT_SETTINGS
         target_settings = target_settings or _targets.DEFAULT_SETTINGS
         stop = len(self.stages) if stop is None else stop
         for i in range(start, stop):
             stage = self.stages[i]
             if images.dtype == tf.uint8 and not stage.geometric:
-                images = _base.to_float(images)
+                images = checks.to_float(images)
             images, labels, targets = stage.run(
                 images, labels, params[i], settings, targets, target_settings
             )
         if stop == len(self.stages):
-            images = _base.to_float(images)
+            images = checks.to_float(images)
         return images, labels, targets

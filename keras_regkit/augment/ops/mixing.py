@@ -9,7 +9,7 @@ the labels by the fraction of pixels actually pasted, so the label weight
 equals the pasted pixel fraction exactly. Sparse integer labels become
 one-hot given ``num_classes``; label smoothing applies before mixing.
 
-CutMix carries segmentation masks and boxes (`keras_regkit.augment
+CutMix carries segmentation masks and boxes (`keras_regkit.augment._core
 .targets`): the pasted region of the masks comes from the partner too;
 the example keeps its own boxes that stay visible enough outside the
 pasted region (``bounding_box_min_visibility`` of the pipeline) and gains
@@ -31,30 +31,17 @@ import keras
 import tensorflow as tf
 
 from keras_regkit import _validation
-from keras_regkit.augment import _base
-from keras_regkit.augment import boxes as box_ops
-from keras_regkit.augment import targets as _targets
-from keras_regkit.augment.labels import check_label_values
-from keras_regkit.augment.labels import check_labels
-from keras_regkit.augment.labels import soft_labels
-from keras_regkit.augment.occlusion import box_mask
+from keras_regkit.augment._core import boxes as box_ops
+from keras_regkit.augment._core import checks
+from keras_regkit.augment._core import regions
+from keras_regkit.augment._core import roles
+from keras_regkit.augment._core import sampling
+from keras_regkit.augment._core import targets as _targets
+from keras_regkit.augment._core.labels import check_label_values
+from keras_regkit.augment._core.labels import check_labels
+from keras_regkit.augment._core.labels import soft_labels
 
 MODES = ("batch", "elem")
-
-
-def sample_beta(seed, shape, alpha):
-    """Stateless Beta(alpha, alpha) draws, as a ratio of two Gammas.
-
-    Example:
-    >>> import tensorflow as tf
-    >>> lam = sample_beta(tf.constant([1, 2], tf.int64), [1000], 1.0)
-    >>> bool(tf.reduce_all((lam >= 0) & (lam <= 1)))
-    True
-    """
-    first, second = _base.split_seed(seed, 2)
-    a = tf.random.stateless_gamma(shape, seed=first, alpha=alpha)
-    b = tf.random.stateless_gamma(shape, seed=second, alpha=alpha)
-    return a / tf.maximum(a + b, 1e-30)
 
 
 def mix(images, labels, lam, boxes):
@@ -85,7 +72,7 @@ def mix(images, labels, lam, boxes):
     pasted, pasted_fraction = images, 0.0
     if boxes is not None:
         shape = tf.shape(images)
-        mask = box_mask(boxes, shape[1], shape[2])
+        mask = regions.box_mask(boxes, shape[1], shape[2])
         pasted_fraction = tf.reduce_mean(mask, axis=[1, 2])
         pasted = images + mask[..., None] * (partner - images)
     lam_images = tf.reshape(lam, [-1, 1, 1, 1])
@@ -127,7 +114,7 @@ def cutmix_targets(targets, boxes, min_visibility):
     if "masks" in targets:
         masks = targets["masks"]
         shape = tf.shape(masks)
-        region = box_mask(boxes, shape[1], shape[2])[..., None]
+        region = regions.box_mask(boxes, shape[1], shape[2])[..., None]
         partner = tf.reverse(masks, axis=[0])
         out["masks"] = masks + region * (partner - masks)
     if "boxes" in targets:
@@ -153,7 +140,7 @@ def cutmix_targets(targets, boxes, min_visibility):
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class MixUpCutMix(_base.BatchOp):
+class MixUpCutMix(roles.BatchOp):
     """MixUp or CutMix, switching between them, as timm's ``Mixup``.
 
     Args:
@@ -237,11 +224,11 @@ class MixUpCutMix(_base.BatchOp):
                     f"MixUp blends two whole images: their {target} cannot "
                     "be blended; use CutMix or Mosaic"
                 )
-                raise _base.refuse_target(self, target, reason)
+                raise checks.refuse_target(self, target, reason)
         for target in targets:
             if target not in self.supported_targets:
                 reason = "CutMix carries masks and boxes only"
-                raise _base.refuse_target(self, target, reason)
+                raise checks.refuse_target(self, target, reason)
         if not has_labels and not targets:
             raise _validation.invalid(
                 "labels",
@@ -256,24 +243,26 @@ class MixUpCutMix(_base.BatchOp):
         check_labels(self, labels_spec, self.num_classes)
 
     def _sample(self, seed, batch_size, image_shape):
-        seeds = _base.split_seed(seed, 6)
+        seeds = sampling.split_seed(seed, 6)
         n = 1 if self.mode == "batch" else batch_size
         ones = tf.ones([n])
         apply = ones
         if self.probability < 1.0:
-            apply = _base.bernoulli(seeds[0], [n], self.probability)
+            apply = sampling.bernoulli(seeds[0], [n], self.probability)
         if self.mixup_alpha > 0 and self.cutmix_alpha > 0:
-            use_cutmix = _base.bernoulli(seeds[1], [n], self.switch_probability)
+            use_cutmix = sampling.bernoulli(
+                seeds[1], [n], self.switch_probability
+            )
         elif self.cutmix_alpha > 0:
             use_cutmix = ones
         else:
             use_cutmix = tf.zeros([n])
         lam_mix = ones
         if self.mixup_alpha > 0:
-            lam_mix = sample_beta(seeds[2], [n], self.mixup_alpha)
+            lam_mix = sampling.sample_beta(seeds[2], [n], self.mixup_alpha)
         lam_cut = ones
         if self.cutmix_alpha > 0:
-            lam_cut = sample_beta(seeds[3], [n], self.cutmix_alpha)
+            lam_cut = sampling.sample_beta(seeds[3], [n], self.cutmix_alpha)
         # MixUp only where applied and not CutMix; else 1 (no blending).
         lam = 1.0 - apply * (1.0 - use_cutmix) * (1.0 - lam_mix)
         height = tf.cast(image_shape[0], tf.float32)
@@ -281,8 +270,8 @@ class MixUpCutMix(_base.BatchOp):
         cut = tf.sqrt(1.0 - lam_cut)
         half_h = tf.floor(tf.floor(height * cut) / 2.0)
         half_w = tf.floor(tf.floor(width * cut) / 2.0)
-        cy = tf.floor(_base.uniform(seeds[4], [n]) * height)
-        cx = tf.floor(_base.uniform(seeds[5], [n]) * width)
+        cy = tf.floor(sampling.uniform(seeds[4], [n]) * height)
+        cx = tf.floor(sampling.uniform(seeds[5], [n]) * width)
         top = tf.clip_by_value(cy - half_h, 0.0, height)
         bottom = tf.clip_by_value(cy + half_h, 0.0, height)
         left = tf.clip_by_value(cx - half_w, 0.0, width)
@@ -326,8 +315,41 @@ class MixUpCutMix(_base.BatchOp):
         }
 
 
+class _OneMethod(MixUpCutMix):
+    """MixUp or CutMix alone: one ``alpha``, the other method disabled.
+
+    Subclasses say which method they are (``_cutmix``); the config holds
+    ``alpha`` instead of the three arguments fixed here.
+    """
+
+    _cutmix = False
+    _fixed = ("mixup_alpha", "cutmix_alpha", "switch_probability")
+
+    def __init__(self, alpha, mode, num_classes, label_smoothing, probability):
+        alpha = _validation.check_float(
+            "alpha", alpha, low=0.0, low_inclusive=False, owner=self
+        )
+        cutmix = self._cutmix
+        super().__init__(
+            mixup_alpha=0.0 if cutmix else alpha,
+            cutmix_alpha=alpha if cutmix else 0.0,
+            switch_probability=1.0 if cutmix else 0.0,
+            mode=mode,
+            num_classes=num_classes,
+            label_smoothing=label_smoothing,
+            probability=probability,
+        )
+        self.alpha = alpha
+
+    def get_config(self):
+        config = super().get_config()
+        for key in self._fixed:
+            del config[key]
+        return {**config, "alpha": self.alpha}
+
+
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class MixUp(MixUpCutMix):
+class MixUp(_OneMethod):
     """MixUp: blends each example and its label with its partner's.
 
     Args:
@@ -350,29 +372,11 @@ class MixUp(MixUpCutMix):
         label_smoothing=0.0,
         probability=1.0,
     ):
-        alpha = _validation.check_float(
-            "alpha", alpha, low=0.0, low_inclusive=False, owner=self
-        )
-        super().__init__(
-            mixup_alpha=alpha,
-            cutmix_alpha=0.0,
-            switch_probability=0.0,
-            mode=mode,
-            num_classes=num_classes,
-            label_smoothing=label_smoothing,
-            probability=probability,
-        )
-        self.alpha = alpha
-
-    def get_config(self):
-        config = super().get_config()
-        for key in ("mixup_alpha", "cutmix_alpha", "switch_probability"):
-            del config[key]
-        return {**config, "alpha": self.alpha}
+        super().__init__(alpha, mode, num_classes, label_smoothing, probability)
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
-class CutMix(MixUpCutMix):
+class CutMix(_OneMethod):
     """CutMix: pastes a box of the partner, labels weighted by its area.
 
     The partner's label weight is the fraction of pixels pasted, after
@@ -390,6 +394,8 @@ class CutMix(MixUpCutMix):
     'elem'
     """
 
+    _cutmix = True
+
     def __init__(
         self,
         alpha=1.0,
@@ -398,22 +404,4 @@ class CutMix(MixUpCutMix):
         label_smoothing=0.0,
         probability=1.0,
     ):
-        alpha = _validation.check_float(
-            "alpha", alpha, low=0.0, low_inclusive=False, owner=self
-        )
-        super().__init__(
-            mixup_alpha=0.0,
-            cutmix_alpha=alpha,
-            switch_probability=1.0,
-            mode=mode,
-            num_classes=num_classes,
-            label_smoothing=label_smoothing,
-            probability=probability,
-        )
-        self.alpha = alpha
-
-    def get_config(self):
-        config = super().get_config()
-        for key in ("mixup_alpha", "cutmix_alpha", "switch_probability"):
-            del config[key]
-        return {**config, "alpha": self.alpha}
+        super().__init__(alpha, mode, num_classes, label_smoothing, probability)

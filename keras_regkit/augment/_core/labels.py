@@ -13,7 +13,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from keras_regkit import _validation
-from keras_regkit.augment import _base
+from keras_regkit.augment._core import checks
 
 
 def check_labels(owner, labels_spec, num_classes):
@@ -58,7 +58,7 @@ def check_label_values(owner, labels, num_classes):
     ``1..K`` or -1 would become all-zero rows); float labels must be
     one-hot or soft, in [0, 1] (float class ids ``(batch, 1)`` would be
     averaged as numbers; a binary 0/1 target is fine). Checked on
-    every batch (`_base.check_at_run_time`: eagerly a ValueError, in a
+    every batch (`checks.check_at_run_time`: eagerly a ValueError, in a
     graph a `tf.debugging` assertion with the same message).
 
     Example:
@@ -78,7 +78,7 @@ def check_label_values(owner, labels, num_classes):
             f"sparse labels: class ids in [0, {num_classes}) for "
             f"num_classes={num_classes} (ids 1..K: subtract 1)"
         )
-        return _base.check_at_run_time(
+        return checks.check_at_run_time(
             labels,
             ~tf.reduce_any(outside),
             "labels",
@@ -93,7 +93,7 @@ def check_label_values(owner, labels, num_classes):
         "one-hot or soft labels in [0, 1] (float class ids shaped (batch, "
         "1): cast them to integers and give num_classes)"
     )
-    labels = _base.check_at_run_time(
+    labels = checks.check_at_run_time(
         labels,
         (smallest >= 0.0) & (largest <= 1.0),
         "labels",

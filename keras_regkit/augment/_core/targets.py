@@ -22,7 +22,7 @@ and returns the same structure, every target moved with its image:
   ``ignore_class`` of Keras's ``SparseCategoricalCrossentropy``), or are
   reflected / extended like the images with the other fill modes;
 * **bounding boxes** in the pipeline's ``bounding_box_format`` (Keras's
-  names, `keras_regkit.augment.boxes`): each becomes the box of its four
+  names, `keras_regkit.augment._core.boxes`): each becomes the box of its four
   transformed corners (under a rotation or a shear it therefore contains
   the object's box), clipped to the image; a box of which less than
   ``bounding_box_min_visibility`` of its area stays inside the image (or
@@ -53,7 +53,7 @@ the pipeline meets the data (`Pipeline.validate`, or when a dataset is
 mapped, before its first element). Values (boxes, and masks of unknown
 size) are checked on every batch: eagerly a ValueError, inside a
 dataset's ``map`` a failed `tf.debugging` assertion with the same
-message (`keras_regkit.augment._base.check_at_run_time`).
+message (`keras_regkit.augment.checks.check_at_run_time`).
 
 Inside a pipeline the targets are a dict of float32 tensors (`encode`):
 ``"masks"`` ``(batch, h, w, c)``, ``"boxes"`` ``(batch, n, 4)`` ``xyxy``
@@ -67,9 +67,9 @@ from __future__ import annotations
 import tensorflow as tf
 
 from keras_regkit import _validation
-from keras_regkit.augment import _base
-from keras_regkit.augment import _resample
-from keras_regkit.augment import boxes as box_ops
+from keras_regkit.augment._core import boxes as box_ops
+from keras_regkit.augment._core import checks
+from keras_regkit.augment._core import resample
 
 MASKS = "segmentation_masks"
 BOXES = "bounding_boxes"
@@ -140,7 +140,7 @@ def _check_mask_size(masks, height, width, owner):
         same = tuple(size) == (height, width)
     else:  # Unknown shapes (a decode, `from_generator`): run time.
         same = tf.reduce_all(tf.equal(sizes[:2], sizes[2:]))
-    return _base.check_at_run_time(
+    return checks.check_at_run_time(
         masks,
         same,
         MASKS,
@@ -352,7 +352,7 @@ def move_points(points, matrices):
         points: float32 ``(batch, n, 2)`` ``(x, y)`` in pixels (pixel
             centres at half-integers).
         matrices: ``(batch, 3, 3)`` maps from output pixel indices to input
-            pixel indices (`keras_regkit.augment._resample.to_pixels`).
+            pixel indices (`keras_regkit.augment._core.resample.to_pixels`).
 
     Returns:
         float32 ``(batch, n, 2)``: where the points are in the output.
@@ -429,7 +429,7 @@ def transform(
     out = dict(targets)
     height, width = output_size
     if "masks" in targets:
-        out["masks"] = _resample.resample(
+        out["masks"] = resample.resample(
             targets["masks"],
             matrices,
             output_size,
