@@ -16,6 +16,7 @@ import keras
 from keras_regkit import _keras_internals
 from keras_regkit import _validation
 from keras_regkit.regularizers import _in_config
+from keras_regkit.regularizers import _registry
 
 _LAYERS = (
     "None, a layer name, class or instance, a non-empty list of those, or "
@@ -125,8 +126,6 @@ def weight_names(weights, *, owner):
 
 def _regularizer(regularizer):
     """Checks `apply`'s ``regularizer`` and resolves it with ``get``."""
-    from keras_regkit import regularizers as _regularizers
-
     if not (
         regularizer is None
         or isinstance(regularizer, (str, dict))
@@ -140,7 +139,7 @@ def _regularizer(regularizer):
             error=TypeError,
         )
     try:
-        resolved = _regularizers.get(regularizer)
+        resolved = _registry.get(regularizer)
     except (ValueError, TypeError) as error:
         kind = ValueError if isinstance(error, ValueError) else TypeError
         raise _validation.invalid(

@@ -355,9 +355,6 @@ def apply_l2sp(
     >>> float(keras.ops.convert_to_numpy(model.losses[0]))  # w == w0 now
     0.0
     """
-    # The public `apply`, looked up when called (not a module import).
-    from keras_regkit.regularizers import apply
-
     owner = "apply_l2sp"
     _validation.check_type(
         "model", model, keras.layers.Layer, "a keras.Model", owner=owner
@@ -409,7 +406,7 @@ def apply_l2sp(
             else:
                 new_matched.append(layer.name)
                 continue
-            done[key] += apply(model, regularizer, [layer], slot.name)
+            done[key] += _apply.apply(model, regularizer, [layer], slot.name)
     if not done["l2sp"] and not done["l2"]:
         if new_matched:
             # The weights exist, but only in new layers, which beta = 0

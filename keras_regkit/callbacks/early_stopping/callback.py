@@ -27,9 +27,7 @@ from keras_regkit.callbacks.best_weights import check_weights_path
 from keras_regkit.callbacks.early_stopping import keywords
 from keras_regkit.callbacks.early_stopping.monitor import Monitor
 from keras_regkit.callbacks.early_stopping.reason import StopReason
-from keras_regkit.callbacks.early_stopping.rules import AnyOf
 from keras_regkit.callbacks.early_stopping.rules import StoppingRule
-from keras_regkit.callbacks.early_stopping.run import StoppingRun
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
@@ -269,19 +267,13 @@ class EarlyStopping(keras.callbacks.Callback):
             smoothing_window=smoothing_window,
             owner=owner,
         )
-        if self.rules is None:
-            rules = keywords.keyword_rules(
-                self.monitors, **rule_keywords, owner=self
-            )
-        else:
-            rules = self.rules
-        keywords.check_rules_monitored(rules, self.monitors, owner=self)
-        self.run = StoppingRun(
+        self.run = keywords.keyword_run(
             monitors,
-            AnyOf(rules) if rules else None,
+            self.rules,
+            rule_keywords,
             start_from_epoch=self.start_from_epoch,
             strict=strict,
-            owner=owner,
+            owner=self,
         )
         self.best_weights_store = BestWeights(
             in_memory=restore_best_weights,

@@ -7,7 +7,8 @@ per quantity). The rule keywords (``patience``, ``baseline``,
 rules; `keyword_rules`, a pure function, builds them in the order they are
 checked. Rules come either from these keywords or as ``rules=[...]``,
 never from both (`check_rules_or_keywords`), and only on monitored
-quantities (`check_rules_monitored`).
+quantities (`check_rules_monitored`). `keyword_run` puts the monitors and
+the rules together into the `StoppingRun` an `EarlyStopping` observes.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from keras_regkit.callbacks.early_stopping.rules import Patience
 from keras_regkit.callbacks.early_stopping.rules import StoppingRule
 from keras_regkit.callbacks.early_stopping.rules import StoppingThreshold
 from keras_regkit.callbacks.early_stopping.rules import check_key
+from keras_regkit.callbacks.early_stopping.run import StoppingRun
 
 COMBINE = {"all": AllOf, "any": AnyOf}
 # The keywords that build rules, with their defaults: with ``rules=``
@@ -295,3 +297,40 @@ def check_rules_monitored(
                 rules,
                 owner=owner,
             )
+
+
+def keyword_run(
+    monitors: Sequence[Monitor],
+    rules: Sequence[StoppingRule] | None,
+    rule_keywords: Mapping[str, object],
+    *,
+    start_from_epoch: int,
+    strict: bool,
+    owner,
+) -> StoppingRun:
+    """The `StoppingRun` of ``monitors`` under ``rules`` or the keywords.
+
+    Args:
+        monitors: The `Monitor` objects (`keyword_monitors`), the primary
+            one first.
+        rules: The checked ``rules=`` (`check_rules_or_keywords`), or None
+            to build them from ``rule_keywords`` (`keyword_rules`).
+        rule_keywords: The checked rule keywords (`check_rule_keywords`).
+        start_from_epoch: Epochs the run ignores before observing.
+        strict: Whether a missing log key raises instead of warning.
+        owner: The object the run serves, named in messages.
+
+    Raises:
+        ValueError: If a rule names a quantity that is not monitored.
+    """
+    names = [monitor.name for monitor in monitors]
+    if rules is None:
+        rules = keyword_rules(names, **rule_keywords, owner=owner)
+    check_rules_monitored(rules, names, owner=owner)
+    return StoppingRun(
+        monitors,
+        AnyOf(rules) if rules else None,
+        start_from_epoch=start_from_epoch,
+        strict=strict,
+        owner=_validation.owner_name(owner),
+    )
