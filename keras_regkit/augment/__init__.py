@@ -15,6 +15,8 @@ Example:
 """
 
 from keras_regkit.augment import _tensorflow  # noqa: F401 (first)
+from keras_regkit.augment.any_size import augment_ragged
+from keras_regkit.augment.any_size import augment_unbatched
 from keras_regkit.augment.compose.augmix import AugMix
 from keras_regkit.augment.compose.choice import RandomApply
 from keras_regkit.augment.compose.choice import RandomChoice
@@ -38,7 +40,6 @@ from keras_regkit.augment.ops.filters import RandomGaussianNoise
 from keras_regkit.augment.ops.filters import RandomSharpness
 from keras_regkit.augment.ops.geometry import RandomFlip
 from keras_regkit.augment.ops.geometry import RandomPadCrop
-from keras_regkit.augment.ops.geometry import RandomResizedCrop
 from keras_regkit.augment.ops.geometry import RandomRotation
 from keras_regkit.augment.ops.geometry import RandomShear
 from keras_regkit.augment.ops.geometry import RandomTranslation
@@ -50,6 +51,7 @@ from keras_regkit.augment.ops.mosaic import Mosaic
 from keras_regkit.augment.ops.occlusion import GridMask
 from keras_regkit.augment.ops.occlusion import RandomCutout
 from keras_regkit.augment.ops.occlusion import RandomErasing
+from keras_regkit.augment.ops.resized_crop import RandomResizedCrop
 from keras_regkit.augment.ops.sequence import FrequencyMasking
 from keras_regkit.augment.ops.sequence import RandomJitter
 from keras_regkit.augment.ops.sequence import RandomMagnitudeWarp
@@ -58,8 +60,6 @@ from keras_regkit.augment.ops.sequence import TimeMasking
 from keras_regkit.augment.ops.tabular import FeatureDropout
 from keras_regkit.augment.ops.tabular import FeatureNoise
 from keras_regkit.augment.pipeline import Pipeline
-from keras_regkit.augment.pipeline import augment_ragged
-from keras_regkit.augment.pipeline import augment_unbatched
 from keras_regkit.augment.tta import tta_predict
 from keras_regkit.losses import JensenShannonCrossEntropy
 

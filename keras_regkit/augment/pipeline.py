@@ -89,6 +89,13 @@ class Pipeline:
         batch_size: For an unbatched dataset, the batch size after the
             crop (None returns single examples); must be None for a
             batched one.
+        on_error: For an unbatched dataset of strings (encoded images,
+            file paths), what an example that cannot be read or decoded
+            does: ``"raise"`` stops with an error naming it (position,
+            path) and what is wrong; ``"skip"`` drops it alone, with a
+            warning counting the skipped examples of this pass.
+        prefetch: Whether the result ends with
+            ``prefetch(tf.data.AUTOTUNE)`` (False: add it yourself).
 
     Example:
     >>> import numpy as np, tensorflow as tf
@@ -328,7 +335,9 @@ class Pipeline:
             owner=self,
         )
 
-    def _augment_unbatched(self, dataset, batch_size, drop_remainder):
+    def _augment_unbatched(
+        self, dataset, batch_size, drop_remainder, on_error="raise"
+    ):
         return unbatched.augment_dataset(
             dataset,
             ops=self.ops,
@@ -340,6 +349,7 @@ class Pipeline:
             mixing=self.has_mixing,
             batch_size=batch_size,
             drop_remainder=drop_remainder,
+            on_error=on_error,
             owner=self,
         )
 
@@ -353,7 +363,9 @@ class Pipeline:
             seed=self.seed, rerandomize_each_iteration=True
         ).batch(2)
 
-    def __call__(self, dataset, batch_size=None):
+    def __call__(
+        self, dataset, batch_size=None, on_error="raise", prefetch=True
+    ):
         _validation.check_type(
             "dataset",
             dataset,
@@ -361,12 +373,26 @@ class Pipeline:
             "a batched tf.data.Dataset",
             owner=self,
         )
+        prefetch = _validation.check_bool("prefetch", prefetch, owner=self)
+        out = self._map(dataset, batch_size, on_error)
+        return out.prefetch(tf.data.AUTOTUNE) if prefetch else out
+
+    def _map(self, dataset, batch_size, on_error):
+        """`__call__` without its final prefetch."""
         if unbatched.is_unbatched(self.ops, dataset.element_spec):
-            return self._augment_unbatched(dataset, batch_size, False)
+            return self._augment_unbatched(dataset, batch_size, False, on_error)
         if batch_size is not None:
             expected = "None for a batched dataset (it is batched already)"
             raise _validation.invalid(
                 "batch_size", expected, batch_size, owner=self
+            )
+        if on_error != "raise":
+            expected = (
+                "'raise' for a batched dataset (on_error is for single "
+                "images, read and decoded one by one)"
+            )
+            raise _validation.invalid(
+                "on_error", expected, on_error, owner=self
             )
         spec = dataset.element_spec
         structure.check_keys(spec, owner=self)
@@ -419,82 +445,3 @@ class Pipeline:
     def __repr__(self):
         ops = ", ".join(repr(op) for op in self.ops)
         return f"Pipeline([{ops}], seed={self.seed})"
-
-
-def _check_pipeline(pipeline, owner):
-    expected = "a keras_regkit.augment.Pipeline"
-    _validation.check_type(
-        "pipeline", pipeline, Pipeline, expected, owner=owner
-    )
-
-
-def augment_unbatched(pipeline, dataset, batch_size=None, drop_remainder=False):
-    """Applies a pipeline to a dataset of single images of any size.
-
-    Each example gets its own crop window from the pipeline's first op, a
-    `RandomResizedCrop`; only that window is read (for JPEG bytes, only
-    that window is decoded) and resized to the op's output size, and the
-    `RandomFlip` ops right after it flip it. The other ops then run
-    batched, as in `Pipeline`.
-
-    Args:
-        pipeline: A `Pipeline` whose first op is a `RandomResizedCrop`.
-        dataset: An unbatched `tf.data.Dataset` in a structure the
-            pipeline takes, whose images are ``(height, width, channels)``
-            (uint8, or float in the pipeline's ``value_range``, any size)
-            or scalar strings (encoded images, decoded as RGB).
-        batch_size: The batch size of the returned dataset (the fast way);
-            None returns single examples (not with mixing ops).
-        drop_remainder: Whether to drop the last, smaller batch (with
-            ``batch_size``).
-
-    Returns:
-        The augmented dataset: batched by ``batch_size``, or of single
-        examples. Images float32 in [0, 1].
-
-    Example:
-    >>> import numpy as np, tensorflow as tf
-    >>> from keras_regkit import augment as rka
-    >>> pipeline = rka.Pipeline(
-    ...     [rka.RandomResizedCrop(16, 16), rka.RandomFlip()], seed=0
-    ... )
-    >>> sizes = [(20, 30), (40, 24), (16, 16)]
-    >>> ds = tf.data.Dataset.from_generator(
-    ...     lambda: (np.zeros(s + (3,), "uint8") for s in sizes),
-    ...     output_signature=tf.TensorSpec([None, None, 3], tf.uint8),
-    ... )
-    >>> augment_unbatched(pipeline, ds, batch_size=2).element_spec
-    TensorSpec(shape=(None, 16, 16, 3), dtype=tf.float32, name=None)
-    """
-    _check_pipeline(pipeline, "augment_unbatched")
-    return pipeline._augment_unbatched(dataset, batch_size, drop_remainder)
-
-
-def augment_ragged(pipeline, data, seed):
-    """Augments one ragged batch: images of different sizes, cropped first.
-
-    Each image gets its own window from the pipeline's first op, a
-    `RandomResizedCrop`; the crops, of one size, go through the other ops.
-
-    Args:
-        pipeline: A `Pipeline` whose first op is a `RandomResizedCrop`.
-        data: A batch in a structure the pipeline takes, whose images are
-            a ``tf.RaggedTensor`` ``(batch, None, None, channels)``.
-        seed: An int, a pair of ints or a shape-(2,) integer tensor.
-
-    Returns:
-        The augmented batch, same structure; images float32 ``(batch,
-        height, width, channels)`` in [0, 1].
-
-    Example:
-    >>> import numpy as np, tensorflow as tf
-    >>> from keras_regkit import augment as rka
-    >>> images = tf.ragged.stack(
-    ...     [np.zeros((20, 30, 3), "uint8"), np.zeros((12, 9, 3), "uint8")]
-    ... )
-    >>> pipeline = rka.Pipeline([rka.RandomResizedCrop(8, 8)])
-    >>> augment_ragged(pipeline, images, seed=1).shape
-    TensorShape([2, 8, 8, 3])
-    """
-    _check_pipeline(pipeline, "augment_ragged")
-    return pipeline._augment_ragged(data, seed)

@@ -73,6 +73,8 @@ CONFIG_EXAMPLES = {
         "scale": [0.2, 0.9],
         "ratio": [0.5, 2.0],
         "probability": 0.9,
+        "antialias": False,
+        "fallback": "whole",
     },
     "RandomBrightness": {"factor": [-0.1, 0.3], "probability": 0.5},
     "RandomContrast": {"factor": 0.3, "probability": 0.4},

@@ -43,23 +43,27 @@ def varying(count=None, jpeg=False, labels=True):
     )
 
 
-def resize_reference(image, height, width):
-    """Bilinear resize in numpy: half-pixel centres, edges repeated."""
+def resize_reference(image, height, width, antialias=True):
+    """PIL's bilinear resize in numpy: half-pixel centres, edges repeated.
+
+    Output pixel ``i`` weighs input pixel ``j`` by the triangle ``1 - |j +
+    0.5 - (i + 0.5) * s| / support`` (``s`` input pixels per output
+    pixel), normalized over the pixels inside the image; ``support`` is
+    ``max(s, 1)`` with antialiasing (PIL, torchvision), 1 without (plain
+    bilinear interpolation).
+    """
     image = image.astype(np.float64)
 
-    def taps(size_in, size_out):
-        coords = (np.arange(size_out) + 0.5) * size_in / size_out - 0.5
-        coords = np.clip(coords, 0.0, size_in - 1)
-        low = np.floor(coords).astype(int)
-        high = np.minimum(low + 1, size_in - 1)
-        return low, high, coords - low
+    def weights(size_in, size_out):
+        step = size_in / size_out
+        support = max(step, 1.0) if antialias else 1.0
+        centres = (np.arange(size_out)[:, None] + 0.5) * step
+        distance = np.abs(np.arange(size_in)[None, :] + 0.5 - centres)
+        w = np.maximum(0.0, 1.0 - distance / support)
+        return w / w.sum(axis=1, keepdims=True)
 
-    y0, y1, fy = taps(image.shape[0], height)
-    x0, x1, fx = taps(image.shape[1], width)
-    rows = image[y0] * (1 - fy)[:, None, None] + image[y1] * fy[:, None, None]
-    return (
-        rows[:, x0] * (1 - fx)[None, :, None] + rows[:, x1] * fx[None, :, None]
-    )
+    rows = np.einsum("ij,jkc->ikc", weights(image.shape[0], height), image)
+    return np.einsum("kj,ijc->ikc", weights(image.shape[1], width), rows)
 
 
 def pipeline(*ops, seed=5, size=(12, 16), **crop):
@@ -112,7 +116,8 @@ def test_window_is_the_one_the_batched_op_resamples():
         pixels = resample.to_pixels(matrix, (60, 80), (12, 16))
         batched = resample.resample(image[None], pixels, (12, 16))[0]
         window = decode.crop_window(op, seed, 60, 80)
-        out = decode.resized_crop(image, window, (12, 16))
+        # The batched resampling is plain bilinear (no antialiasing).
+        out = decode.resized_crop(image, window, (12, 16), antialias=False)
         np.testing.assert_allclose(out, batched, atol=1e-5)
 
 
@@ -122,14 +127,34 @@ def test_window_probability_zero_is_the_whole_image():
     assert window == [0, 0, 37, 52]
 
 
-def test_center_window_is_the_imagenet_eval_crop():
-    # 224 of 256: the centre square of 87.5% of the shorter side.
-    y, x, h, w = decode.center_window(400, 300, (224, 224)).numpy()
-    assert (h, w) == (262, 262)  # round(0.875 * 300)
-    assert (y, x) == ((400 - 262) // 2, (300 - 262) // 2)
-    # Non-square output: the shorter output side maps to the fraction.
-    y, x, h, w = decode.center_window(100, 200, (20, 40), 0.5).numpy()
-    assert (h, w) == (50, 100) and (y, x) == (25, 50)
+def test_center_geometry_is_torchvisions_resize_and_center_crop():
+    # Changed by issue 21: torchvision's arithmetic, not the exact centre.
+    # 400 x 300: Resize(256) gives 341 x 256 (int(256 * 400 / 300)),
+    # CenterCrop(224) starts at (round(58.5), 16) = (58, 16) (half to even).
+    window, scale, translation = decode.center_crop_geometry(
+        400, 300, (224, 224)
+    )
+    y, x, h, w = window.numpy()
+    np.testing.assert_allclose(scale, [341 / 400, 256 / 300], rtol=1e-6)
+    # Output pixel i samples the input at (58 + i + 0.5) * 400 / 341,
+    # that is (i + 0.5 - translation) / scale in the window.
+    for axis, start, top, step in [
+        (0, y, 58, 400 / 341),
+        (1, x, 16, 300 / 256),
+    ]:
+        for i in (0, 223):
+            inside = (i + 0.5 - translation[axis]) / scale[axis]
+            np.testing.assert_allclose(
+                start + inside, (top + i + 0.5) * step, rtol=1e-5
+            )
+    # The window reaches the filter's support (one output pixel: 400/341
+    # input pixels on either side) and stays in the image.
+    assert y <= 58 * 400 / 341 - 400 / 341 and y + h >= 282 * 400 / 341
+    assert 0 <= y and y + h <= 400 and 0 <= x and x + w <= 300
+    # Non-square output: Resize(floor(20 / 0.5)) = 40 on the shorter side.
+    window, scale, _ = decode.center_crop_geometry(100, 200, (20, 40), 0.5)
+    np.testing.assert_allclose(scale, [0.4, 0.4], rtol=1e-6)
+    assert decode.resize_size((20, 40), 0.5) == 40
 
 
 def test_resized_crop_equals_numpy_reference():
@@ -145,6 +170,12 @@ def test_resized_crop_equals_numpy_reference():
         out = decode.resized_crop(image, window, size).numpy()
         assert out.dtype == np.float32 and out.shape == (*size, 2)
         np.testing.assert_allclose(out, expected, atol=1e-5)
+        # Without antialiasing: plain bilinear taps.
+        plain = decode.resized_crop(image, window, size, antialias=False)
+        expected = resize_reference(
+            image[y : y + h, x : x + w], *size, antialias=False
+        )
+        np.testing.assert_allclose(plain, expected, atol=1e-5)
     # uint8 stays uint8, rounded.
     pixels = rng.integers(0, 256, (23, 31, 3), dtype=np.uint8)
     out = decode.resized_crop(pixels, [2, 4, 15, 20], (10, 8)).numpy()
@@ -285,9 +316,8 @@ def test_center_crop_decodes_the_eval_window():
     image = gradient(64, 48)
     jpeg = tf.io.encode_jpeg(image, quality=95)
     out = rka.decode_center_crop(jpeg, 16).numpy()
-    y, x, h, w = decode.center_window(64, 48, (16, 16)).numpy()
-    assert (h, w) == (42, 42)
-    expected = resize_reference(image[y : y + h, x : x + w], 16, 16)
+    # torchvision: Resize(18) gives 24 x 18, CenterCrop(16) at (4, 1).
+    expected = resize_reference(image, 24, 18)[4:20, 1:17]
     assert np.abs(out - expected).mean() < 2.0
 
 

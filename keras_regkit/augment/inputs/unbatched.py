@@ -30,6 +30,13 @@ Reproducibility is the pipeline's: per-example seeds come from its seed
 stream (``tf.data.Dataset.random(seed, rerandomize_each_iteration=
 True)``), so the same seed gives identical batches in two runs and every
 epoch gets fresh crops.
+
+Files and bad files: scalar strings are encoded images or paths of
+files read inside the pipeline, and a dict may name paths with a
+``"paths"`` key (`keras_regkit.augment.inputs.files`); an example that
+cannot be read or decoded stops the dataset with an error naming it, or
+is dropped alone with a warning (``on_error``,
+`keras_regkit.augment.inputs.guard`).
 """
 
 from __future__ import annotations
@@ -41,8 +48,10 @@ from keras_regkit.augment._core import checks
 from keras_regkit.augment._core import sampling
 from keras_regkit.augment._core import structure
 from keras_regkit.augment.inputs import decode
+from keras_regkit.augment.inputs import files
+from keras_regkit.augment.inputs import guard
 from keras_regkit.augment.ops.geometry import RandomFlip
-from keras_regkit.augment.ops.geometry import RandomResizedCrop
+from keras_regkit.augment.ops.resized_crop import RandomResizedCrop
 
 # Examples per internal batch when single examples are returned.
 CHUNK = 32
@@ -73,7 +82,14 @@ def split_example_ops(ops):
 
 
 def _images_spec(element_spec):
-    """The images' spec of an element (any structure a pipeline takes)."""
+    """The images' spec of an element (any structure a pipeline takes).
+
+    A dict's file paths (``"paths"``) stand for its images.
+    """
+    if isinstance(element_spec, dict) and structure.IMAGES_KEY not in (
+        element_spec
+    ):
+        return element_spec.get(files.PATHS_KEY)
     images, _, _ = structure.unpack(element_spec)
     return images
 
@@ -88,7 +104,8 @@ def is_unbatched(ops, element_spec):
 
     True for image ops (on ``(batch, height, width, channels)``) and
     elements whose images are ``(height, width, channels)`` or scalar
-    strings (encoded images): the case `augment_dataset` handles.
+    strings (encoded images, file paths): the case `augment_dataset`
+    handles.
 
     Example:
     >>> import tensorflow as tf
@@ -140,19 +157,24 @@ def _flip(image, op, seed):
     return image
 
 
-def augment_example(example_ops, image, seed):
+def augment_example(example_ops, image, seed, paths=False):
     """One example through the per-example stage: cropped, resized, flipped.
 
     Args:
         example_ops: `split_example_ops`'s first part (a crop, flips).
-        image: ``(height, width, channels)``, or a scalar string.
+        image: ``(height, width, channels)``, or a scalar string: encoded
+            image bytes or a file's path (`files.read_contents`).
         seed: A shape-(2,) stateless seed.
+        paths: Whether a string ``image`` is always a path (else told
+            apart from bytes by its first bytes).
 
     Returns:
         The crop at the op's output size: uint8 for uint8 or encoded
         input, else float32.
     """
     crop, *flips = example_ops
+    if image.dtype == tf.string:
+        image = files.read_contents(image, True if paths else None)
     seeds = sampling.split_seed(seed, 1 + len(flips))
     image = decode.crop_image(crop, image, seeds[0])
     for op, flip_seed in zip(flips, seeds[1:], strict=True):
@@ -210,6 +232,7 @@ def augment_dataset(
     mixing,
     batch_size=None,
     drop_remainder=False,
+    on_error="raise",
     owner=None,
 ):
     """Crops each example of a dataset, then batches the other ops.
@@ -218,7 +241,8 @@ def augment_dataset(
         dataset: An unbatched `tf.data.Dataset` whose images are
             ``(height, width, channels)`` (uint8, or float in
             ``value_range``, any size) or scalar strings (encoded images,
-            decoded as RGB).
+            decoded as RGB, or file paths), or dicts with a ``"paths"``
+            key in place of ``"images"``.
         ops: All the ops (checked: a leading `RandomResizedCrop`).
         example_ops: The per-example stage (`split_example_ops`).
         augment_batch: ``augment_batch(data, seed)``, the batched stage
@@ -232,20 +256,27 @@ def augment_dataset(
         batch_size: The batch size of the returned dataset; None returns
             single examples (augmented in internal batches of `CHUNK`).
         drop_remainder: Whether to drop the last, smaller batch.
+        on_error: ``"raise"`` or ``"skip"``: what an example whose string
+            (encoded image or path) cannot be read or decoded does (see
+            the module's docstring).
         owner: Named in error messages.
 
     Returns:
         The augmented dataset: batched by ``batch_size``, or of single
         examples. Images float32 in [0, 1].
     """
+    dataset, paths = files.paths_as_images(dataset, owner)
     batch_size = _check_dataset(
         ops, dataset, batch_size, drop_remainder, mixing, owner
+    )
+    on_error = _validation.check_choice(
+        "on_error", on_error, guard.ON_ERROR, owner=owner
     )
 
     def crop(seed, data):
         images, labels, pack = structure.unpack(data, owner=owner)
         crop_seed, batch_seed = sampling.split_seed(sampling.as_seed(seed), 2)
-        images = augment_example(example_ops, images, crop_seed)
+        images = augment_example(example_ops, images, crop_seed, paths)
         return batch_seed, pack(images, labels)
 
     def augment(seeds, data):
@@ -257,7 +288,11 @@ def augment_dataset(
         return pack(checks.to_float(images, value_range, owner), labels)
 
     options = {"num_parallel_calls": tf.data.AUTOTUNE, "deterministic": True}
-    out = tf.data.Dataset.zip((seeds, dataset)).map(crop, **options)
+    examples = tf.data.Dataset.zip((seeds, dataset))
+    if _images_spec(dataset.element_spec).dtype == tf.string:
+        out = guard.guarded(examples, crop, on_error, paths, owner)
+    else:  # Decoded images: nothing to read, nothing to guard.
+        out = examples.map(crop, **options)
     if batch_size is None and not has_batched_ops:
         return out.map(convert, **options)
     out = out.batch(batch_size or CHUNK, drop_remainder=drop_remainder)

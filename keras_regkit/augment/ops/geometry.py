@@ -13,11 +13,8 @@ separably, whole rows then columns, which is several times cheaper at
 Conventions: angles are counter-clockwise; translations move the content
 right / down for positive values; a zoom factor ``z > 0`` zooms out
 (``1 + z`` times more of the input in view), ``z < 0`` zooms in, as in
-Keras's ``RandomZoom``.
-
-Reference:
-    Szegedy et al., "Going deeper with convolutions", 2015 (random
-    resized crop).
+Keras's ``RandomZoom``. `RandomResizedCrop`, a geometric op too, has a
+module of its own (`keras_regkit.augment.ops.resized_crop`).
 """
 
 from __future__ import annotations
@@ -147,7 +144,7 @@ class RandomFlip(roles.GeometricOp):
 
     Example:
     >>> import numpy as np
-    >>> from keras_regkit.augment import Pipeline
+    >>> from keras_regkit.augment import Pipeline, RandomFlip
     >>> x = np.arange(6, dtype="uint8").reshape(1, 2, 3, 1)
     >>> out = Pipeline([RandomFlip(probability=1.0)]).augment(x, seed=0)
     >>> (out[0, :, :, 0].numpy() * 255).round().astype(int).tolist()
@@ -194,8 +191,14 @@ class RandomRotation(roles.GeometricOp):
         probability: Chance, per example, that the image is rotated.
 
     Example:
-    >>> op = RandomRotation(15 / 360)
-    >>> op.get_config()["factor"]
+    >>> import numpy as np
+    >>> import keras_regkit as rk
+    >>> rng = np.random.default_rng(0)
+    >>> images = rng.integers(0, 256, (4, 32, 32, 3), "uint8")
+    >>> op = rk.augment.RandomRotation(15 / 360)
+    >>> rk.augment.Pipeline([op], seed=0).augment(images, seed=1).shape
+    TensorShape([4, 32, 32, 3])
+    >>> op.get_config()["factor"]  # in turns
     0.041666666666666664
     """
 
@@ -227,8 +230,13 @@ class RandomTranslation(roles.GeometricOp):
         probability: Chance, per example, that the image is shifted.
 
     Example:
-    >>> RandomTranslation(0.125, 0.125).get_config()["width_factor"]
-    0.125
+    >>> import numpy as np
+    >>> import keras_regkit as rk
+    >>> rng = np.random.default_rng(0)
+    >>> images = rng.integers(0, 256, (4, 32, 32, 3), "uint8")
+    >>> op = rk.augment.RandomTranslation(0.125, 0.125)
+    >>> rk.augment.Pipeline([op], seed=0).augment(images, seed=1).shape
+    TensorShape([4, 32, 32, 3])
     """
 
     axis_aligned = True
@@ -273,8 +281,13 @@ class RandomZoom(roles.GeometricOp):
         probability: Chance, per example, that the image is zoomed.
 
     Example:
-    >>> RandomZoom(0.2).get_config()
-    {'probability': 1.0, 'height_factor': 0.2, 'width_factor': None}
+    >>> import numpy as np
+    >>> import keras_regkit as rk
+    >>> rng = np.random.default_rng(0)
+    >>> images = rng.integers(0, 256, (4, 32, 32, 3), "uint8")
+    >>> op = rk.augment.RandomZoom(0.2)
+    >>> rk.augment.Pipeline([op], seed=0).augment(images, seed=1).shape
+    TensorShape([4, 32, 32, 3])
     """
 
     axis_aligned = True
@@ -325,8 +338,13 @@ class RandomShear(roles.GeometricOp):
         probability: Chance, per example, that the image is sheared.
 
     Example:
-    >>> RandomShear(0.1).get_config()["y_factor"]
-    0.0
+    >>> import numpy as np
+    >>> import keras_regkit as rk
+    >>> rng = np.random.default_rng(0)
+    >>> images = rng.integers(0, 256, (4, 32, 32, 3), "uint8")
+    >>> op = rk.augment.RandomShear(0.1)
+    >>> rk.augment.Pipeline([op], seed=0).augment(images, seed=1).shape
+    TensorShape([4, 32, 32, 3])
     """
 
     def __init__(self, x_factor=0.0, y_factor=0.0, probability=1.0):
@@ -367,8 +385,13 @@ class RandomPadCrop(roles.GeometricOp):
         probability: Chance, per example, of a random crop.
 
     Example:
-    >>> RandomPadCrop(4).get_config()
-    {'probability': 1.0, 'padding': 4}
+    >>> import numpy as np
+    >>> import keras_regkit as rk
+    >>> rng = np.random.default_rng(0)
+    >>> images = rng.integers(0, 256, (4, 32, 32, 3), "uint8")
+    >>> op = rk.augment.RandomPadCrop(4)
+    >>> rk.augment.Pipeline([op], seed=0).augment(images, seed=1).shape
+    TensorShape([4, 32, 32, 3])
     """
 
     axis_aligned = True
@@ -392,98 +415,3 @@ class RandomPadCrop(roles.GeometricOp):
 
     def get_config(self):
         return {**super().get_config(), "padding": self.padding}
-
-
-@keras.saving.register_keras_serializable(package="keras_regkit")
-class RandomResizedCrop(roles.GeometricOp):
-    """Crops a random area and aspect ratio, resized to ``(height, width)``.
-
-    As in Inception and torchvision: the crop's area is a fraction of the
-    image drawn from ``scale``, its aspect ratio (width / height) drawn
-    log-uniformly from ``ratio``; up to ten draws per example, the first
-    that fits is used, else the whole image is. Geometric ops listed after
-    it act on the crop (stretched over the input's size), and the result
-    is resampled at ``(height, width)``; outside training the image is
-    only resized.
-
-    Args:
-        height: Output height in pixels.
-        width: Output width in pixels.
-        scale: ``(low, high)`` fraction of the image area, in (0, 1].
-        ratio: ``(low, high)`` aspect ratios, > 0.
-        probability: Chance, per example, of a random crop (else the whole
-            image is resized).
-
-    Example:
-    >>> import numpy as np
-    >>> from keras_regkit.augment import Pipeline
-    >>> x = np.zeros((2, 40, 30, 3), "uint8")
-    >>> Pipeline([RandomResizedCrop(24, 16)]).augment(x, seed=1).shape
-    TensorShape([2, 24, 16, 3])
-    """
-
-    ATTEMPTS = 10
-    axis_aligned = True
-
-    def __init__(
-        self,
-        height,
-        width,
-        scale=(0.08, 1.0),
-        ratio=(3.0 / 4.0, 4.0 / 3.0),
-        probability=1.0,
-    ):
-        super().__init__(probability)
-        self.height = _validation.check_int("height", height, low=1, owner=self)
-        self.width = _validation.check_int("width", width, low=1, owner=self)
-        self.scale = checks.config_value(scale)
-        self.ratio = checks.config_value(ratio)
-        checks.check_positive_pair("scale", scale, high=1.0, owner=self)
-        checks.check_positive_pair("ratio", ratio, owner=self)
-
-    def output_size(self, height, width):
-        return self.height, self.width
-
-    def matrix(self, seed, batch_size, image_shape):
-        area_seed, ratio_seed, x_seed, y_seed = sampling.split_seed(seed, 4)
-        height, width = _size(image_shape[0]), _size(image_shape[1])
-        shape = [batch_size, self.ATTEMPTS]
-        area = sampling.uniform(area_seed, shape, *self.scale) * height * width
-        log_ratio = sampling.uniform(
-            ratio_seed, shape, math.log(self.ratio[0]), math.log(self.ratio[1])
-        )
-        aspect = tf.exp(log_ratio)
-        crop_w = tf.round(tf.sqrt(area * aspect))
-        crop_h = tf.round(tf.sqrt(area / aspect))
-        fits = (crop_w <= width) & (crop_h <= height) & (crop_w > 0)
-        fits = fits & (crop_h > 0)
-        first = tf.argmax(tf.cast(fits, tf.int32), axis=1, output_type=tf.int32)
-        any_fits = tf.reduce_any(fits, axis=1)
-        crop_w = tf.where(
-            any_fits, tf.gather(crop_w, first, batch_dims=1), width
-        )
-        crop_h = tf.where(
-            any_fits, tf.gather(crop_h, first, batch_dims=1), height
-        )
-        x0 = tf.floor(
-            sampling.uniform(x_seed, [batch_size]) * (width - crop_w + 1.0)
-        )
-        y0 = tf.floor(
-            sampling.uniform(y_seed, [batch_size]) * (height - crop_h + 1.0)
-        )
-        # Centred coordinates: the crop's centre relative to the image's.
-        cx = x0 + crop_w / 2.0 - width / 2.0
-        cy = y0 + crop_h / 2.0 - height / 2.0
-        matrix = affine_matrix(
-            [[crop_w / width, 0.0, cx], [0.0, crop_h / height, cy]]
-        )
-        return matrix
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "height": self.height,
-            "width": self.width,
-            "scale": self.scale,
-            "ratio": self.ratio,
-        }

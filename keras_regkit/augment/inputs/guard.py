@@ -1,0 +1,136 @@
+"""Examples that cannot be read or decoded: named, or dropped alone.
+
+`guarded` maps a per-example function over a dataset so that a failure
+(a truncated JPEG, a missing file) is known per example, in order, with
+the example still at hand to name: each example runs in a one-element
+dataset of its own whose errors are caught (``ignore_errors``), followed
+by a placeholder flagged as failed that only a failure reaches. Then
+``on_error="raise"`` stops with an error naming the example (its
+position in this pass over the data, its path) and TensorFlow's reason
+(found by running it once more, eagerly); ``on_error="skip"`` drops it
+and logs a warning on the ``keras_regkit`` logger, with the count
+skipped so far in this pass.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import tensorflow as tf
+
+from keras_regkit import _validation
+from keras_regkit.augment._core import structure
+from keras_regkit.augment.inputs import files
+
+# What an example that cannot be read or decoded does.
+ON_ERROR = ("raise", "skip")
+_LOG = logging.getLogger("keras_regkit")
+# TensorFlow's wrapping of an op's message: the function node, the op.
+_TF_NOISE = re.compile(r"\{\{[^}]*\}\}\s*|\s*\[Op:\w+\]")
+
+
+def _reason(error):
+    """TensorFlow's message of a failed op, without its wrapping."""
+    return _TF_NOISE.sub("", error.message.strip().splitlines()[0])
+
+
+def guarded(examples, crop, on_error, paths, owner):
+    """``examples.map(crop)`` where a failed example is named, or dropped.
+
+    Each ``(seed, data)`` is cropped in a dataset of its own whose errors
+    are caught; a failure yields a placeholder flagged as failed, with a
+    message naming the example (its position in this pass, its path) and
+    TensorFlow's reason, found by cropping it once more, eagerly.
+    """
+    name = _validation.owner_name(owner) if owner is not None else None
+    prefix = f"{name}: " if name else ""
+
+    def attempt(index, seed, data):
+        return True, index, "", crop(seed, data)
+
+    def describe(index, seed, data):
+        """The message for a failed example (run in Python, rarely)."""
+        source = structure.unpack(data)[0].numpy()
+        try:
+            crop(seed, data)
+            reason = "failed inside the dataset"
+        except tf.errors.OpError as error:
+            reason = _reason(error)
+        is_path = paths or not bool(files.is_encoded(source))
+        where = f" ({source.decode(errors='replace')})" if is_path else ""
+        return (
+            f"example {int(index)}{where} could not be read or decoded: "
+            f"{reason}"
+        )
+
+    def one(index, element):
+        seed, data = element
+        single = tf.data.Dataset.from_tensors((index, seed, data))
+        good = single.map(attempt).ignore_errors()
+        spec = good.element_spec[3]
+
+        def failure(index, seed, data):
+            flat = tf.nest.flatten(data)
+
+            def run(index, seed, *flat):
+                example = tf.nest.pack_sequence_as(data, list(flat))
+                return describe(index, seed, example)
+
+            message = tf.py_function(run, [index, seed, *flat], tf.string)
+            empty = tf.nest.map_structure(_zeros, spec)
+            return False, index, message, empty
+
+        return good.concatenate(single.map(failure)).take(1)
+
+    options = {"num_parallel_calls": tf.data.AUTOTUNE, "deterministic": True}
+    out = examples.enumerate().interleave(one, **options)
+    if on_error == "raise":
+
+        def check(ok, index, message, element):
+            text = tf.strings.join(
+                [prefix, message, " (on_error='skip' drops such examples)"]
+            )
+            with tf.control_dependencies([tf.debugging.Assert(ok, [text])]):
+                return tf.nest.map_structure(tf.identity, element)
+
+        out = out.map(check)
+        # One element per example: the length stays known (Keras's fit
+        # warns at every epoch's end for a dataset of unknown length).
+        length = int(examples.cardinality())
+        if length >= 0:
+            out = out.apply(tf.data.experimental.assert_cardinality(length))
+        return out
+
+    def count(skipped, element):
+        ok, index, message, _ = element
+        skipped += tf.cast(tf.logical_not(ok), tf.int64)
+
+        def warn(message, skipped):
+            count = int(skipped)
+            _LOG.warning(
+                "%sskipped %s; %d example%s skipped so far in this pass over "
+                "the data",
+                prefix,
+                message.numpy().decode(errors="replace"),
+                count,
+                "" if count == 1 else "s",
+            )
+            return 0
+
+        def report():
+            return tf.py_function(warn, [message, skipped], tf.int32)
+
+        done = tf.cond(ok, lambda: tf.constant(0), report)
+        with tf.control_dependencies([done]):
+            return tf.identity(skipped), element
+
+    out = out.scan(tf.constant(0, tf.int64), count)
+    out = out.filter(lambda ok, index, message, element: ok)
+    return out.map(lambda ok, index, message, element: element)
+
+
+def _zeros(spec):
+    """A placeholder for ``spec`` (unknown sizes as 0)."""
+    shape = [0 if size is None else size for size in spec.shape]
+    return tf.zeros(shape, spec.dtype)
