@@ -33,12 +33,17 @@ class AugmentationLayer(keras.layers.Layer):
         training: Whether to augment.
 
     Example:
+    >>> import keras
     >>> import numpy as np
     >>> from keras_regkit import augment as rka
-    >>> layer = AugmentationLayer(rka.Pipeline([rka.RandomFlip()], seed=1))
+    >>> layer = rka.AugmentationLayer(rka.Pipeline([rka.RandomFlip()], seed=1))
     >>> x = np.ones((2, 8, 6, 3), "float32")
     >>> layer(x, training=True).shape
     TensorShape([2, 8, 6, 3])
+    >>> model = keras.Sequential([keras.Input((8, 6, 3)), layer,
+    ...     keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(1)])
+    >>> model.compile("sgd", "mse")
+    >>> _ = model.fit(x, np.zeros((2, 1)), epochs=1, verbose=0)
     """
 
     def __init__(self, pipeline, **kwargs):

@@ -120,8 +120,13 @@ class TrivialAugment(_Policy):
         probability: Chance, per example, that the policy applies.
 
     Example:
-    >>> TrivialAugment(ops=["rotate", "solarize"]).get_config()
-    {'probability': 1.0, 'ops': ['rotate', 'solarize']}
+    >>> import numpy as np
+    >>> import keras_regkit as rk
+    >>> rng = np.random.default_rng(0)
+    >>> images = rng.integers(0, 256, (4, 32, 32, 3), "uint8")
+    >>> op = rk.augment.TrivialAugment(ops=["rotate", "solarize"])
+    >>> rk.augment.Pipeline([op], seed=0).augment(images, seed=1).shape
+    TensorShape([4, 32, 32, 3])
     """
 
     def __init__(self, ops=None, probability=1.0):

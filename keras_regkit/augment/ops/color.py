@@ -249,7 +249,14 @@ class RandomBrightness(value_ops.FactorOp):
         probability: Chance, per example, that the op applies.
 
     Example:
-    >>> RandomBrightness(0.2).get_config()
+    >>> import numpy as np
+    >>> import keras_regkit as rk
+    >>> rng = np.random.default_rng(0)
+    >>> images = rng.integers(0, 256, (4, 32, 32, 3), "uint8")
+    >>> op = rk.augment.RandomBrightness(0.2)
+    >>> rk.augment.Pipeline([op], seed=0).augment(images, seed=1).shape
+    TensorShape([4, 32, 32, 3])
+    >>> op.get_config()
     {'probability': 1.0, 'factor': 0.2}
     """
 
@@ -268,7 +275,14 @@ class RandomContrast(value_ops.FactorOp):
         probability: Chance, per example, that the op applies.
 
     Example:
-    >>> RandomContrast(0.2).range
+    >>> import numpy as np
+    >>> import keras_regkit as rk
+    >>> rng = np.random.default_rng(0)
+    >>> images = rng.integers(0, 256, (4, 32, 32, 3), "uint8")
+    >>> op = rk.augment.RandomContrast(0.2)
+    >>> rk.augment.Pipeline([op], seed=0).augment(images, seed=1).shape
+    TensorShape([4, 32, 32, 3])
+    >>> op.range  # the factor's range
     (-0.2, 0.2)
     """
 
@@ -288,8 +302,13 @@ class RandomSaturation(value_ops.FactorOp):
         probability: Chance, per example, that the op applies.
 
     Example:
-    >>> RandomSaturation(0.5).get_config()["factor"]
-    0.5
+    >>> import numpy as np
+    >>> import keras_regkit as rk
+    >>> rng = np.random.default_rng(0)
+    >>> images = rng.integers(0, 256, (4, 32, 32, 3), "uint8")
+    >>> op = rk.augment.RandomSaturation(0.5)
+    >>> rk.augment.Pipeline([op], seed=0).augment(images, seed=1).shape
+    TensorShape([4, 32, 32, 3])
     """
 
     neutral = 1.0
@@ -309,8 +328,13 @@ class RandomHue(value_ops.FactorOp):
         probability: Chance, per example, that the op applies.
 
     Example:
-    >>> RandomHue(0.1).range
-    (-0.1, 0.1)
+    >>> import numpy as np
+    >>> import keras_regkit as rk
+    >>> rng = np.random.default_rng(0)
+    >>> images = rng.integers(0, 256, (4, 32, 32, 3), "uint8")
+    >>> op = rk.augment.RandomHue(0.1)
+    >>> rk.augment.Pipeline([op], seed=0).augment(images, seed=1).shape
+    TensorShape([4, 32, 32, 3])
     """
 
     low = -0.5
@@ -330,8 +354,13 @@ class RandomGamma(value_ops.FactorOp):
         probability: Chance, per example, that the op applies.
 
     Example:
-    >>> RandomGamma((-0.5, 0.5)).get_config()["factor"]
-    [-0.5, 0.5]
+    >>> import numpy as np
+    >>> import keras_regkit as rk
+    >>> rng = np.random.default_rng(0)
+    >>> images = rng.integers(0, 256, (4, 32, 32, 3), "uint8")
+    >>> op = rk.augment.RandomGamma((-0.5, 0.5))
+    >>> rk.augment.Pipeline([op], seed=0).augment(images, seed=1).shape
+    TensorShape([4, 32, 32, 3])
     """
 
     neutral = 1.0
@@ -350,8 +379,13 @@ class RandomGrayscale(roles.ValueOp):
         probability: Chance, per example, that the image turns gray.
 
     Example:
-    >>> RandomGrayscale(0.2).get_config()
-    {'probability': 0.2}
+    >>> import numpy as np
+    >>> import keras_regkit as rk
+    >>> rng = np.random.default_rng(0)
+    >>> images = rng.integers(0, 256, (4, 32, 32, 3), "uint8")
+    >>> op = rk.augment.RandomGrayscale(0.2)
+    >>> rk.augment.Pipeline([op], seed=0).augment(images, seed=1).shape
+    TensorShape([4, 32, 32, 3])
     """
 
     _channels = (3,)
@@ -371,8 +405,13 @@ class RandomEqualize(roles.ValueOp):
         probability: Chance, per example, that the op applies.
 
     Example:
-    >>> RandomEqualize().get_config()
-    {'probability': 1.0}
+    >>> import numpy as np
+    >>> import keras_regkit as rk
+    >>> rng = np.random.default_rng(0)
+    >>> images = rng.integers(0, 256, (4, 32, 32, 3), "uint8")
+    >>> op = rk.augment.RandomEqualize()
+    >>> rk.augment.Pipeline([op], seed=0).augment(images, seed=1).shape
+    TensorShape([4, 32, 32, 3])
     """
 
     def apply(self, images, params):
@@ -387,8 +426,13 @@ class RandomAutoContrast(roles.ValueOp):
         probability: Chance, per example, that the op applies.
 
     Example:
-    >>> RandomAutoContrast(0.5).get_config()
-    {'probability': 0.5}
+    >>> import numpy as np
+    >>> import keras_regkit as rk
+    >>> rng = np.random.default_rng(0)
+    >>> images = rng.integers(0, 256, (4, 32, 32, 3), "uint8")
+    >>> op = rk.augment.RandomAutoContrast(0.5)
+    >>> rk.augment.Pipeline([op], seed=0).augment(images, seed=1).shape
+    TensorShape([4, 32, 32, 3])
     """
 
     def apply(self, images, params):
@@ -405,8 +449,13 @@ class RandomSolarize(roles.ValueOp):
         probability: Chance, per example, that the op applies.
 
     Example:
-    >>> RandomSolarize((0.4, 0.6)).get_config()
-    {'probability': 1.0, 'threshold': [0.4, 0.6]}
+    >>> import numpy as np
+    >>> import keras_regkit as rk
+    >>> rng = np.random.default_rng(0)
+    >>> images = rng.integers(0, 256, (4, 32, 32, 3), "uint8")
+    >>> op = rk.augment.RandomSolarize((0.4, 0.6))
+    >>> rk.augment.Pipeline([op], seed=0).augment(images, seed=1).shape
+    TensorShape([4, 32, 32, 3])
     """
 
     def __init__(self, threshold=0.5, probability=1.0):
@@ -441,8 +490,13 @@ class RandomPosterize(roles.ValueOp):
         probability: Chance, per example, that the op applies.
 
     Example:
-    >>> RandomPosterize((4, 6)).get_config()
-    {'probability': 1.0, 'bits': [4, 6]}
+    >>> import numpy as np
+    >>> import keras_regkit as rk
+    >>> rng = np.random.default_rng(0)
+    >>> images = rng.integers(0, 256, (4, 32, 32, 3), "uint8")
+    >>> op = rk.augment.RandomPosterize((4, 6))
+    >>> rk.augment.Pipeline([op], seed=0).augment(images, seed=1).shape
+    TensorShape([4, 32, 32, 3])
     """
 
     def __init__(self, bits=4, probability=1.0):

@@ -118,8 +118,13 @@ class RandomSharpness(value_ops.FactorOp):
         probability: Chance, per example, that the op applies.
 
     Example:
-    >>> RandomSharpness(0.5).range
-    (-0.5, 0.5)
+    >>> import numpy as np
+    >>> import keras_regkit as rk
+    >>> rng = np.random.default_rng(0)
+    >>> images = rng.integers(0, 256, (4, 32, 32, 3), "uint8")
+    >>> op = rk.augment.RandomSharpness(0.5)
+    >>> rk.augment.Pipeline([op], seed=0).augment(images, seed=1).shape
+    TensorShape([4, 32, 32, 3])
     """
 
     neutral = 1.0
@@ -138,8 +143,13 @@ class RandomGaussianNoise(value_ops.AdditiveNoise):
         probability: Chance, per example, that the op applies.
 
     Example:
-    >>> RandomGaussianNoise(0.05).get_config()
-    {'probability': 1.0, 'stddev': 0.05}
+    >>> import numpy as np
+    >>> import keras_regkit as rk
+    >>> rng = np.random.default_rng(0)
+    >>> images = rng.integers(0, 256, (4, 32, 32, 3), "uint8")
+    >>> op = rk.augment.RandomGaussianNoise(0.05)
+    >>> rk.augment.Pipeline([op], seed=0).augment(images, seed=1).shape
+    TensorShape([4, 32, 32, 3])
     """
 
     clip = True
@@ -159,8 +169,13 @@ class RandomGaussianBlur(roles.ValueOp):
         probability: Chance, per example, that the op applies.
 
     Example:
-    >>> RandomGaussianBlur(5, (0.1, 2.0)).get_config()
-    {'probability': 1.0, 'kernel_size': 5, 'sigma': [0.1, 2.0]}
+    >>> import numpy as np
+    >>> import keras_regkit as rk
+    >>> rng = np.random.default_rng(0)
+    >>> images = rng.integers(0, 256, (4, 32, 32, 3), "uint8")
+    >>> op = rk.augment.RandomGaussianBlur(5, (0.1, 2.0))
+    >>> rk.augment.Pipeline([op], seed=0).augment(images, seed=1).shape
+    TensorShape([4, 32, 32, 3])
     """
 
     def __init__(self, kernel_size=3, sigma=(0.1, 2.0), probability=1.0):

@@ -159,7 +159,7 @@ class MixUpCutMix(roles.BatchOp):
 
     Example:
     >>> import numpy as np
-    >>> from keras_regkit.augment import Pipeline
+    >>> from keras_regkit.augment import MixUpCutMix, Pipeline
     >>> x = np.zeros((4, 8, 6, 3), "uint8")
     >>> y = np.array([0, 1, 2, 1])
     >>> _, soft = Pipeline([MixUpCutMix(num_classes=3)]).augment((x, y), 0)
@@ -360,8 +360,16 @@ class MixUp(_OneMethod):
         probability: Chance of mixing (per batch or per example).
 
     Example:
-    >>> MixUp(0.4, num_classes=10).get_config()["alpha"]
-    0.4
+    >>> import numpy as np
+    >>> import keras_regkit as rk
+    >>> rng = np.random.default_rng(0)
+    >>> images = rng.integers(0, 256, (4, 32, 32, 3), "uint8")
+    >>> labels = np.array([0, 1, 2, 3])
+    >>> mixup = rk.augment.MixUp(0.4, num_classes=4)
+    >>> mixed, soft = rk.augment.Pipeline([mixup], seed=0).augment(
+    ...     (images, labels), seed=1)
+    >>> soft.shape, bool(np.allclose(soft.numpy().sum(axis=1), 1.0))
+    (TensorShape([4, 4]), True)
     """
 
     def __init__(
@@ -390,8 +398,16 @@ class CutMix(_OneMethod):
         probability: Chance of mixing (per batch or per example).
 
     Example:
-    >>> CutMix(num_classes=10, mode="elem").get_config()["mode"]
-    'elem'
+    >>> import numpy as np
+    >>> import keras_regkit as rk
+    >>> rng = np.random.default_rng(0)
+    >>> images = rng.integers(0, 256, (4, 32, 32, 3), "uint8")
+    >>> labels = np.array([0, 1, 2, 3])
+    >>> cutmix = rk.augment.CutMix(num_classes=4, mode="elem")
+    >>> mixed, soft = rk.augment.Pipeline([cutmix], seed=0).augment(
+    ...     (images, labels), seed=1)
+    >>> mixed.shape, soft.shape  # labels weighted by the pasted area
+    (TensorShape([4, 32, 32, 3]), TensorShape([4, 4]))
     """
 
     _cutmix = True

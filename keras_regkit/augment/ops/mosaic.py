@@ -149,10 +149,10 @@ class Mosaic(roles.BatchOp):
     >>> import numpy as np
     >>> from keras_regkit import augment as rka
     >>> x = np.stack([np.full((4, 4, 1), v / 4, "float32") for v in range(4)])
-    >>> out = rka.Pipeline([Mosaic((0.5, 0.5))]).augment(x, seed=0)
+    >>> out = rka.Pipeline([rka.Mosaic((0.5, 0.5))]).augment(x, seed=0)
     >>> out[0, :, :, 0].numpy().tolist()
     [[0.0, 0.0, 0.25, 0.25], [0.0, 0.0, 0.25, 0.25], [0.5, 0.5, 0.75, 0.75], \
-[0.5, 0.5, 0.75, 0.75]]
+    [0.5, 0.5, 0.75, 0.75]]
     """
 
     supported_targets = _targets.KINDS

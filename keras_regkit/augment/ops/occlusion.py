@@ -168,8 +168,13 @@ class RandomErasing(_Occlusion):
             value written into the erased pixels of the masks.
 
     Example:
-    >>> RandomErasing(scale=(0.1, 0.2)).get_config()["scale"]
-    [0.1, 0.2]
+    >>> import numpy as np
+    >>> import keras_regkit as rk
+    >>> rng = np.random.default_rng(0)
+    >>> images = rng.integers(0, 256, (4, 32, 32, 3), "uint8")
+    >>> op = rk.augment.RandomErasing(scale=(0.1, 0.2))
+    >>> rk.augment.Pipeline([op], seed=0).augment(images, seed=1).shape
+    TensorShape([4, 32, 32, 3])
     """
 
     ATTEMPTS = 10
@@ -243,7 +248,7 @@ class RandomCutout(_Occlusion):
 
     Example:
     >>> import numpy as np
-    >>> from keras_regkit.augment import Pipeline
+    >>> from keras_regkit.augment import Pipeline, RandomCutout
     >>> x = np.ones((4, 32, 32, 3), "float32")
     >>> out = Pipeline([RandomCutout(16)]).augment(x, seed=0).numpy()
     >>> bool((out == 0).any()), bool((out == 0).mean() <= 0.25)
@@ -352,7 +357,7 @@ class GridMask(_Occlusion):
 
     Example:
     >>> import numpy as np
-    >>> from keras_regkit.augment import Pipeline
+    >>> from keras_regkit.augment import GridMask, Pipeline
     >>> x = np.ones((2, 16, 24, 3), "float32")
     >>> out = Pipeline([GridMask((8, 8), 0.5)]).augment(x, seed=0)
     >>> float((out.numpy() == 0).mean())

@@ -133,7 +133,7 @@ class TimeMasking(_Masking):
 
     Example:
     >>> import numpy as np
-    >>> from keras_regkit.augment import Pipeline
+    >>> from keras_regkit.augment import Pipeline, TimeMasking
     >>> x = np.ones((2, 50, 16), "float32")
     >>> out = Pipeline([TimeMasking(10, count=2)]).augment(x, seed=0)
     >>> out.shape, bool((out.numpy() == 0).all(axis=2).any())
@@ -158,8 +158,12 @@ class FrequencyMasking(_Masking):
         channels)``.
 
     Example:
-    >>> FrequencyMasking(8, count=2).get_config()["max_width"]
-    8
+    >>> import numpy as np
+    >>> from keras_regkit.augment import FrequencyMasking, Pipeline
+    >>> spectrograms = np.ones((2, 50, 16), "float32")  # (batch, time, freq)
+    >>> out = Pipeline([FrequencyMasking(8, count=2)]).augment(spectrograms, 0)
+    >>> out.shape, bool((out.numpy() == 0).all(axis=1).any())
+    (TensorShape([2, 50, 16]), True)
     """
 
     axis = 2
@@ -177,8 +181,13 @@ class RandomJitter(value_ops.AdditiveNoise):
         ``(batch, time, channels)``.
 
     Example:
-    >>> RandomJitter(0.03).get_config()
-    {'probability': 1.0, 'stddev': 0.03}
+    >>> import numpy as np
+    >>> import keras_regkit as rk
+    >>> t = np.linspace(0.0, 6.0, 50, dtype="float32")
+    >>> series = np.stack([np.sin(t), np.cos(t)], axis=-1)[None].repeat(2, 0)
+    >>> op = rk.augment.RandomJitter(0.03)
+    >>> rk.augment.Pipeline([op], seed=0).augment(series, seed=1).shape
+    TensorShape([2, 50, 2])
     """
 
     shapes = SERIES_SHAPES
@@ -199,8 +208,13 @@ class RandomScaling(roles.ValueOp):
         ``(batch, time, channels)``.
 
     Example:
-    >>> RandomScaling(0.1).get_config()
-    {'probability': 1.0, 'stddev': 0.1}
+    >>> import numpy as np
+    >>> import keras_regkit as rk
+    >>> t = np.linspace(0.0, 6.0, 50, dtype="float32")
+    >>> series = np.stack([np.sin(t), np.cos(t)], axis=-1)[None].repeat(2, 0)
+    >>> op = rk.augment.RandomScaling(0.1)
+    >>> rk.augment.Pipeline([op], seed=0).augment(series, seed=1).shape
+    TensorShape([2, 50, 2])
     """
 
     shapes = SERIES_SHAPES
@@ -281,8 +295,13 @@ class RandomMagnitudeWarp(roles.ValueOp):
         ``(batch, time, channels)`` with a static time length.
 
     Example:
-    >>> RandomMagnitudeWarp(0.2, knots=4).get_config()
-    {'probability': 1.0, 'stddev': 0.2, 'knots': 4}
+    >>> import numpy as np
+    >>> import keras_regkit as rk
+    >>> t = np.linspace(0.0, 6.0, 50, dtype="float32")
+    >>> series = np.stack([np.sin(t), np.cos(t)], axis=-1)[None].repeat(2, 0)
+    >>> op = rk.augment.RandomMagnitudeWarp(0.2, knots=4)
+    >>> rk.augment.Pipeline([op], seed=0).augment(series, seed=1).shape
+    TensorShape([2, 50, 2])
     """
 
     shapes = SERIES_SHAPES

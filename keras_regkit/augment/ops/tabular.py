@@ -29,8 +29,13 @@ class FeatureNoise(value_ops.AdditiveNoise):
         ``(batch, features)``.
 
     Example:
-    >>> FeatureNoise(0.1).get_config()
-    {'probability': 1.0, 'stddev': 0.1}
+    >>> import numpy as np
+    >>> import keras_regkit as rk
+    >>> rows = np.random.default_rng(0).normal(size=(8, 4)).astype("float32")
+    >>> pipeline = rk.augment.Pipeline([rk.augment.FeatureNoise(0.1)], seed=0)
+    >>> noisy = pipeline.augment(rows, seed=1).numpy()
+    >>> noisy.shape, bool(np.abs(noisy - rows).max() < 1.0)
+    ((8, 4), True)
     """
 
     shapes = TABULAR_SHAPES
@@ -55,7 +60,7 @@ class FeatureDropout(roles.ValueOp):
 
     Example:
     >>> import numpy as np
-    >>> from keras_regkit.augment import Pipeline
+    >>> from keras_regkit.augment import FeatureDropout, Pipeline
     >>> x = np.ones((1000, 8), "float32")
     >>> out = Pipeline([FeatureDropout(0.25)]).augment(x, seed=0).numpy()
     >>> abs(float((out == 0).mean()) - 0.25) < 0.02
