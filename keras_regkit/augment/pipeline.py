@@ -5,17 +5,17 @@ applies them to batches: each example gets its own parameters, drawn for
 the whole batch from a per-batch seed (``tf.data.Dataset.random(seed,
 rerandomize_each_iteration=True)``: the same ``seed`` gives identical
 batches in two runs, every epoch fresh ones); consecutive geometric ops
-are resampled once (`keras_regkit.augment._core.chain`); the transforms
-run XLA-compiled where every op allows it.
+are resampled once; the transforms run XLA-compiled where every op allows
+it.
 
-Input and output structures: `keras_regkit.augment._core.structure`
-(images; ``(images, labels[, sample_weights])``; a dict, with the
-targets of `keras_regkit.augment._core.targets`). Spectrograms, time
-series and tabular rows go through the same pipeline with their own ops
-(`keras_regkit.augment.ops.sequence`, ``.tabular``).
+Input and output structures: images; ``(images, labels[,
+sample_weights])``; or a dict with ``"images"`` and any of ``"labels"``,
+``"segmentation_masks"``, ``"bounding_boxes"`` and ``"keypoints"``
+(Keras 3's convention, plus keypoints). Spectrograms, time series and
+tabular rows go through the same pipeline with their own ops.
 
 A pipeline splits its ops once, when built: all of them run on batches
-of one size (`keras_regkit.augment._core.batched`); for images of any
+of one size; for images of any
 size, a leading `RandomResizedCrop` and the flips after it run per
 example and the other ops on batches after them
 (`keras_regkit.augment.inputs.unbatched`).

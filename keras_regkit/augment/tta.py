@@ -27,7 +27,7 @@ def tta_predict(
     batch ``b`` seeded by ``(seed, v, b)``. Each batch of ``batch_size``
     images runs its views one after the other through the model's compiled
     ``predict_on_batch``: the same chunked mean over random passes as
-    `keras_regkit.layers.mc_predict` (`keras_regkit._monte_carlo`).
+    `keras_regkit.layers.mc_predict`.
 
     Args:
         model: A Keras model (anything with ``predict_on_batch`` or

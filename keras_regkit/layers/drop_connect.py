@@ -30,8 +30,7 @@ masked kernel, through public attributes only (``kernel``, ``bias``,
 inference calls Keras's own `call`.
 
 A scheduled rate and the generator's state are saved with the model
-(`_common.SavedStateMixin`) even though Keras's `Dense` and `Conv2D` save
-a fixed list of weights.
+even though Keras's `Dense` and `Conv2D` save a fixed list of weights.
 
 ``channels_first``: TensorFlow's CPU `Conv2D` kernel runs only NHWC unless
 oneDNN is on, so on TensorFlow `DropConnectConv2D` convolves

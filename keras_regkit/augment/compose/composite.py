@@ -10,8 +10,8 @@ the choice is made per example, on every batch, from the batch's seed
 
 Consecutive geometric children are folded into one matrix per example
 (gated matrices are the identity where the gate is 0) and resampled once,
-with the pipeline's fill mode and interpolation (one chain of ops,
-`keras_regkit.augment._core.chain`, plans, samples and runs the children). A
+with the pipeline's fill mode and interpolation (the children are
+planned, sampled and run as one chain of ops, as in a `Pipeline`). A
 composite whose children are all geometric is itself geometric: the
 pipeline fuses it with the geometric ops around it.
 
@@ -60,7 +60,7 @@ def check_children(owner, ops, name="ops"):
 class Composite(roles.ValueOp):
     """Child ops applied in sequence, each to the examples its gate picks.
 
-    The children run as one `keras_regkit.augment._core.chain.Chain`. A
+    The children run as one chain of ops, as in a `Pipeline`. A
     composite's own probability and the gate a parent composite gives it
     are folded into its children's gates. A composite whose children are
     all geometric is itself geometric: its parameters are one centred

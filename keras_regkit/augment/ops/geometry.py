@@ -1,7 +1,7 @@
 """Geometric augmentations, fused: one 3x3 matrix per image, one resampling.
 
-Every op here is a random affine matrix (see `keras_regkit.augment._core
-.resample`): a `Pipeline` multiplies the matrices of consecutive
+Every op here is a random affine matrix: a `Pipeline` multiplies the
+matrices of consecutive
 geometric ops and resamples each image once, so a flip, a rotation and a
 translation blur the image no more than one of them would. Fill mode,
 fill value and interpolation are the pipeline's, since there is one

@@ -9,8 +9,8 @@ the labels by the fraction of pixels actually pasted, so the label weight
 equals the pasted pixel fraction exactly. Sparse integer labels become
 one-hot given ``num_classes``; label smoothing applies before mixing.
 
-CutMix carries segmentation masks and boxes (`keras_regkit.augment._core
-.targets`): the pasted region of the masks comes from the partner too;
+CutMix carries segmentation masks and boxes (a dict batch, see
+`Pipeline`): the pasted region of the masks comes from the partner too;
 the example keeps its own boxes that stay visible enough outside the
 pasted region (``bounding_box_min_visibility`` of the pipeline) and gains
 the partner's boxes clipped to it, so a dense batch of ``n`` boxes per

@@ -7,8 +7,8 @@ masked pixels with a constant, one random colour per image
 (``"random"``) or random values per pixel (``"per_pixel"``), uniform in
 [0, 1].
 
-Segmentation masks carried with the images (`keras_regkit.augment._core
-.targets`) are left as they are unless ``mask_value`` is given: the
+Segmentation masks carried with the images (a dict batch, see
+`Pipeline`) are left as they are unless ``mask_value`` is given: the
 erased pixels of the masks are then set to it (an "ignore" class, say).
 Boxes and keypoints are left as they are.
 
