@@ -1,4 +1,10 @@
-"""The demo's data: the digits (or the user's .npz), split with a seed."""
+"""The demo's data: the digits (or the user's .npz), split with a seed.
+
+The training and validation labels may be made noisy (`add_label_noise`):
+a share of them replaced by another class drawn at random, as in data
+labelled by hand. The test labels stay clean, so the test error measures
+how well a model learned the digits rather than the noise.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +30,7 @@ class Splits:
     y_test: np.ndarray
     num_classes: int
     source: str
+    noise: float = 0.0
 
 
 def _load_arrays(path):
@@ -51,7 +58,27 @@ def _load_arrays(path):
     return images, labels, path
 
 
-def load_data(path: str | None, seed: int) -> Splits:
+def add_label_noise(labels, share, num_classes, rng) -> np.ndarray:
+    """A copy of ``labels`` with ``share`` of them set to another class.
+
+    Exactly ``round(share * len(labels))`` labels change, each to one of
+    the other classes with equal chance.
+
+    Example:
+    >>> labels = np.zeros(10, "int32")
+    >>> noisy = add_label_noise(labels, 0.3, 4, np.random.default_rng(0))
+    >>> int((noisy != labels).sum()), bool(noisy.max() < 4)
+    (3, True)
+    """
+    noisy = np.array(labels, copy=True)
+    count = int(round(share * len(noisy)))
+    chosen = rng.choice(len(noisy), size=count, replace=False)
+    shift = rng.integers(1, num_classes, size=count)
+    noisy[chosen] = (noisy[chosen] + shift) % num_classes
+    return noisy
+
+
+def load_data(path: str | None, seed: int, noise: float = 0.0) -> Splits:
     """Loads the digits (or ``path``) and splits them with a fixed seed.
 
     The training set is deliberately small (the overfitting regime); the
@@ -60,7 +87,9 @@ def load_data(path: str | None, seed: int) -> Splits:
     Args:
         path: An .npz with ``images`` (N, H, W[, C]) and ``labels`` (N,),
             or None for scikit-learn's bundled digits.
-        seed: The seed of the split.
+        seed: The seed of the split and of the label noise.
+        noise: The share of training and validation labels replaced by
+            another class (`add_label_noise`); the test labels stay clean.
 
     Returns:
         The `Splits`.
@@ -95,6 +124,11 @@ def load_data(path: str | None, seed: int) -> Splits:
         random_state=seed,
         stratify=y_rest,
     )
+    num_classes = int(labels.max()) + 1
+    if noise:
+        rng = np.random.default_rng(seed)
+        y_train = add_label_noise(y_train, noise, num_classes, rng)
+        y_val = add_label_noise(y_val, noise, num_classes, rng)
     return Splits(
         x_train,
         y_train,
@@ -102,6 +136,7 @@ def load_data(path: str | None, seed: int) -> Splits:
         y_val,
         x_test,
         y_test,
-        int(labels.max()) + 1,
+        num_classes,
         source,
+        noise,
     )

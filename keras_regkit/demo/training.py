@@ -1,35 +1,67 @@
-"""The demo's model and its training: one variant at a time."""
+"""The demo's model per variant, and what ``fit`` gets per variant.
+
+There is no training loop here: `keras_regkit.diagnostics` trains, one
+fresh model per trial (it sets the global seeds, calls the builder, fits
+and measures). This module gives it the two things that differ between
+variants:
+
+- `builder`: a function of no arguments returning the compiled network
+  with the variant's regularization (a `functools.partial` of the
+  top-level `build_model`, so it pickles and the trials can run in other
+  processes with ``--jobs``);
+- `fit_kwargs`: epochs, batch size, the variant's callbacks and, for early
+  stopping, the validation data it monitors.
+"""
 
 from __future__ import annotations
 
-import dataclasses
-import time
+import functools
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 import keras_regkit as rk
+from keras_regkit.demo import variants
 from keras_regkit.demo.data import Splits
 from keras_regkit.demo.variants import Setup
-from keras_regkit.demo.variants import Variant
 
 BATCH_SIZE = 32
 
 
-def build_model(splits: Splits, variant: Variant, setup: Setup):
-    """The residual CNN, with the regularization of ``variant``.
+def build_model(
+    name: str,
+    input_shape: tuple,
+    num_classes: int,
+    num_examples: int,
+    epochs: int,
+    strength: float | None = None,
+):
+    """The small residual CNN, with the regularization of variant ``name``.
+
+    The variant's layers are seeded from the global NumPy generator, which
+    the diagnostics seed (`keras.utils.set_random_seed`) before each
+    trial: one seed, one network, whichever process builds it.
 
     Args:
-        splits: The data (for the input shape and the number of classes).
-        variant: What to add to the network.
-        setup: The run's sizes and seed.
+        name: The variant's name (looked up in `variants.VARIANTS`).
+        input_shape: The shape of one image, ``(H, W, C)``.
+        num_classes: The number of classes.
+        num_examples: The size of the training set (L2's ``m``).
+        epochs: The epoch budget (DropBlock2D's ramp).
+        strength: The value of the variant's `variants.Strength`, or
+            None for its default.
 
     Returns:
-        The compiled model (wrapped by ``variant.wrap_model`` before
-        compiling, if set).
+        The model, compiled with the accuracy metric (wrapped by the
+        variant's ``wrap_model`` before compiling, if set).
     """
-    keras.utils.set_random_seed(setup.seed)
+    variant = variants.get(name)
+    setup = Setup(
+        num_examples=num_examples,
+        epochs=epochs,
+        seed=int(np.random.randint(0, 2**31 - 1)),
+        strength=strength,
+    )
     regularizer = variant.regularizer(setup) if variant.regularizer else None
     layers = variant.layers(setup) if variant.layers else {}
 
@@ -45,140 +77,66 @@ def build_model(splits: Splits, variant: Variant, setup: Setup):
     def slot(name, x):
         return layers[name](x) if name in layers else x
 
-    inputs = keras.Input(splits.x_train.shape[1:])
-    x = conv(32, activation="relu")(inputs)
-    branch = conv(32, activation="relu")(x)
-    branch = slot("branch", conv(32)(branch))
+    inputs = keras.Input(input_shape)
+    x = inputs
+    if variant.augmentation:
+        pipeline = rk.augment.Pipeline(
+            variant.augmentation(setup), seed=setup.seed
+        )
+        x = rk.augment.AugmentationLayer(pipeline)(x)
+    x = conv(16, activation="relu")(x)
+    branch = conv(16, activation="relu")(x)
+    branch = slot("branch", conv(16)(branch))
     x = keras.layers.Activation("relu")(keras.layers.Add()([x, branch]))
     x = slot("features", x)
-    x = conv(64, strides=2, activation="relu")(x)
+    x = conv(32, strides=2, activation="relu")(x)
     x = keras.layers.Flatten()(x)
     x = keras.layers.Dense(
-        128, activation="relu", kernel_regularizer=regularizer
+        64, activation="relu", kernel_regularizer=regularizer
     )(x)
     x = slot("head", x)
-    outputs = keras.layers.Dense(
-        splits.num_classes, kernel_regularizer=regularizer
-    )(x)
+    outputs = keras.layers.Dense(num_classes, kernel_regularizer=regularizer)(x)
     model = keras.Model(inputs, outputs)
     if variant.wrap_model:
         model = variant.wrap_model(model, setup)
     model.compile(
         keras.optimizers.Adam(1e-3),
         keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=[
-            "accuracy",
-            keras.metrics.SparseCategoricalCrossentropy(
-                from_logits=True, name="xent"
-            ),
-        ],
+        metrics=["accuracy"],
     )
     return model
 
 
-def training_dataset(splits: Splits, variant: Variant, setup: Setup):
-    """Shuffled batches of the training set, augmented if ``variant`` asks."""
-    dataset = (
-        tf.data.Dataset.from_tensor_slices((splits.x_train, splits.y_train))
-        .shuffle(len(splits.x_train), seed=setup.seed)
-        .batch(BATCH_SIZE)
-    )
-    if variant.augmentation:
-        pipeline = rk.augment.Pipeline(
-            variant.augmentation(setup), seed=setup.seed
-        )
-        dataset = pipeline(dataset)
-    return dataset.prefetch(tf.data.AUTOTUNE)
+def builder(name: str, splits: Splits, epochs: int, strength=None):
+    """``build_model`` for variant ``name`` as a function of no arguments.
 
-
-class Progress(keras.callbacks.Callback):
-    """Prints one short line per epoch of a variant.
-
-    Args:
-        name: The variant's name.
-        epochs: The epoch budget.
-        stream: Where to write.
+    With ``strength="sweep"`` it is a function of one argument, the
+    strength (what `diagnostics.validation_curve` calls).
     """
-
-    def __init__(self, name, epochs, stream):
-        super().__init__()
-        self.name, self.epochs, self.stream = name, epochs, stream
-
-    def on_epoch_end(self, epoch, logs=None):
-        logs = logs or {}
-        self.stream.write(
-            f"  [{self.name}] epoch {epoch + 1:>3}/{self.epochs}  "
-            f"loss {logs.get('xent', float('nan')):.3f}  "
-            f"val_loss {logs.get('val_xent', float('nan')):.3f}  "
-            f"val_acc {logs.get('val_accuracy', float('nan')):.3f}\n"
-        )
-        self.stream.flush()
-
-
-@dataclasses.dataclass
-class Result:
-    """What one variant produced with one seed."""
-
-    name: str
-    train_acc: float
-    val_acc: float
-    test_acc: float
-    epochs_run: int
-    best_epoch: int
-    seconds: float
-    history: dict
-    seed: int = 0
-
-    @property
-    def gap(self) -> float:
-        """Generalization gap: train accuracy minus test accuracy."""
-        return self.train_acc - self.test_acc
-
-
-def train_variant(
-    variant: Variant, splits: Splits, epochs: int, seed: int, stream
-) -> Result:
-    """Trains and evaluates one variant.
-
-    Args:
-        variant: The variant.
-        splits: The data.
-        epochs: The epoch budget.
-        seed: The seed of the weights, the shuffling and the randomness.
-        stream: Where the progress lines go.
-
-    Returns:
-        The `Result`: accuracies, epochs run, best epoch, time, history.
-    """
-    setup = Setup(num_examples=len(splits.x_train), epochs=epochs, seed=seed)
-    start = time.perf_counter()
-    model = build_model(splits, variant, setup)
-    callbacks = variant.callbacks(setup) if variant.callbacks else []
-    history = model.fit(
-        training_dataset(splits, variant, setup),
-        validation_data=(splits.x_val, splits.y_val),
-        epochs=epochs,
-        shuffle=False,  # the dataset is already shuffled, with the seed
-        verbose=0,
-        callbacks=[
-            *callbacks,
-            Progress(f"{variant.name} seed {seed}", epochs, stream),
-        ],
-    ).history
-
-    def accuracy(x, y):
-        return float(
-            model.evaluate(x, y, verbose=0, return_dict=True)["accuracy"]
-        )
-
-    return Result(
-        name=variant.name,
-        train_acc=accuracy(splits.x_train, splits.y_train),
-        val_acc=accuracy(splits.x_val, splits.y_val),
-        test_acc=accuracy(splits.x_test, splits.y_test),
-        epochs_run=len(history["loss"]),
-        best_epoch=int(np.argmax(history["val_accuracy"])) + 1,
-        seconds=time.perf_counter() - start,
-        history=history,
-        seed=seed,
+    args = (
+        name,
+        tuple(splits.x_train.shape[1:]),
+        splits.num_classes,
+        len(splits.x_train),
+        epochs,
     )
+    if strength == "sweep":
+        return functools.partial(build_model, *args)
+    return functools.partial(build_model, *args, strength)
+
+
+def fit_kwargs(name: str, splits: Splits, epochs: int) -> dict:
+    """What ``fit`` gets for variant ``name``.
+
+    The callbacks are built once per variant and serve every seed (each
+    ``fit`` starts them afresh); early stopping gets the validation data
+    it monitors.
+    """
+    variant = variants.get(name)
+    setup = Setup(num_examples=len(splits.x_train), epochs=epochs, seed=0)
+    kwargs = {"epochs": epochs, "batch_size": BATCH_SIZE}
+    if variant.callbacks:
+        kwargs["callbacks"] = variant.callbacks(setup)
+    if variant.needs_validation:
+        kwargs["validation_data"] = (splits.x_val, splits.y_val)
+    return kwargs

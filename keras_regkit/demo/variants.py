@@ -2,10 +2,13 @@
 
 A `Variant` says how it changes the run — the kernel regularizer, the
 stochastic layers put into the network's slots, the callbacks, the
-augmentation ops, a wrapper around the compiled model — each as a small
-function of the run's `Setup`. A field left at None changes nothing.
-`combine` builds a variant out of others, so ``combined`` is written as
-the list of the variants it combines.
+augmentation ops (an `augment.AugmentationLayer` at the network's input),
+a wrapper around the compiled model — each as a small function of the
+run's `Setup`. A field left at None changes nothing. A variant with a
+`Strength` has one knob (L2's lambda, the dropout rate, the augmentation
+magnitude) that the demo's validation curve sweeps; its builders read it
+from ``setup.strength``. `combine` builds a variant out of others, so
+``combined`` is written as the list of the variants it combines.
 
 Adding a variant is adding one record to `VARIANTS` (for example, the
 ``swa`` variant is ``Variant("swa", "...", callbacks=_swa)``).
@@ -18,7 +21,9 @@ from collections.abc import Callable
 from typing import Any
 
 L2_LAMBDA = 1.0
-PATIENCE = 15
+DROPOUT_RATE = 0.4  # the head's Dropout; DropPath and DropBlock2D: a quarter
+AUGMENT_MAGNITUDE = 1.0  # shifts of 1/8, rotations of 0.04 turn, zoom 0.1
+PATIENCE = 8
 SAM_RHO = 0.05  # the SAM paper's radius
 SWA_START = 0.75  # average the weights of the last quarter of the epochs
 
@@ -36,11 +41,34 @@ class Setup:
         num_examples: The size of the training set.
         epochs: The epoch budget.
         seed: The run's seed.
+        strength: The value of the variant's `Strength` (None: its
+            default).
     """
 
     num_examples: int
     epochs: int
     seed: int
+    strength: float | None = None
+
+    def value(self, default: float) -> float:
+        """``strength``, or ``default`` when it is None."""
+        return default if self.strength is None else self.strength
+
+
+@dataclasses.dataclass(frozen=True)
+class Strength:
+    """A variant's one knob, swept by the demo's validation curve.
+
+    Attributes:
+        name: What it is called in tables and plots (``"l2_lambda"``).
+        default: The value of the plain variant.
+        values: The values the validation curve tries, ascending; a
+            higher value regularizes more.
+    """
+
+    name: str
+    default: float
+    values: tuple
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,10 +82,14 @@ class Variant:
         layers: ``setup -> {slot: layer}``, with slots from `SLOTS`.
         callbacks: ``setup -> [callback, ...]`` passed to ``fit``.
         augmentation: ``setup -> [op, ...]``, the ops of an
-            `rk.augment.Pipeline` applied to the training batches.
+            `rk.augment.Pipeline` in an `rk.augment.AugmentationLayer` at
+            the network's input (active in training only).
         wrap_model: ``(model, setup) -> model``, applied to the model
             before it is compiled (for example a training-step wrapper
             such as `rk.training.SAM`); the result is compiled.
+        strength: The knob the validation curve may sweep, or None.
+        needs_validation: Whether ``fit`` needs the validation data
+            (early stopping monitors it).
     """
 
     name: str
@@ -67,6 +99,8 @@ class Variant:
     callbacks: Callable[[Setup], list] | None = None
     augmentation: Callable[[Setup], list] | None = None
     wrap_model: Callable[[Any, Setup], Any] | None = None
+    strength: Strength | None = None
+    needs_validation: bool = False
 
 
 def combine(name: str, description: str, *parts: Variant) -> Variant:
@@ -113,6 +147,7 @@ def combine(name: str, description: str, *parts: Variant) -> Variant:
         callbacks=_concatenated(builders("callbacks")),
         augmentation=_concatenated(builders("augmentation")),
         wrap_model=wrapped if wrappers else None,
+        needs_validation=any(p.needs_validation for p in parts),
     )
 
 
@@ -126,7 +161,9 @@ def _concatenated(builders):
 def _l2(setup: Setup):
     import keras_regkit as rk
 
-    return rk.regularizers.L2(lam=L2_LAMBDA, num_examples=setup.num_examples)
+    return rk.regularizers.L2(
+        lam=setup.value(L2_LAMBDA), num_examples=setup.num_examples
+    )
 
 
 def _dropout_layers(setup: Setup) -> dict:
@@ -134,13 +171,16 @@ def _dropout_layers(setup: Setup) -> dict:
 
     import keras_regkit as rk
 
-    ramp = rk.schedules.Linear(0.0, 0.1, duration=max(setup.epochs // 2, 1))
+    rate = setup.value(DROPOUT_RATE)
+    ramp = rk.schedules.Linear(
+        0.0, rate / 4, duration=max(setup.epochs // 2, 1)
+    )
     return {
-        "branch": rk.layers.DropPath(0.1, seed=setup.seed),
+        "branch": rk.layers.DropPath(rate / 4, seed=setup.seed),
         "features": rk.layers.DropBlock2D(
             ramp, block_size=3, seed=setup.seed + 1
         ),
-        "head": keras.layers.Dropout(0.4, seed=setup.seed + 2),
+        "head": keras.layers.Dropout(rate, seed=setup.seed + 2),
     }
 
 
@@ -165,17 +205,18 @@ def _early_stopping(setup: Setup) -> list:
 def _augmentation_ops(setup: Setup) -> list:
     import keras_regkit as rk
 
+    magnitude = setup.value(AUGMENT_MAGNITUDE)
     return [
-        rk.augment.RandomTranslation(0.125, 0.125),
-        rk.augment.RandomRotation(0.04),
-        rk.augment.RandomZoom(0.1),
+        rk.augment.RandomTranslation(0.125 * magnitude, 0.125 * magnitude),
+        rk.augment.RandomRotation(0.04 * magnitude),
+        rk.augment.RandomZoom(0.1 * magnitude),
     ]
 
 
 def _sam(model, setup: Setup):
     import keras_regkit as rk
 
-    return rk.training.SAM(model, rho=SAM_RHO)
+    return rk.training.SAM(model, rho=setup.value(SAM_RHO))
 
 
 def _swa(setup: Setup) -> list:
@@ -186,28 +227,39 @@ def _swa(setup: Setup) -> list:
 
 
 _NONE = Variant("none", "no regularization")
-_L2 = Variant("l2", "L2, textbook lambda/(2m) form", regularizer=_l2)
+_L2 = Variant(
+    "l2",
+    "L2, textbook lambda/(2m) form",
+    regularizer=_l2,
+    strength=Strength("l2_lambda", L2_LAMBDA, (0.3, 1.0, 3.0, 10.0, 30.0)),
+)
 _DROPOUT = Variant(
     "dropout",
     "Dropout + DropPath + DropBlock2D (scheduled)",
     layers=_dropout_layers,
     callbacks=_schedule_callback,  # ramps DropBlock2D's rate
+    strength=Strength("dropout_rate", DROPOUT_RATE, (0.1, 0.2, 0.4, 0.6, 0.8)),
 )
 _EARLY_STOPPING = Variant(
     "early_stopping",
-    "EarlyStopping on val_accuracy, restore best weights",
+    f"EarlyStopping on val_accuracy (patience {PATIENCE}), best weights",
     callbacks=_early_stopping,
+    needs_validation=True,
 )
 _AUGMENT = Variant(
     "augment",
-    "augment.Pipeline (shift, rotate, zoom)",
+    "augment.AugmentationLayer (shift, rotate, zoom)",
     augmentation=_augmentation_ops,
+    strength=Strength(
+        "augment_magnitude", AUGMENT_MAGNITUDE, (0.25, 0.5, 1.0, 2.0, 3.0)
+    ),
 )
 
 _SAM = Variant(
     "sam",
     f"sharpness-aware minimization, rk.training.SAM(rho={SAM_RHO})",
     wrap_model=_sam,
+    strength=Strength("sam_rho", SAM_RHO, (0.01, 0.02, 0.05, 0.1, 0.2)),
 )
 _SWA = Variant(
     "swa",
@@ -232,6 +284,18 @@ VARIANTS: list[Variant] = [
         _AUGMENT,
     ),
 ]
+
+
+# What `python -m keras_regkit.demo` compares unless --variants says
+# otherwise: sam and swa (each about as slow as two others) are opt-in.
+DEFAULT_VARIANTS = (
+    "none",
+    "l2",
+    "dropout",
+    "early_stopping",
+    "augment",
+    "combined",
+)
 
 
 def names() -> list[str]:

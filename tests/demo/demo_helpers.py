@@ -1,24 +1,9 @@
-"""Helpers shared by the demo tests: a table's rows, PNG checks, results."""
+"""Helpers shared by the demo tests: PNG checks, constructed results."""
 
 import numpy as np
 from PIL import Image
 
-from keras_regkit.demo import training
-
-
-def table_rows(output):
-    lines = [line for line in output.splitlines() if line.startswith("| ")]
-    header = [cell.strip() for cell in lines[0].strip("|").split("|")]
-    rows = [
-        [cell.strip() for cell in line.strip("|").split("|")]
-        for line in lines[1:]
-    ]
-    return header, rows
-
-
-def mean_std(cell):
-    mean, std = cell.split(" ± ")
-    return float(mean), float(std)
+from keras_regkit import diagnostics
 
 
 def assert_png(path):
@@ -29,27 +14,48 @@ def assert_png(path):
         assert np.asarray(image.convert("L")).std() > 5  # not blank
 
 
-def fake_results(seeds=(3, 4, 5), names=("none", "sam")):
-    """Per-seed results with random numbers, variants interleaved."""
+def fake_curve(points=(38, 75, 150, 300), seeds=(0, 1)):
+    """A learning curve with a shrinking gap, as high variance looks."""
+    rng = np.random.default_rng(0)
+    shape = (len(points), len(seeds))
+    falling = np.linspace(0.6, 0.3, len(points))[:, None]
+    return diagnostics.LearningCurveResult(
+        points=list(points),
+        seeds=list(seeds),
+        train=0.01 * rng.random(shape),
+        validation=falling + 0.01 * rng.random(shape),
+        test=falling - 0.1 + 0.01 * rng.random(shape),
+        error="error (1 - accuracy)",
+    )
+
+
+def fake_comparison(names=("none", "l2", "dropout"), seeds=(0, 1, 2)):
+    """Variants on the same seeds: each later one 0.05 better."""
     rng = np.random.default_rng(1)
-    results = []
-    for seed in seeds:
-        for name in names:
-            epochs = int(rng.integers(2, 6))
-            results.append(
-                training.Result(
-                    name,
-                    train_acc=float(rng.uniform(0.9, 1.0)),
-                    val_acc=float(rng.uniform(0.8, 0.95)),
-                    test_acc=float(rng.uniform(0.8, 0.95)),
-                    epochs_run=epochs,
-                    best_epoch=1,
-                    seconds=float(rng.uniform(1, 9)),
-                    history={
-                        "xent": list(rng.uniform(0.1, 1, epochs)),
-                        "val_xent": list(rng.uniform(0.1, 1, epochs)),
-                    },
-                    seed=seed,
-                )
-            )
-    return results
+    errors = {
+        split: {
+            name: 0.3 - 0.05 * i + 0.01 * rng.random(len(seeds))
+            for i, name in enumerate(names)
+        }
+        for split in ("train", "validation", "test")
+    }
+    return diagnostics.ComparisonResult(
+        names=list(names),
+        seeds=list(seeds),
+        errors=errors,
+        error="error (1 - accuracy)",
+    )
+
+
+def fake_sweep(param="dropout_rate", values=(0.1, 0.4, 0.8), seeds=(0,)):
+    rng = np.random.default_rng(2)
+    shape = (len(values), len(seeds))
+    return diagnostics.ValidationCurveResult(
+        points=list(values),
+        seeds=list(seeds),
+        train=rng.random(shape),
+        validation=rng.random(shape),
+        test=rng.random(shape),
+        error="error (1 - accuracy)",
+        param=param,
+    )

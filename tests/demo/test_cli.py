@@ -1,7 +1,7 @@
-"""The demo's command line: a real --quick run, `run`, flags, exit status."""
+"""The demo's command line: a real (tiny) run, `run` composed of the
+diagnostics steps, flags, exit status."""
 
 import importlib.metadata
-import importlib.util
 import io
 import re
 import subprocess
@@ -12,92 +12,169 @@ import pytest
 from demo import demo_helpers as _h
 
 from keras_regkit import demo
+from keras_regkit import diagnostics
 from keras_regkit.demo import cli
 from keras_regkit.demo import data
 from keras_regkit.demo import report
-from keras_regkit.demo import training
+from keras_regkit.demo import steps
 from keras_regkit.demo import variants
 
 
 @pytest.mark.slow
-def test_quick_run_prints_every_variant_and_writes_pictures(tmp_path, capsys):
-    # A tiny budget (2 epochs, 1 seed); the demo's own --quick is longer.
-    argv = ["--quick", "--epochs", "2", "--seeds", "1", "--out", str(tmp_path)]
-    assert demo.main(argv) == 0
+def test_tiny_real_run_prints_three_steps_and_writes_pictures(
+    tmp_path, capsys, monkeypatch
+):
+    # --quick with 1 epoch, two variants and one training size: 8 trials.
+    monkeypatch.setattr(steps, "QUICK_TRAIN_SIZES", (1.0,))
+    argv = ["--quick", "--epochs", "1", "--variants", "none,dropout"]
+    assert demo.main([*argv, "--out", str(tmp_path)]) == 0
     output = capsys.readouterr().out
-    header, rows = _h.table_rows(output)
-    assert header == list(report.TABLE_COLUMNS)
-    assert [row[0] for row in rows] == variants.names()
-    for row in rows:
-        means, stds = zip(*(_h.mean_std(cell) for cell in row[1:]), strict=True)
-        train, val, test, gap, epochs, seconds = means
-        assert 0 <= test <= 1 and 0 <= train <= 1 and 0 <= val <= 1
-        assert gap == pytest.approx(train - test, abs=1.5e-3)
-        assert epochs == 2 and seconds > 0
-        assert stds == (0,) * 6  # one seed
-    assert "mean ± std over 1 seed(s) (0):" in output
-    # Progress: one line per variant, seed and epoch.
-    assert len(re.findall(r"\[none seed 0\] epoch", output)) == 2
-    assert len(re.findall(r"\[sam seed 0\] epoch", output)) == 2
-    for name in ("learning_curves.png", "generalization_gap.png"):
-        path = tmp_path / name
+    assert "20% of the training and validation labels replaced" in output
+    # Progress: which size, variant or value, which seed, the time left.
+    for pattern in (
+        r"\[1/1\] size=300 seed=0: train \S+ validation \S+ test \S+ "
+        r"\(ETA \d+ s\)",
+        r"\[4/4\] variant=dropout seed=1: .* \(ETA \d+ s\)",
+        r"\[3/3\] dropout_rate=0.8 seed=0: .* \(ETA \d+ s\)",
+    ):
+        assert re.search(pattern, output), pattern
+    for heading in (
+        "LearningCurveResult: error (1 - accuracy)",
+        "ComparisonResult: paired t, 95% CI over 2 seeds",
+        "[3/3] validation curve of 'dropout'",
+        "ValidationCurveResult: error (1 - accuracy)",
+        "one-standard-error choice dropout_rate=",
+    ):
+        assert heading in output
+    for name in (report.LEARNING_CURVE, report.COMPARISON):
+        assert f"wrote {tmp_path / name}" in output
+        _h.assert_png(tmp_path / name)
+    _h.assert_png(tmp_path / report.VALIDATION_CURVE)
+
+
+def _fake_steps(monkeypatch, calls, swept="dropout"):
+    def learning_curve_step(splits, name, epochs, seeds, n_jobs, sizes):
+        calls.append(
+            ("learning_curve", name, epochs, list(seeds), n_jobs, sizes)
+        )
+        curve = _h.fake_curve(seeds=seeds)
+        return curve, diagnostics.diagnose(curve, target_error=splits.noise)
+
+    def compare_step(splits, names, epochs, seeds, n_jobs):
+        calls.append(("compare", list(names), epochs, list(seeds), n_jobs))
+        return _h.fake_comparison(names, seeds)
+
+    def validation_curve_step(splits, name, epochs, seeds, n_jobs, values):
+        calls.append(("sweep", name, epochs, list(seeds), n_jobs, values))
+        param = variants.get(name).strength.name
+        return _h.fake_sweep(param, values, seeds)
+
+    def load_data(path, seed, noise):
+        calls.append(("data", path, seed, noise))
+        images = np.zeros((4, 8, 8, 1), "float32")
+        labels = np.zeros(4, "int32")
+        return data.Splits(*[images, labels] * 3, 10, "fake", noise)
+
+    monkeypatch.setattr(steps, "learning_curve_step", learning_curve_step)
+    monkeypatch.setattr(steps, "compare_step", compare_step)
+    monkeypatch.setattr(steps, "validation_curve_step", validation_curve_step)
+    monkeypatch.setattr(steps, "most_useful", lambda comparison: swept)
+    monkeypatch.setattr(data, "load_data", load_data)
+
+
+def test_run_composes_the_three_diagnostics_steps(tmp_path, monkeypatch):
+    calls = []
+    _fake_steps(monkeypatch, calls)
+    args = cli.parse_args(
+        ["--seed", "7", "--seeds", "4", "--epochs", "3", "--noise", "0.1"]
+        + ["--variants", "none,l2,dropout", "--jobs", "2"]
+        + ["--out", str(tmp_path)]
+    )
+    stream = io.StringIO()
+    results = cli.run(args, stream)
+    strength = variants.get("dropout").strength
+    assert calls == [
+        ("data", None, 7, 0.1),
+        ("learning_curve", "none", 3, [7, 8, 9], 2, steps.TRAIN_SIZES),
+        ("compare", ["none", "l2", "dropout"], 3, [7, 8, 9, 10], 2),
+        ("sweep", "dropout", 3, [7, 8, 9], 2, list(strength.values)),
+    ]
+    output = stream.getvalue()
+    for result in ("learning_curve", "diagnosis", "comparison"):
+        assert str(results[result]) in output
+    assert str(results["validation_curve"]) in output
+    assert output.index("[1/3]") < output.index("[2/3]") < output.index("[3/3]")
+    assert results["swept"] == "dropout"
+    assert [p.rsplit("/", 1)[-1] for p in results["pictures"]] == [
+        report.LEARNING_CURVE,
+        report.COMPARISON,
+        report.VALIDATION_CURVE,
+    ]
+    for path in results["pictures"]:
         assert f"wrote {path}" in output
         _h.assert_png(path)
 
 
-def test_run_trains_every_variant_with_every_seed(tmp_path, monkeypatch):
-    """`run` without training: fake data and results, real report."""
+def test_quick_sweeps_three_values_on_one_seed(tmp_path, monkeypatch):
     calls = []
-    fakes = iter(_h.fake_results(seeds=(7, 8, 9), names=("none", "swa")))
+    _fake_steps(monkeypatch, calls)
+    cli.run(cli.parse_args(["--quick", "--out", str(tmp_path)]), io.StringIO())
+    values = list(variants.get("dropout").strength.values[::2])
+    assert calls[1] == (
+        "learning_curve",
+        "none",
+        cli.QUICK_EPOCHS,
+        [0],
+        1,
+        steps.QUICK_TRAIN_SIZES,
+    )
+    assert calls[2][1] == list(cli.QUICK_VARIANTS)
+    assert calls[3] == ("sweep", "dropout", cli.QUICK_EPOCHS, [0], 1, values)
 
-    def fake_train(variant, splits, epochs, seed, stream):
-        calls.append((variant.name, splits.source, epochs, seed))
-        result = next(fakes)
-        assert (result.name, result.seed) == (variant.name, seed)
-        return result
 
-    def fake_load(path, seed):
-        images = np.zeros((4, 8, 8, 1), "float32")
-        labels = np.zeros(4, "int32")
-        return data.Splits(*[images, labels] * 3, 1, f"split {seed}")
-
-    monkeypatch.setattr(training, "train_variant", fake_train)
-    monkeypatch.setattr(data, "load_data", fake_load)
+def test_without_a_strength_to_sweep_two_pictures(tmp_path, monkeypatch):
+    calls = []
+    _fake_steps(monkeypatch, calls, swept=None)
     args = cli.parse_args(
-        ["--seed", "7", "--seeds", "3", "--epochs", "4"]
-        + ["--variants", "none,swa", "--out", str(tmp_path)]
+        ["--variants", "none,early_stopping", "--out", str(tmp_path)]
     )
     stream = io.StringIO()
-    summaries = cli.run(args, stream)
-    assert calls == [
-        (name, f"split {seed}", 4, seed)
-        for seed in (7, 8, 9)
-        for name in ("none", "swa")
-    ]
-    assert [s.seeds for s in summaries] == [3, 3]
-    output = stream.getvalue()
-    assert "mean ± std over 3 seed(s) (7, 8, 9):" in output
-    assert report.format_table(summaries) in output
-    for name in ("learning_curves.png", "generalization_gap.png"):
-        _h.assert_png(tmp_path / name)
+    results = cli.run(args, stream)
+    assert [c[0] for c in calls] == ["data", "learning_curve", "compare"]
+    assert results["validation_curve"] is None
+    assert len(results["pictures"]) == 2
+    assert "no compared variant has a strength" in stream.getvalue()
 
 
-def test_seeds_flag_defaults():
-    assert cli.parse_args([]).seeds == cli.DEFAULT_SEEDS
-    assert cli.parse_args(["--quick"]).seeds == cli.QUICK_SEEDS
+def test_flag_defaults():
+    args = cli.parse_args([])
+    assert (args.seeds, args.epochs) == (cli.DEFAULT_SEEDS, cli.DEFAULT_EPOCHS)
+    assert args.variants == list(variants.DEFAULT_VARIANTS)
+    assert (args.noise, args.jobs) == (cli.DEFAULT_NOISE, 1)
+    quick = cli.parse_args(["--quick"])
+    assert (quick.seeds, quick.epochs) == (cli.QUICK_SEEDS, cli.QUICK_EPOCHS)
+    assert quick.variants == list(cli.QUICK_VARIANTS)
     assert cli.parse_args(["--quick", "--seeds", "4"]).seeds == 4
-    assert cli.QUICK_SEEDS <= cli.DEFAULT_SEEDS
+    assert cli.parse_args(["--variants", "l2,none,l2"]).variants == [
+        "l2",
+        "none",
+    ]
 
 
 @pytest.mark.parametrize(
     "argv, message",
     [
         (["--variants", "none,bogus"], "unknown variant(s) bogus"),
+        (["--variants", "none"], "--variants needs at least two"),
         (["--epochs", "-3"], "--epochs must be >= 1, got -3"),
         (["--epochs", "many"], "invalid int value: 'many'"),
-        (["--seeds", "0"], "--seeds must be >= 1, got 0"),
-        (["--quick", "--seeds", "-2"], "--seeds must be >= 1, got -2"),
+        (["--seeds", "1"], "--seeds must be >= 2"),
+        (["--quick", "--seeds", "-2"], "--seeds must be >= 2"),
         (["--seeds", "2.5"], "invalid int value: '2.5'"),
+        (["--seed", "-1"], "--seed must be >= 0, got -1"),
+        (["--noise", "1"], "--noise must be in [0, 1), got 1.0"),
+        (["--noise", "-0.1"], "--noise must be in [0, 1), got -0.1"),
+        (["--jobs", "0"], "--jobs must be >= 1, got 0"),
         (["--frobnicate"], "unrecognized arguments: --frobnicate"),
     ],
 )

@@ -22,6 +22,7 @@ def test_combined_is_the_union_of_its_parts():
         "ScheduleCallback",
         "EarlyStopping",
     ]
+    assert combined.needs_validation and combined.strength is None
     assert [type(op).__name__ for op in combined.augmentation(setup)] == [
         "RandomTranslation",
         "RandomRotation",
@@ -49,11 +50,25 @@ def test_a_new_variant_is_one_record(monkeypatch):
         wrap_model=lambda model, setup: seen.append(setup) or model,
     )
     monkeypatch.setattr(variants, "VARIANTS", [*variants.VARIANTS, extra])
-    assert cli.parse_args(["--variants", "marked"]).variants == ["marked"]
+    args = cli.parse_args(["--variants", "none,marked"])
+    assert args.variants == ["none", "marked"]
     images = np.zeros((10, 8, 8, 1), "float32")
     labels = np.arange(10, dtype="int32") % 3
     splits = data.Splits(*[images, labels] * 3, num_classes=3, source="t")
-    setup = variants.Setup(num_examples=10, epochs=1, seed=0)
-    model = training.build_model(splits, extra, setup)
-    assert seen == [setup]
+    model = training.builder("marked", splits, epochs=1)()
+    (setup,) = seen
+    assert (setup.num_examples, setup.epochs, setup.strength) == (10, 1, None)
     assert model.output_shape == (None, 3)
+
+
+def test_strengths_are_ascending_and_include_the_default():
+    swept = [v for v in variants.VARIANTS if v.strength is not None]
+    assert [v.name for v in swept] == ["l2", "dropout", "augment", "sam"]
+    for variant in swept:
+        values = variant.strength.values
+        assert list(values) == sorted(values) and len(values) == 5
+        assert variant.strength.default in values
+    assert set(variants.DEFAULT_VARIANTS) <= set(variants.names())
+    setup = variants.Setup(300, 8, 0, strength=0.6)
+    assert setup.value(0.4) == 0.6
+    assert variants.Setup(300, 8, 0).value(0.4) == 0.4
