@@ -2,10 +2,10 @@
 
 The window is drawn as torchvision's ``RandomResizedCrop.get_params``
 draws it (area and aspect ratio, ten tries, the clamped centre crop as
-fallback) and described by a 3x3 matrix like every geometric op (see
-`keras_regkit.augment._core.resample`): in a `Pipeline` of same-sized
-batches it is fused with the other geometric ops into one resampling;
-for images of any size the window is read back and cropped one by one
+fallback) and described by a 3x3 matrix like every geometric op: in a
+`Pipeline` of same-sized batches it is fused with the other geometric ops
+into one resampling; for images of any size the window is read back and
+cropped one by one
 (`keras_regkit.augment.inputs`).
 
 Reference:
