@@ -153,6 +153,15 @@ def test_center_crop_window_is_torchvision_arithmetic(shape):
     assert diff.max() <= 1 and diff.mean() < 0.3, (diff.mean(), diff.max())
 
 
+def test_center_crop_inside_dataset_map_equals_eager():
+    contents = [encode(PHOTOS[name]) for name in sorted(PHOTOS)[:3]]
+    ds = tf.data.Dataset.from_tensor_slices(contents)
+    mapped = ds.map(lambda c: rka.decode_center_crop(c, (96, 128)))
+    for contents, out in zip(contents, mapped, strict=True):
+        eager = rka.decode_center_crop(contents, (96, 128))
+        np.testing.assert_array_equal(out, eager)
+
+
 def test_center_crop_other_fractions_and_sizes():
     # crop_fraction f: Resize(floor(min(size) / f)), then CenterCrop(size).
     rng = np.random.default_rng(7)

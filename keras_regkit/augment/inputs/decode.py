@@ -198,7 +198,7 @@ def center_crop_geometry(
     >>> round(float(scale[0]), 4)  # 256 / 300
     0.8533
     """
-    resize = resize_size(size, crop_fraction)
+    resize = tf.constant(resize_size(size, crop_fraction), tf.int64)
     h = tf.cast(height, tf.int64)
     w = tf.cast(width, tf.int64)
     short, long = tf.minimum(h, w), tf.maximum(h, w)
