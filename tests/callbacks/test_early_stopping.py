@@ -793,7 +793,7 @@ _MIRRORED_SCRIPT = textwrap.dedent(
     reason="TensorFlow-specific: tf.distribute.MirroredStrategy",
 )
 def test_restores_mirrored_variables_under_mirrored_strategy():
-    result = helpers.run_python(_MIRRORED_SCRIPT, timeout=120)
+    result = helpers.run_python(_MIRRORED_SCRIPT)
     assert "mirrored ok" in result.stdout
 
 
