@@ -14,12 +14,19 @@ A new op appears on its own: one that can be built with no arguments
 is drawn at its defaults, and `STRENGTHS` gives it low and high columns
 (an op that needs arguments and has no entry there is reported as a
 warning, which fails the strict build).
+
+Every picture of images is checked against the arrays it was drawn from
+(`check_picture`: each image's per-channel mean and standard deviation,
+read back from the PNG): a mismatch is a warning too, and the statistics
+are written beside the pictures (``img/statistics.json``) for
+tests/docs to check the built files again.
 """
 
 from __future__ import annotations
 
 import inspect
 import io
+import json
 import logging
 import os
 import re
@@ -31,8 +38,15 @@ import numpy as np  # noqa: E402
 
 log = logging.getLogger("mkdocs.hooks.keras_regkit.gallery")
 
-# Thumbnail width in pixels (the photographs are 640 x 427).
-WIDTH = 160
+# Thumbnail size in pixels (the photographs are 640 x 427): wide enough
+# to judge an op meant for 224-pixel inputs.
+WIDTH = 224
+HEIGHT = 149
+# The white gap between the stacked images of a picture.
+GAP = 4
+# How far a picture's statistics may be from its arrays' (on [0, 1]):
+# rounding to 8 bits moves them by at most 1/255.
+TOLERANCE = 0.01
 # The pipeline's seed and the batch's seed: the same draws for every
 # strength of an op, so the columns differ by the strength alone.
 PIPELINE_SEED = 0
@@ -76,9 +90,9 @@ STRENGTHS = {
         "high": {"padding": 24},
     },
     "RandomResizedCrop": {
-        "low": {"height": 107, "width": WIDTH, "scale": (0.6, 1.0)},
-        "default": {"height": 107, "width": WIDTH},
-        "high": {"height": 107, "width": WIDTH, "scale": (0.05, 0.1)},
+        "low": {"height": HEIGHT, "width": WIDTH, "scale": (0.6, 1.0)},
+        "default": {"height": HEIGHT, "width": WIDTH},
+        "high": {"height": HEIGHT, "width": WIDTH, "scale": (0.05, 0.1)},
     },
     "RandomBrightness": {
         "low": {"factor": 0.1},
@@ -230,6 +244,7 @@ PAGE_TITLES = {
 # Modules whose ops share another module's page.
 PAGE_OF_MODULE = {
     "mosaic": "mixing",
+    "resized_crop": "geometry",
     "filters": "color",
     "choice": "control",
     "rand_augment": "policies",
@@ -266,11 +281,40 @@ def _code(value):
 
 
 def _call(name, kwargs):
-    """``Name(a=1, b=2)`` as source; the first required argument bare."""
+    """``Name(a=1, b=2)`` as source."""
     return (
         f"{name}("
         + ", ".join(f"{k}={_code(v)}" for k, v in kwargs.items())
         + ")"
+    )
+
+
+def caption(name, kwargs):
+    """``Name(a=1, b=2)`` as HTML that wraps between arguments only.
+
+    Each piece (``Name(``, ``a=1,``, ``b=2)``) is a code span that does
+    not wrap, so a narrow column breaks the call after a comma, never
+    inside an identifier or a value.
+
+    Example:
+    >>> caption("RandomZoom", {"height_factor": 0.5})
+    '<code style="white-space: nowrap">RandomZoom(height_factor=0.5)</code>'
+    >>> caption("Op", {"a": 1, "b": (2, 3)}).count("<code")
+    3
+    """
+    import html
+
+    pieces = [f"{k}={_code(v)}" for k, v in kwargs.items()]
+    if len(pieces) <= 1:
+        pieces = [f"{name}({''.join(pieces)})"]
+    else:
+        pieces = [
+            f"{name}(",
+            *[f"{p}," for p in pieces[:-1]],
+            f"{pieces[-1]})",
+        ]
+    return " ".join(
+        f"{_NOWRAP}{html.escape(p, quote=False)}</code>" for p in pieces
     )
 
 
@@ -414,12 +458,76 @@ def _png(array):
 
 
 def _to_uint8(images):
-    return (np.clip(np.asarray(images, "float32"), 0, 1) * 255 + 0.5).astype(
-        "uint8"
-    )
+    """Images as uint8 pixels, read as the pipeline reads them.
+
+    Integer images are pixel values in [0, 255] (the photographs);
+    float images are in [0, 1] (the pipeline's output).
+
+    Example:
+    >>> _to_uint8(np.array([0, 128, 255], "uint8")).tolist()
+    [0, 128, 255]
+    >>> _to_uint8(np.array([0.0, 0.5, 1.0], "float32")).tolist()
+    [0, 128, 255]
+    """
+    images = np.asarray(images)
+    if np.issubdtype(images.dtype, np.integer):
+        return np.clip(images, 0, 255).astype("uint8")
+    scaled = np.clip(images.astype("float32"), 0, 1) * 255 + 0.5
+    return scaled.astype("uint8")
 
 
-def _stack(images, gap=4, axis=0):
+def image_statistics(batch):
+    """Per image and channel, the mean and standard deviation on [0, 1].
+
+    Computed from the arrays as drawn (integers over 255, floats as they
+    are, clipped to [0, 1]), independently of the drawing.
+
+    Returns:
+        A float array ``(images, channels, 2)``.
+    """
+    values = np.asarray(batch)
+    if np.issubdtype(values.dtype, np.integer):
+        values = values / 255.0
+    values = np.clip(values.astype("float64"), 0.0, 1.0)
+    if values.shape[-1] == 1:
+        values = np.repeat(values, 3, axis=-1)
+    axes = (1, 2)
+    return np.stack([values.mean(axes), values.std(axes)], axis=-1)
+
+
+def picture_statistics(png, count):
+    """`image_statistics` of the ``count`` images stacked in a PNG."""
+    from PIL import Image
+
+    picture = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+    height = (picture.shape[0] - GAP * (count - 1)) // count
+    images = [
+        picture[i * (height + GAP) : i * (height + GAP) + height]
+        for i in range(count)
+    ]
+    return image_statistics(np.stack(images))
+
+
+def check_picture(png, batch):
+    """What is wrong with a picture of ``batch``, or None.
+
+    Example:
+    >>> batch = np.random.default_rng(0).integers(0, 256, (2, 6, 5, 3))
+    >>> check_picture(draw_images(batch.astype("uint8")), batch) is None
+    True
+    >>> speckle = draw_images(batch / 255.0 * 40)  # values far above 1
+    >>> check_picture(speckle, batch).startswith("drawn statistics differ")
+    True
+    """
+    expected = image_statistics(batch)
+    drawn = picture_statistics(png, len(expected))
+    worst = float(np.abs(drawn - expected).max())
+    if worst > TOLERANCE:
+        return f"drawn statistics differ by up to {worst:.3f} from the arrays'"
+    return None
+
+
+def _stack(images, gap=GAP, axis=0):
     """Stacks images along ``axis`` with a white gap (axis 0: vertically)."""
     pad = [(0, 0)] * images[0].ndim
     pad[axis] = (0, gap)
@@ -626,10 +734,23 @@ class Gallery:
             "rows": rows(),
         }
         self.files = {}
+        self.statistics = {}
 
-    def draw(self, kind, batch):
+    def check(self, path, picture, batch):
+        """Checks a picture against its arrays; records their statistics."""
+        problem = check_picture(picture, batch)
+        if problem:
+            log.warning("gallery: %s: %s", path, problem)
+        self.statistics[path.rsplit("/", 1)[-1]] = (
+            image_statistics(batch).round(5).tolist()
+        )
+
+    def draw(self, kind, batch, path=None):
         if kind == "images":
-            return draw_images(batch)
+            picture = draw_images(batch)
+            if path is not None:
+                self.check(path, picture, batch)
+            return picture
         if kind == "spectrograms":
             return draw_spectrograms(batch)
         if kind == "series":
@@ -643,17 +764,19 @@ class Gallery:
             log.warning("gallery: %s takes no data the gallery has", name)
             return ""
         columns = variants(name, cls, self.rka)
-        cells, captions = [], []
+        # The input first, beside the augmented versions.
+        cells = [f"![{name}, original](img/original-{kind}.png){_SIZE}"]
+        captions = ["the input"]
         for label, (kwargs, op) in columns.items():
             out, labels = apply(op, kind, self.data[kind])
             path = f"gallery/img/{name}-{label}.png"
-            self.files[path] = self.draw(kind, out)
-            cells.append(f"![{name}, {label}](img/{name}-{label}.png)")
-            caption = f"`{_call(name, kwargs)}`"
+            self.files[path] = self.draw(kind, out, path)
+            cells.append(f"![{name}, {label}](img/{name}-{label}.png){_SIZE}")
+            text = caption(name, kwargs)
             if labels is not None:
-                caption += "<br>" + _labels_caption(labels)
-            captions.append(caption)
-        header = "| " + " | ".join(columns) + " |"
+                text += "<br>" + _labels_caption(labels)
+            captions.append(text)
+        header = "| original | " + " | ".join(columns) + " |"
         return "\n".join(
             [
                 f"## {name}",
@@ -661,7 +784,7 @@ class Gallery:
                 f"{_summary(cls)} [API](../api/augment/{name}.md)",
                 "",
                 header,
-                "|" + "---|" * len(columns),
+                "|" + "---|" * (len(columns) + 1),
                 "| " + " | ".join(cells) + " |",
                 "| " + " | ".join(captions) + " |",
                 "",
@@ -672,11 +795,12 @@ class Gallery:
         """The inputs, drawn once for the front page."""
         pictures = {}
         for kind, data in self.data.items():
+            path = f"gallery/img/original-{kind}.png"
             if kind == "series":
                 picture = draw_series(data, data)
             else:
-                picture = self.draw(kind, data)
-            self.files[f"gallery/img/original-{kind}.png"] = picture
+                picture = self.draw(kind, data, path)
+            self.files[path] = picture
             pictures[kind] = f"![original {kind}](img/original-{kind}.png)"
         return pictures
 
@@ -700,7 +824,7 @@ class Gallery:
             title = title_of(page)
             sections = [self.section(n, c) for n, c in pages[page]]
             self.files[f"gallery/{page}.md"] = (
-                f"# {title}\n\n{_PAGE_NOTE}\n\n" + "\n".join(sections)
+                f"{_WIDE}# {title}\n\n{_PAGE_LINK}\n\n" + "\n".join(sections)
             )
         if supports_targets():
             images = [(n, c) for p in order for n, c in pages[p]]
@@ -708,6 +832,9 @@ class Gallery:
                 [(n, c) for n, c in images if kind_of(c) == "images"]
             )
         self.files["gallery/index.md"] = _index(order, pages, others, originals)
+        self.files["gallery/img/statistics.json"] = json.dumps(
+            self.statistics, indent=1, sort_keys=True
+        )
         return self.files
 
     def targets_page(self, ops):
@@ -750,10 +877,10 @@ class Gallery:
                 boxes_out.get("labels", np.zeros((2, 0))),
                 out.get("keypoints", np.zeros((2, 0, 2))),
             )
-            caption = f"`{_call(name, kwargs)}`"
+            text = caption(name, kwargs)
             if kept != _TARGETS[0]:
-                caption += " (" + ", ".join(kept).replace("_", " ") + " only)"
-            cells.append((f"![{name}]({path})", caption))
+                text += " (" + ", ".join(kept).replace("_", " ") + " only)"
+            cells.append((f"![{name}]({path}){_SIZE}", text))
         return _targets_markdown(cells, refused)
 
 
@@ -874,14 +1001,23 @@ def _summary(cls):
 
 
 _PAGE_NOTE = (
-    "Drawn by `docs/tools/gallery.py` from the real ops when the site is "
-    "built (fixed seeds, one eager call per picture). Each column uses the "
-    "same random draws, so columns differ by strength alone; every op runs "
+    "The pictures are drawn from the real ops when the site is built "
+    "(fixed seeds, one eager call per picture), so they cannot drift from "
+    "the code. Each op's first column is its input; the others use the "
+    "same random draws, so they differ by strength alone. Every op runs "
     "with `probability=1.0` so that the picture shows it applied. The "
     "caption is the op as built (plus `probability=1.0`, and "
     "`num_classes=2` for the mixing ops, whose batch is the two photographs "
     "with labels 0 and 1: each is mixed with the other)."
 )
+_PAGE_LINK = (
+    "[How these pictures are drawn](index.md#how-the-pictures-are-drawn)."
+)
+# Thumbnails at their own size, not shrunk to fit a column.
+_SIZE = f'{{ style="min-width: {WIDTH}px" }}'
+_NOWRAP = '<code style="white-space: nowrap">'
+# The op pages without the table of contents: room for four columns.
+_WIDE = "---\nhide:\n  - toc\n---\n\n"
 
 
 def _index(order, pages, others, originals):
@@ -893,6 +1029,12 @@ def _index(order, pages, others, originals):
         "data, to synthetic spectrograms, time series and iris rows) at a "
         "low, the default and a high strength. The pictures are drawn from "
         "the code when the site is built, so they cannot drift from it.",
+        "",
+        "## How the pictures are drawn",
+        "",
+        _PAGE_NOTE,
+        "",
+        "## Pages",
         "",
         "| page | ops |",
         "|---|---|",

@@ -9,7 +9,10 @@
   home page (``{{ version }}``, ``{{ repository }}``): the version is
   ``keras_regkit.__version__``; the repository is ``REGKIT_REPO_URL``
   when the build sets it (then also the header's link), else the commit
-  the site was built from.
+  the site was built from;
+* ``on_post_page`` checks each built page (`page_checks`: private base
+  classes, empty docstring sections, leftover markup, internal names)
+  and logs a warning per problem, which fails a ``--strict`` build.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 import api_pages  # noqa: E402
 import gallery  # noqa: E402
+import page_checks  # noqa: E402
 from mkdocs.structure.files import File  # noqa: E402
 
 log = logging.getLogger("mkdocs.hooks.keras_regkit")
@@ -90,3 +94,9 @@ def on_files(files, config):
             files.remove(existing)
         files.append(File.generated(config, path, content=content))
     return files
+
+
+def on_post_page(output, page, config):
+    for problem in page_checks.problems(output, page.file.src_uri):
+        log.warning("%s: %s", page.file.src_uri, problem)
+    return output

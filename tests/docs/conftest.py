@@ -12,6 +12,7 @@ already built.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import pathlib
 import subprocess
@@ -43,3 +44,17 @@ def site_dir() -> pathlib.Path:
     )
     assert result.returncode == 0, result.stderr[-6000:]
     return path
+
+
+@pytest.fixture(scope="session")
+def docs_tool():
+    """``docs_tool(name)`` imports a module of docs/tools by its path."""
+
+    def load(name):
+        path = ROOT / "docs" / "tools" / f"{name}.py"
+        spec = importlib.util.spec_from_file_location(f"docs_{name}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return load

@@ -149,7 +149,10 @@ def test_gallery_draws_a_new_op_at_its_defaults_or_warns(caplog):
     assert gallery.log.name.startswith("mkdocs.")
 
 
-@pytest.mark.parametrize("name", ["api_pages", "gallery", "griffe_doctest"])
+@pytest.mark.parametrize(
+    "name",
+    ["api_pages", "gallery", "griffe_doctest", "griffe_public", "page_checks"],
+)
 def test_docs_tools_examples(name):
     result = doctest.testmod(load_tool(name), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0, result

@@ -165,7 +165,20 @@ def test_gallery_page(browser, base_url, screenshots):
     assert not problems, problems
     assert heading_words(page) == ["Geometry"]
     assert page.locator("h2#randomrotation").is_visible()
-    assert len(loaded_images(page)) >= 3 * 7
+    assert len(loaded_images(page)) >= 4 * 7
+    # Thumbnails shown at least 224 px wide (large enough to judge an op
+    # for 224-px inputs), and captions broken between arguments only:
+    # each code piece on one line.
+    widths = page.evaluate(
+        """() => Array.from(document.querySelectorAll("article td img"))
+            .map(img => img.getBoundingClientRect().width)"""
+    )
+    assert widths and min(widths) >= 224, min(widths)
+    lines = page.evaluate(
+        """() => Array.from(document.querySelectorAll("article td code"))
+            .map(code => code.getClientRects().length)"""
+    )
+    assert lines and max(lines) == 1, max(lines)
     page.close()
 
 
@@ -206,6 +219,17 @@ def test_guide_page(browser, base_url, screenshots):
         "learning_curves.png",
         "generalization_gap.png",
     ]
+    page.close()
+
+
+def test_home_page(browser, base_url, screenshots):
+    page, problems = visit(browser, f"{base_url}/", screenshots / "home.png")
+    assert not problems, problems
+    assert [src.rsplit("/", 1)[-1] for src in loaded_images(page)] == [
+        "generalization_gap.png"
+    ]
+    text = page.locator("article").inner_text()
+    assert "Version " in text and 'pip install -e ".[tensorflow]"' in text
     page.close()
 
 
