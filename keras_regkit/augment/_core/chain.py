@@ -18,7 +18,7 @@ policies, AugMix's chains):
 Targets (segmentation masks, boxes, keypoints; `keras_regkit.augment._core
 .targets`) go through the same stages: a geometric stage moves them with
 the same pixel matrix as the images, a value stage leaves them to its op
-(`ValueOp.transform_with_targets`), a batch stage mixes them with its
+(`ValueOp.transform`), a batch stage mixes them with its
 op's ``mix_targets``. Without targets nothing of this runs.
 """
 
@@ -169,12 +169,12 @@ class _ValueStage:
     ):
         op = self.ops[0]
         if op.views == 1:
-            images, targets = op.transform_with_targets(
-                images, targets, params, settings, target_settings
+            images, targets = op.transform(
+                images, params, settings, targets, target_settings
             )
             return images, labels, targets
         # Ops with views accept only targets they leave unchanged.
-        views = [op.transform(images, p, settings) for p in params["views"]]
+        views = [op.transform(images, p, settings)[0] for p in params["views"]]
         images = tf.concat([images, *views], axis=0)
         labels = structure.repeat_batch(labels, op.views)
         return images, labels, _targets.repeat(targets, op.views)

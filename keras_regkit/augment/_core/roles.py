@@ -20,12 +20,16 @@ states:
   ``mix(images, labels, params)``.
 
 Targets that move with the images (segmentation masks, boxes, keypoints:
-`keras_regkit.augment._core.targets`) follow the roles: a geometric op moves
-them through its matrix (the chain does it, nothing to implement), a
-value op leaves them unchanged unless it implements ``transform_targets``
-(erasing fills masks), and a batch op refuses them unless it implements
-``mix_targets``. ``check_targets`` raises, naming the op and the target,
-for a target the op cannot keep consistent with its images.
+`keras_regkit.augment._core.targets`) are declared once per op, as
+albumentations' ``_targets``: ``supported_targets`` names those the op
+keeps consistent with its images (every kind for value and geometric
+ops, none for batch ops unless they say so), ``target_refusal`` says
+why it refuses the others, and one method per role does the work: a
+geometric op's matrix moves them (the chain does it, nothing to
+implement), a value op's ``apply_to_targets`` (unchanged by default;
+erasing fills masks), a batch op's ``mix_targets``. The chain reads the
+declaration (`Augmentation.check_targets`, which ops do not override;
+composites, whose declaration is their children's, ask them).
 
 Images inside a pipeline are float32 in [0, 1], shaped
 ``(batch, height, width, channels)``.
@@ -36,6 +40,7 @@ from __future__ import annotations
 from keras_regkit import _validation
 from keras_regkit.augment._core import checks
 from keras_regkit.augment._core import sampling
+from keras_regkit.augment._core import targets as _targets
 
 # The input shapes an op accepts, by rank (batch included), in words.
 IMAGE_SHAPES = {4: "(batch, height, width, channels)"}
@@ -92,15 +97,40 @@ class Augmentation:
                 "images", expected, tuple(shape), owner=self
             )
 
+    # The targets (`targets.KINDS`) the op keeps consistent with its
+    # images; the others are refused, with `target_refusal`'s reason.
+    supported_targets = _targets.KINDS
+    # Whether data without targets needs image labels (label mixing).
+    needs_labels = False
+
+    def target_refusal(self, target):
+        """Why the op refuses ``target`` (not in ``supported_targets``)."""
+        return "it cannot keep it consistent with its images"
+
     def check_targets(self, targets, has_labels=False):
-        """Raises ValueError for a target the op cannot keep consistent.
+        """Raises ValueError for data the op's declaration refuses.
+
+        A target outside ``supported_targets`` raises, naming the op,
+        the target and `target_refusal`; with ``needs_labels``, data
+        with neither labels nor targets raises.
 
         Args:
             targets: The names of the targets the data carries (some of
                 `keras_regkit.augment._core.targets.KINDS`).
             has_labels: Whether the data carries image labels.
         """
-        return None
+        for target in targets:
+            if target not in self.supported_targets:
+                reason = self.target_refusal(target)
+                raise checks.refuse_target(self, target, reason)
+        if self.needs_labels and not has_labels and not targets:
+            raise _validation.invalid(
+                "labels",
+                "(images, labels) or a dict with a 'labels' key: "
+                "mixing needs labels",
+                None,
+                owner=self,
+            )
 
     def output_size(self, height, width):
         """The image size after this op (geometric ops may change it)."""
@@ -160,56 +190,49 @@ class ValueOp(Augmentation):
     """An op that changes values in place; implements ``apply``.
 
     ``apply(inputs, params)`` is a pure function of a float32 batch and
-    ``sample``'s parameters, returning a batch of the same shape; where
-    the op is gated off for an example (its probability, a composite's
-    choice) the input is kept.
+    ``sample``'s parameters, returning a batch of the same shape;
+    ``apply_to_targets(targets, params)`` changes the targets (unchanged
+    by default). The chain calls `transform`, which keeps the input
+    where the op is gated off for an example (its probability, a
+    composite's choice).
     """
 
     def apply(self, inputs, params):
         """Applies the op with the given parameters (to the whole batch)."""
         raise NotImplementedError(f"{type(self).__name__}.apply")
 
-    def _apply(self, inputs, params, settings):
-        # Ops that resample inside (composites) use the pipeline's
-        # resampling settings; others ignore them.
-        return self.apply(inputs, params)
+    def apply_to_targets(self, targets, params):
+        """The targets after the op: unchanged (a photometric op)."""
+        return targets
 
-    def transform(self, inputs, params, settings=None):
-        """``apply``, kept only where the op's gate is 1.
+    def transform(
+        self, inputs, params, settings=None, targets=None, target_settings=None
+    ):
+        """The chain's one call: `apply` where gated on, and the targets.
+
+        Ops that resample inside (composites, AugMix) override it to use
+        the pipeline's settings.
 
         Args:
             inputs: The float32 batch.
             params: The output of ``sample``.
             settings: The pipeline's resampling settings (a dict of
-                `keras_regkit.augment._core.resample.resample` arguments), for
-                ops that resample inside; None for the defaults.
+                `keras_regkit.augment._core.resample.resample`
+                arguments), for ops that resample inside; None for the
+                defaults.
+            targets: The targets' internal dict, or None.
+            target_settings: `targets.settings`, or None.
 
         Returns:
-            The transformed batch, same shape.
+            ``(outputs, targets)``: the transformed batch, same shape, and
+            the targets after `apply_to_targets`.
         """
-        out = self._apply(inputs, params, settings)
+        out = self.apply(inputs, params)
         if "gate" in params:
             out = sampling.blend_images(inputs, out, params["gate"])
-        return out
-
-    def transform_targets(self, targets, params):
-        """The targets after the op: unchanged (a photometric op)."""
-        return targets
-
-    def transform_with_targets(
-        self, images, targets, params, settings=None, target_settings=None
-    ):
-        """`transform` of the images and `transform_targets` together.
-
-        Composites override it to run their children on both.
-
-        Returns:
-            ``(images, targets)``.
-        """
-        images = self.transform(images, params, settings)
         if targets:
-            targets = self.transform_targets(targets, params)
-        return images, targets
+            targets = self.apply_to_targets(targets, params)
+        return out, targets
 
     def _gate(self, params, gate):
         return {**params, "gate": gate}
@@ -251,12 +274,8 @@ class BatchOp(Augmentation):
     # The targets `mix_targets` mixes consistently with the images.
     supported_targets = ()
 
-    def check_targets(self, targets, has_labels=False):
-        for target in targets:
-            if target not in self.supported_targets:
-                raise checks.refuse_target(
-                    self, target, "it mixes images and cannot mix them"
-                )
+    def target_refusal(self, target):
+        return "it mixes images and cannot mix them"
 
     def mix(self, images, labels, params):
         """Mixes a batch with drawn parameters; returns images and labels."""

@@ -18,9 +18,9 @@ import tensorflow as tf
 
 from keras_regkit import _validation
 from keras_regkit.augment._core import chain
-from keras_regkit.augment._core import checks
 from keras_regkit.augment._core import roles
 from keras_regkit.augment._core import sampling
+from keras_regkit.augment._core import targets as _targets
 from keras_regkit.augment.compose import policy_ops
 
 
@@ -107,16 +107,20 @@ class AugMix(roles.ValueOp):
     def validate(self, shape, has_labels=False, labels_spec=None):
         self._chain.validate(shape, owner=self)
 
-    def check_targets(self, targets, has_labels=False):
+    @property
+    def supported_targets(self):
         # Chains that move pixels differently are blended: no mask, box
         # or keypoint matches the result. Colour-only chains keep them.
-        moving = [op.name for op in self._chain.ops if op.geometric]
-        if targets and moving:
-            reason = (
-                f"it blends chains moved by {moving[0]!r}; give it ops "
-                "without geometry"
-            )
-            raise checks.refuse_target(self, targets[0], reason)
+        return () if self._moving_ops() else _targets.KINDS
+
+    def target_refusal(self, target):
+        return (
+            f"it blends chains moved by {self._moving_ops()[0]!r}; give it "
+            "ops without geometry"
+        )
+
+    def _moving_ops(self):
+        return [op.name for op in self._chain.ops if op.geometric]
 
     def _sample(self, seed, batch_size, shape):
         """One view's parameters (a chain runs ``views - 1`` of them)."""
@@ -163,7 +167,16 @@ class AugMix(roles.ValueOp):
             )
         return params
 
-    def _apply(self, inputs, params, settings):
+    def transform(
+        self, inputs, params, settings=None, targets=None, target_settings=None
+    ):
+        out = self._mix(inputs, params, settings)
+        if "gate" in params:
+            out = sampling.blend_images(inputs, out, params["gate"])
+        return out, targets
+
+    def _mix(self, inputs, params, settings):
+        """The input blended with the Dirichlet mix of its chains."""
         rank = inputs.shape.rank
         mixed = 0.0
         for i, chain_params in enumerate(params["chains"]):
@@ -175,7 +188,7 @@ class AugMix(roles.ValueOp):
         return m * inputs + (1.0 - m) * mixed
 
     def apply(self, inputs, params):
-        return self._apply(inputs, params, None)
+        return self.transform(inputs, params)[0]
 
     def get_config(self):
         return {

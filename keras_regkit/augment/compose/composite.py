@@ -27,6 +27,7 @@ from keras_regkit import _validation
 from keras_regkit.augment._core import chain
 from keras_regkit.augment._core import roles
 from keras_regkit.augment._core import sampling
+from keras_regkit.augment._core import targets as _targets
 
 
 def check_children(owner, ops, name="ops"):
@@ -88,7 +89,18 @@ class Composite(roles.ValueOp):
     def validate(self, shape, has_labels=False, labels_spec=None):
         self._chain.validate(shape, has_labels, labels_spec, owner=self)
 
+    @property
+    def supported_targets(self):
+        """The targets every child supports (its declaration)."""
+        return tuple(
+            target
+            for target in _targets.KINDS
+            if all(target in op.supported_targets for op in self.children)
+        )
+
     def check_targets(self, targets, has_labels=False):
+        # The children's declarations, read by the chain: a refusal names
+        # the child, prefixed by the composite.
         self._chain.check_targets(targets, has_labels, owner=self)
 
     def sample(self, seed, batch_size, shape, gate=None):
@@ -102,18 +114,18 @@ class Composite(roles.ValueOp):
             return {"matrix": matrix}
         return {"stages": self._chain.sample(seed, batch_size, shape, gates)}
 
-    def _apply(self, inputs, params, settings):
-        return self._chain.run(inputs, None, params["stages"], settings)[0]
-
-    def transform_with_targets(
-        self, images, targets, params, settings=None, target_settings=None
+    def transform(
+        self, inputs, params, settings=None, targets=None, target_settings=None
     ):
+        # The children's gates hold the composite's: nothing to blend.
+        stages = params["stages"]
         if not targets:
-            return self.transform(images, params, settings), targets
+            images, _ = self._chain.run(inputs, None, stages, settings)
+            return images, targets
         images, _, targets = self._chain.run_targets(
-            images, None, targets, params["stages"], settings, target_settings
+            inputs, None, targets, stages, settings, target_settings
         )
         return images, targets
 
     def apply(self, inputs, params):
-        return self._apply(inputs, params, None)
+        return self.transform(inputs, params)[0]

@@ -32,7 +32,6 @@ import tensorflow as tf
 
 from keras_regkit import _validation
 from keras_regkit.augment._core import boxes as box_ops
-from keras_regkit.augment._core import checks
 from keras_regkit.augment._core import regions
 from keras_regkit.augment._core import roles
 from keras_regkit.augment._core import sampling
@@ -215,31 +214,26 @@ class MixUpCutMix(roles.BatchOp):
             owner=self,
         )
 
-    supported_targets = (_targets.MASKS, _targets.BOXES)
+    # Labels to mix, unless the data carries masks or boxes.
+    needs_labels = True
 
-    def check_targets(self, targets, has_labels=False):
+    @property
+    def supported_targets(self):
+        # MixUp blends whole images; CutMix pastes masks and boxes too.
         if self.mixup_alpha > 0:
-            for target in targets:
-                reason = (
-                    f"MixUp blends two whole images: their {target} cannot "
-                    "be blended; use CutMix or Mosaic"
-                )
-                raise checks.refuse_target(self, target, reason)
-        for target in targets:
-            if target not in self.supported_targets:
-                reason = "CutMix carries masks and boxes only"
-                raise checks.refuse_target(self, target, reason)
-        if not has_labels and not targets:
-            raise _validation.invalid(
-                "labels",
-                "(images, labels) or a dict with a 'labels' key: "
-                "mixing needs labels",
-                None,
-                owner=self,
+            return ()
+        return (_targets.MASKS, _targets.BOXES)
+
+    def target_refusal(self, target):
+        if self.mixup_alpha > 0:
+            return (
+                f"MixUp blends two whole images: their {target} cannot be "
+                "blended; use CutMix or Mosaic"
             )
+        return "CutMix carries masks and boxes only"
 
     def validate(self, image_shape, has_labels=False, labels_spec=None):
-        # Labels are optional with masks or boxes (`check_targets`).
+        # Labels are optional with masks or boxes (`needs_labels`).
         check_labels(self, labels_spec, self.num_classes)
 
     def _sample(self, seed, batch_size, image_shape):

@@ -130,7 +130,7 @@ class _Occlusion(roles.ValueOp):
     def _region(self, params, height, width):
         return regions.box_mask(params["boxes"], height, width)
 
-    def transform_targets(self, targets, params):
+    def apply_to_targets(self, targets, params):
         if self.mask_value is None or "masks" not in targets:
             return targets
         shape = tf.shape(targets["masks"])
