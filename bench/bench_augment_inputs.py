@@ -9,6 +9,8 @@ batches of 64, float32 in [0, 1] out. Variants:
 * ours, decode the window only: ``augment_unbatched(pipeline, bytes,
   batch_size=64)`` (``tf.image.decode_and_crop_jpeg`` of the sampled
   window, resized per example; flip and colour batched, XLA);
+* ours without antialiasing: the same with ``RandomResizedCrop(...,
+  antialias=False)`` (what the default's low-pass filter costs);
 * ours, full decode first: ``tf.io.decode_jpeg`` then the same;
 * ours, examples out: ``augment_unbatched(pipeline, bytes)`` (no
   ``batch_size``: single examples, batched again after);
@@ -76,8 +78,8 @@ def jpeg_pool(count, low=300, high=500, seed=0):
     return pool
 
 
-def pipeline(colour=True):
-    ops = [rka.RandomResizedCrop(SIZE, SIZE)]
+def pipeline(colour=True, antialias=True):
+    ops = [rka.RandomResizedCrop(SIZE, SIZE, antialias=antialias)]
     if colour:
         ops += [
             rka.RandomFlip("horizontal"),
@@ -90,6 +92,12 @@ def pipeline(colour=True):
 
 def ours_window(source):
     return rka.augment_unbatched(pipeline(), source, batch_size=BATCH)
+
+
+def ours_aliased(source):
+    return rka.augment_unbatched(
+        pipeline(antialias=False), source, batch_size=BATCH
+    )
 
 
 def ours_full_decode(source):
@@ -176,6 +184,7 @@ def main():
     source = tf.data.Dataset.from_tensor_slices(pool).repeat()
     variants = {
         OURS: ours_window(source),
+        "ours: antialias=False (plain bilinear taps)": ours_aliased(source),
         "ours: full decode, then crop": ours_full_decode(source),
         "ours: examples out (no batch_size), .batch()": ours_examples(source),
     }
