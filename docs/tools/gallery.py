@@ -246,6 +246,7 @@ PAGE_OF_MODULE = {
     "mosaic": "mixing",
     "resized_crop": "geometry",
     "filters": "color",
+    "tone": "color",
     "choice": "control",
     "rand_augment": "policies",
     "augmix": "policies",

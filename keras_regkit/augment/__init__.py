@@ -32,9 +32,7 @@ from keras_regkit.augment.ops.color import RandomEqualize
 from keras_regkit.augment.ops.color import RandomGamma
 from keras_regkit.augment.ops.color import RandomGrayscale
 from keras_regkit.augment.ops.color import RandomHue
-from keras_regkit.augment.ops.color import RandomPosterize
 from keras_regkit.augment.ops.color import RandomSaturation
-from keras_regkit.augment.ops.color import RandomSolarize
 from keras_regkit.augment.ops.filters import RandomGaussianBlur
 from keras_regkit.augment.ops.filters import RandomGaussianNoise
 from keras_regkit.augment.ops.filters import RandomSharpness
@@ -59,6 +57,8 @@ from keras_regkit.augment.ops.sequence import RandomScaling
 from keras_regkit.augment.ops.sequence import TimeMasking
 from keras_regkit.augment.ops.tabular import FeatureDropout
 from keras_regkit.augment.ops.tabular import FeatureNoise
+from keras_regkit.augment.ops.tone import RandomPosterize
+from keras_regkit.augment.ops.tone import RandomSolarize
 from keras_regkit.augment.pipeline import Pipeline
 from keras_regkit.augment.tta import tta_predict
 from keras_regkit.losses import JensenShannonCrossEntropy

@@ -10,6 +10,7 @@ import tensorflow as tf
 from keras_regkit import augment as rka
 from keras_regkit.augment.ops import color
 from keras_regkit.augment.ops import filters
+from keras_regkit.augment.ops import tone
 
 
 def images(batch=3, height=5, width=7, channels=3, seed=0):
@@ -72,12 +73,12 @@ def test_gamma_solarize_posterize_autocontrast():
         rtol=1e-5,
     )
     np.testing.assert_allclose(
-        color.solarize(x, [0.5] * 3).numpy(),
+        tone.solarize(x, [0.5] * 3).numpy(),
         np.where(x >= 0.5, 1 - x, x),
         atol=1e-6,
     )
     q = uint8_images()
-    out = color.posterize(q.astype(np.float32) / 255, [2, 4, 8]).numpy()
+    out = tone.posterize(q.astype(np.float32) / 255, [2, 4, 8]).numpy()
     shifts = np.array([6, 4, 0])[:, None, None, None]
     expected = (q >> shifts) << shifts
     np.testing.assert_array_equal(

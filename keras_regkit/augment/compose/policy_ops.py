@@ -41,6 +41,7 @@ from keras_regkit.augment._core import sampling
 from keras_regkit.augment.ops import color
 from keras_regkit.augment.ops import filters
 from keras_regkit.augment.ops import geometry
+from keras_regkit.augment.ops import tone
 
 # Value functions take (images, value), value float32 (batch,); geometric
 # ones take (value, image_shape) and return centred matrices.
@@ -84,12 +85,12 @@ def sharpness(images, value):
 
 def posterize(images, value):
     """Keeps ``8 - value`` bits (rounded)."""
-    return color.posterize(images, tf.round(8.0 - value))
+    return tone.posterize(images, tf.round(8.0 - value))
 
 
 def solarize(images, value):
     """Inverts pixels at or above ``1 - value``."""
-    return color.solarize(images, 1.0 - value)
+    return tone.solarize(images, 1.0 - value)
 
 
 def rotate(value, image_shape):

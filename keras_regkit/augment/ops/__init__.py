@@ -1,7 +1,8 @@
 """The op families: one module each, importing only ``_core``.
 
 `geometry`, `resized_crop` (torchvision's random resized crop), `color`,
-`filters` (sharpness, blur, noise), `occlusion`,
+`tone` (solarize, posterize), `filters` (sharpness, blur, noise),
+`occlusion`,
 `mixing` (MixUp, CutMix), `mosaic`, `sequence` (spectrograms, time
 series), `tabular`.
 """
