@@ -32,7 +32,8 @@ import pytest
 import keras_regkit
 
 PACKAGE = "keras_regkit"
-FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+# As pytest's --doctest-modules runs them (no whitespace normalizing).
+FLAGS = doctest.ELLIPSIS
 # What "shows a use" looks like: in a model, in fit, in a pipeline, on
 # a tf.data dataset, or as the callback / regularizer of a layer.
 USE = re.compile(

@@ -150,9 +150,12 @@ class Mosaic(roles.BatchOp):
     >>> from keras_regkit import augment as rka
     >>> x = np.stack([np.full((4, 4, 1), v / 4, "float32") for v in range(4)])
     >>> out = rka.Pipeline([rka.Mosaic((0.5, 0.5))]).augment(x, seed=0)
-    >>> out[0, :, :, 0].numpy().tolist()
-    [[0.0, 0.0, 0.25, 0.25], [0.0, 0.0, 0.25, 0.25], [0.5, 0.5, 0.75, 0.75], \
-    [0.5, 0.5, 0.75, 0.75]]
+    >>> for row in out[0, :, :, 0].numpy().tolist():  # the four quadrants
+    ...     print(row)
+    [0.0, 0.0, 0.25, 0.25]
+    [0.0, 0.0, 0.25, 0.25]
+    [0.5, 0.5, 0.75, 0.75]
+    [0.5, 0.5, 0.75, 0.75]
     """
 
     supported_targets = _targets.KINDS
