@@ -662,7 +662,6 @@ DOMAINS = {
     "TrivialAugment.ops": OP_NAMES,
     "tta_predict.images": Never("a batch of images"),
     "tta_predict.pipeline": Never("a Pipeline"),
-    "tta_predict.num_views": Int(1, none=True),
     "tta_predict.samples": Int(1, none=True),
     "tta_predict.seed": Int(),
     "tta_predict.batch_size": Int(1),
@@ -824,12 +823,6 @@ def _jpeg():
     return tf.io.encode_jpeg(np.zeros((6, 5, 3), "uint8"))
 
 
-def _views_argument():
-    """`tta_predict`'s number of views: ``samples`` (``num_views`` before)."""
-    parameters = inspect.signature(rk.augment.tta_predict).parameters
-    return "samples" if "samples" in parameters else "num_views"
-
-
 # Valid arguments of the public functions (built per call: some hold
 # models and objects that a call may change).
 FUNCTION_BASES = {
@@ -861,7 +854,7 @@ FUNCTION_BASES = {
         "model": _image_model(),
         "images": np.full((2, 8, 6, 3), 0.5, "float32"),
         "pipeline": _pipeline(),
-        _views_argument(): 2,
+        "samples": 2,
         "batch_size": 2,
     },
     "augment_unbatched": lambda: {

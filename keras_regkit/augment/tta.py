@@ -18,7 +18,6 @@ def tta_predict(
     *,
     seed=0,
     batch_size=32,
-    num_views=None,
 ):
     """Test-time augmentation: the mean prediction over augmented views.
 
@@ -39,8 +38,6 @@ def tta_predict(
             name `mc_predict` uses for its passes.)
         seed: An integer; the same seed gives the same views.
         batch_size: Images per prediction batch.
-        num_views: Alias of ``samples`` (its name before 0.4): give one
-            or the other.
 
     Returns:
         A numpy array, the mean of the model's predictions over the views.
@@ -75,17 +72,6 @@ def tta_predict(
         "a keras_regkit.augment.Pipeline",
         owner=owner,
     )
-    if num_views is not None:
-        if samples is not None:
-            raise _validation.invalid(
-                "num_views",
-                f"None when `samples` is given (samples={samples!r})",
-                num_views,
-                owner=owner,
-            )
-        samples = _validation.check_int(
-            "num_views", num_views, low=1, owner=owner
-        )
     if samples is None:
         samples = 8
     samples = _validation.check_int("samples", samples, low=1, owner=owner)

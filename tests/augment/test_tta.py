@@ -20,19 +20,19 @@ def test_tta_predict_averages_views():
         [keras.Input((8, 8, 3)), keras.layers.Flatten(), keras.layers.Dense(3)]
     )
     flip = rka.Pipeline([rka.RandomFlip(probability=1.0)])
-    single = rka.tta_predict(model, x, flip, num_views=1, batch_size=4)
+    single = rka.tta_predict(model, x, flip, samples=1, batch_size=4)
     np.testing.assert_allclose(
         single, model.predict(x / 255.0, verbose=0), atol=1e-5
     )
-    two = rka.tta_predict(model, x, flip, num_views=2, batch_size=4)
+    two = rka.tta_predict(model, x, flip, samples=2, batch_size=4)
     mirrored = model.predict(x[:, :, ::-1] / 255.0, verbose=0)
     np.testing.assert_allclose(two, (single + mirrored) / 2, atol=1e-5)
     rotate = rka.Pipeline([rka.RandomRotation(0.1)])
-    a = rka.tta_predict(model, x, rotate, num_views=3, seed=1)
-    b = rka.tta_predict(model, x, rotate, num_views=3, seed=1)
+    a = rka.tta_predict(model, x, rotate, samples=3, seed=1)
+    b = rka.tta_predict(model, x, rotate, samples=3, seed=1)
     np.testing.assert_array_equal(a, b)
-    with pytest.raises(ValueError, match="`num_views`"):
-        rka.tta_predict(model, x, rotate, num_views=0)
+    with pytest.raises(ValueError, match="`samples`"):
+        rka.tta_predict(model, x, rotate, samples=0)
 
 
 def _dataset_reference(model, x, pipeline, views, seed, batch_size):
@@ -57,7 +57,7 @@ def _dataset_reference(model, x, pipeline, views, seed, batch_size):
     return total / views
 
 
-def test_tta_predict_same_views_as_a_dataset_loop_and_alias():
+def test_tta_predict_same_views_as_a_dataset_loop():
     x, _ = data(10, 8, 8)
     model = keras.Sequential(
         [keras.Input((8, 8, 3)), keras.layers.Flatten(), keras.layers.Dense(3)]
@@ -67,11 +67,8 @@ def test_tta_predict_same_views_as_a_dataset_loop_and_alias():
     reference = _dataset_reference(model, x, rotate, 4, 3, 4)
     np.testing.assert_allclose(ours, reference, rtol=1e-5, atol=1e-6)
     assert not np.allclose(ours, rka.tta_predict(model, x, rotate, 1))
-    # `num_views` is the alias of `samples` (the name mc_predict uses).
-    alias = rka.tta_predict(model, x, rotate, num_views=4, seed=3, batch_size=4)
-    np.testing.assert_array_equal(alias, ours)
-    with pytest.raises(ValueError, match=r"tta_predict: .*`num_views`"):
-        rka.tta_predict(model, x, rotate, 4, num_views=4)
+    keyword = rka.tta_predict(model, x, rotate, samples=4, seed=3, batch_size=4)
+    np.testing.assert_array_equal(keyword, ours)
     with pytest.raises(ValueError, match=r"`samples`.*samples=0"):
         rka.tta_predict(model, x, rotate, samples=0)
 
