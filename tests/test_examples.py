@@ -14,7 +14,7 @@ EXAMPLES = sorted(
 )
 
 
-@pytest.mark.slow
+@pytest.mark.new_process
 @pytest.mark.parametrize("script", EXAMPLES, ids=lambda p: p.name)
 def test_example_runs(script, tmp_path):
     env = {

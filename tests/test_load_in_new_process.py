@@ -314,6 +314,7 @@ print(json.dumps(problems))
 """
 
 
+@pytest.mark.new_process
 def test_every_registered_object_loads_after_a_bare_import(saved):
     _, _, manifest = saved
     code = LOAD.replace("sys.argv[1]", repr(str(manifest)))
@@ -322,6 +323,7 @@ def test_every_registered_object_loads_after_a_bare_import(saved):
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.new_process
 def test_a_scheduled_rate_loads_after_importing_only_layers(tmp_path):
     # The layer's config names a schedule: importing `layers` alone must
     # make `keras_regkit.schedules` resolvable too.

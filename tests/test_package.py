@@ -2,6 +2,7 @@
 
 import importlib
 import inspect
+import pathlib
 
 import pytest
 
@@ -44,6 +45,7 @@ def test_no_placeholder_classes():
                 assert obj.__doc__ and len(obj.__doc__) > 40, public
 
 
+@pytest.mark.new_process
 def test_any_subpackage_imported_first_registers_the_whole_kit():
     """No import circle, and every subpackage's import wires them all.
 
@@ -83,3 +85,20 @@ def test_any_subpackage_imported_first_registers_the_whole_kit():
     )
     found = json.loads(result.stdout.strip().splitlines()[-1])
     assert found == {name: [SUBPACKAGES, True] for name in SUBPACKAGES}
+
+
+def test_no_test_folder_shadows_a_package_keras_imports():
+    """tests/ is on sys.path (conftest), and child processes inherit it.
+
+    A folder there named ``jax`` or ``torch`` is a namespace package
+    wherever that backend is not installed: Keras, imported in a child
+    process, then took the folder for JAX and failed (``module 'jax' has
+    no attribute 'monitoring'``), which is how CI broke once.
+    """
+    tests = pathlib.Path(__file__).parent
+    folders = {path.name for path in tests.iterdir() if path.is_dir()}
+    shadowing = folders & {
+        "jax", "jaxlib", "torch", "tensorflow", "keras", "numpy", "optree",
+        "ml_dtypes", "h5py", "keras_regkit", "sklearn", "PIL", "scipy",
+    }
+    assert not shadowing, shadowing

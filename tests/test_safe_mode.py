@@ -159,6 +159,7 @@ print(json.dumps(results))
 """
 
 
+@pytest.mark.new_process
 def test_crafted_files_run_nothing_in_a_new_process(tmp_path):
     source = tmp_path / "legit.keras"
     _model().save(source)

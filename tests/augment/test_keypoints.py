@@ -106,6 +106,7 @@ print(repr(np.concatenate(flat).sum()))
 """
 
 
+@pytest.mark.new_process
 def test_same_seed_same_targets_across_processes():
     # One fresh process against this one: the same seed, the same targets.
     value = subprocess.run(

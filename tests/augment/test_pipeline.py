@@ -117,6 +117,7 @@ print(hashlib.sha256(b"".join(b.numpy().tobytes() for b in ds)).hexdigest())
 """
 
 
+@pytest.mark.new_process
 def test_bit_identical_across_processes():
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     result = subprocess.run(

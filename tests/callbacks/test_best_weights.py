@@ -237,6 +237,7 @@ _WRITER = textwrap.dedent(
 )
 
 
+@pytest.mark.new_process
 @pytest.mark.slow
 def test_sigkill_during_the_write_leaves_the_previous_file(tmp_path):
     path = tmp_path / "best.weights.h5"

@@ -792,6 +792,7 @@ _MIRRORED_SCRIPT = textwrap.dedent(
     keras.backend.backend() != "tensorflow",
     reason="TensorFlow-specific: tf.distribute.MirroredStrategy",
 )
+@pytest.mark.new_process
 def test_restores_mirrored_variables_under_mirrored_strategy():
     result = helpers.run_python(_MIRRORED_SCRIPT)
     assert "mirrored ok" in result.stdout
@@ -851,6 +852,7 @@ _RESUMED_PROCESS = """
 """
 
 
+@pytest.mark.new_process
 def test_resumed_in_a_new_process_restores_from_the_file_or_warns(tmp_path):
     best = tmp_path / "best.weights.h5"
     model = tiny_model()

@@ -198,6 +198,7 @@ def test_unwritable_out_and_bad_data(tmp_path, capsys):
     )
 
 
+@pytest.mark.new_process
 def test_bad_flag_as_a_process_has_no_traceback():
     result = subprocess.run(
         [sys.executable, "-m", "keras_regkit.demo", "--variants", "nope"],

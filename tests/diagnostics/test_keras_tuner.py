@@ -148,10 +148,6 @@ import pathlib
 import sys
 import time
 
-# Keras first: with tests/ on sys.path a missing jax would be shadowed by
-# the tests/jax folder, which Keras would then take for JAX.
-import keras  # noqa: F401
-
 sys.path[:0] = os.environ["REGKIT_TEST_PATHS"].split(os.pathsep)
 from diagnostics.test_keras_tuner import study
 from keras_regkit.diagnostics import keras_tuner_runner
@@ -185,6 +181,7 @@ def free_port():
         return sock.getsockname()[1]
 
 
+@pytest.mark.new_process
 @pytest.mark.slow  # Three processes importing TensorFlow: about 30 s.
 def test_chief_and_two_workers_on_localhost_equal_the_sequential_runner(
     tmp_path,

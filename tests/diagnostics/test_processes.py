@@ -26,6 +26,7 @@ def _curve(build, n_jobs):
     )
 
 
+@pytest.mark.new_process
 @pytest.mark.slow
 def test_two_processes_equal_one_trial_for_trial():
     sequential = _curve(sgd_linear, n_jobs=1)

@@ -10,6 +10,7 @@ import os
 import helpers
 import keras
 import numpy as np
+import pytest
 
 import keras_regkit as rk
 
@@ -73,6 +74,7 @@ def _fit(model):
     )
 
 
+@pytest.mark.new_process
 def test_next_masks_after_load_in_a_new_process_equal_the_original(
     tmp_path,
 ):

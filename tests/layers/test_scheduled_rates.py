@@ -149,6 +149,7 @@ def _fit_ramp(model, epochs=3, **kwargs):
     return seen
 
 
+@pytest.mark.new_process
 def test_rate_after_load_model_in_a_new_process_is_the_value_in_use(tmp_path):
     # Issue 19 §4: a reloaded layer read `.rate == 0.0` (the schedule at
     # index 0) while its saved variable, the value in use, held 0.8.

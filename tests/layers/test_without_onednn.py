@@ -23,6 +23,7 @@ FLAG = "KERAS_REGKIT_TEST_WITHOUT_ONEDNN"
     keras.backend.backend() != "tensorflow",
     reason="oneDNN is TensorFlow's CPU backend",
 )
+@pytest.mark.new_process
 def test_layer_tests_pass_without_onednn():
     env = {
         **os.environ,
@@ -61,6 +62,7 @@ def test_layer_tests_pass_without_onednn():
     os.environ.get(FLAG) != "1",
     reason="run by test_layer_tests_pass_without_onednn in a subprocess",
 )
+@pytest.mark.new_process
 def test_keras_nchw_probe():
     # Inside the subprocess: oneDNN is off, so Keras's own channels_first
     # Conv2D fails on the CPU. This is Keras's (TensorFlow's) limit, not
