@@ -98,7 +98,18 @@ def test_no_test_folder_shadows_a_package_keras_imports():
     tests = pathlib.Path(__file__).parent
     folders = {path.name for path in tests.iterdir() if path.is_dir()}
     shadowing = folders & {
-        "jax", "jaxlib", "torch", "tensorflow", "keras", "numpy", "optree",
-        "ml_dtypes", "h5py", "keras_regkit", "sklearn", "PIL", "scipy",
+        "jax",
+        "jaxlib",
+        "torch",
+        "tensorflow",
+        "keras",
+        "numpy",
+        "optree",
+        "ml_dtypes",
+        "h5py",
+        "keras_regkit",
+        "sklearn",
+        "PIL",
+        "scipy",
     }
     assert not shadowing, shadowing

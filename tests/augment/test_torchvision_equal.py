@@ -157,8 +157,8 @@ def test_center_crop_inside_dataset_map_equals_eager():
     contents = [encode(PHOTOS[name]) for name in sorted(PHOTOS)[:3]]
     ds = tf.data.Dataset.from_tensor_slices(contents)
     mapped = ds.map(lambda c: rka.decode_center_crop(c, (96, 128)))
-    for contents, out in zip(contents, mapped, strict=True):
-        eager = rka.decode_center_crop(contents, (96, 128))
+    for one, out in zip(contents, mapped, strict=True):
+        eager = rka.decode_center_crop(one, (96, 128))
         np.testing.assert_array_equal(out, eager)
 
 
