@@ -48,9 +48,19 @@ LAYER_INPUTS = {
 
 
 def _import_every_module():
+    """Every module but those of a backend that is not installed.
+
+    A backend's own step (``training/_sam_jax.py``) imports that backend,
+    which need not be installed (it registers nothing).
+    """
     for info in pkgutil.walk_packages(rk.__path__, "keras_regkit."):
-        if not info.name.endswith("__main__"):
+        if info.name.endswith("__main__"):
+            continue
+        try:
             importlib.import_module(info.name)
+        except ModuleNotFoundError as error:
+            if error.name not in ("jax", "torch"):
+                raise
 
 
 def registered_names() -> list[str]:
