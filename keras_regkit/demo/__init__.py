@@ -41,15 +41,18 @@ intervals on the test error) and ``validation_curve.png``.
 **The regime, and how it was chosen.** 300 training images, 300
 validation images, the other 1,197 for the test; 20% of the training and
 validation labels replaced by another class (``--noise``), the test labels
-clean; 30 epochs of Adam per trial; 4 seeds in the comparison, 3 for the
-curves. On clean digits the baseline already reaches about 95% test
-accuracy, and the previous demo measured every regularizer within seed
-noise of it (gains of 0.01 to 0.015 with 3 seeds). With wrong labels an
-unregularized network learns them by heart; in a trial run (300 images,
-20% noise, a similar CNN, 40 epochs, 3 seeds) dropout and augmentation cut
-the test error by about 0.09 and 0.11 with paired intervals excluding 0.
-30 epochs and a narrow network keep the number of trials affordable on two
-CPU cores (docs/demo.md shows a run and its time); ``--quick`` (5 epochs,
+clean; 30 epochs of Adam per trial; 4 seeds in the comparison, 2 for the
+curves; the trials run in one process per CPU core (at most 4,
+``--jobs``; ``--quick`` runs them in this process), which changes
+nothing in the results. On clean digits the baseline already reaches
+about 95% test accuracy, and the previous demo measured every
+regularizer within seed noise of it (gains of 0.01 to 0.015 with 3
+seeds). With wrong labels an unregularized network learns them by
+heart; in a trial run (300 images, 20% noise, a similar CNN, 40 epochs,
+3 seeds) dropout and augmentation cut the test error by about 0.09 and
+0.11 with paired intervals excluding 0. 30 epochs, a narrow network and
+2 seeds for the curves keep a default run at about 5 minutes on two CPU
+cores (docs/demo.md shows a run and its time); ``--quick`` (5 epochs,
 2 variants, 2 seeds, 1 seed and 2 sizes for the curves) is too short for
 the noise to be learned: it checks the pipeline, not the regularizers.
 

@@ -17,12 +17,34 @@ from keras_regkit.demo.errors import DemoError
 
 DEFAULT_EPOCHS = 30
 QUICK_EPOCHS = 5
-DEFAULT_SEEDS = 4  # the comparison's; the curves use the first three
+DEFAULT_SEEDS = 4  # the comparison's; the curves use the first two
 QUICK_SEEDS = 2
-CURVE_SEEDS = 3
+CURVE_SEEDS = 2
 QUICK_CURVE_SEEDS = 1
 DEFAULT_NOISE = 0.2
 QUICK_VARIANTS = ("none", "dropout")
+# Each trial process imports TensorFlow and Keras again (about half a
+# gigabyte): a default that a laptop with many cores can afford.
+MAX_DEFAULT_JOBS = 4
+
+
+def default_jobs() -> int:
+    """One trial process per CPU core this process may use, at most
+    `MAX_DEFAULT_JOBS`.
+
+    Returns:
+        The default of ``--jobs``.
+
+    Example:
+        >>> from keras_regkit.demo import cli
+        >>> 1 <= cli.default_jobs() <= cli.MAX_DEFAULT_JOBS
+        True
+    """
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS and Windows have no affinity call.
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_DEFAULT_JOBS))
 
 
 class _Parser(argparse.ArgumentParser):
@@ -90,9 +112,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         "--jobs",
         type=int,
-        default=1,
-        help="processes running the trials (default 1: one after the "
-        "other, here)",
+        help="processes running the trials (default: one per CPU core "
+        f"this process may use, at most {MAX_DEFAULT_JOBS}, here "
+        f"{default_jobs()}; 1 with --quick, whose trials are shorter than "
+        "a process's start; 1: one after the other, in this process); "
+        "the results do not depend on it",
     )
     parser.add_argument("--out", default="regkit-demo", help="output folder")
     parser.add_argument(
@@ -121,6 +145,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         raise DemoError(f"--seed must be >= 0, got {args.seed}")
     if not 0 <= args.noise < 1:
         raise DemoError(f"--noise must be in [0, 1), got {args.noise}")
+    if args.jobs is None:
+        args.jobs = 1 if args.quick else default_jobs()
     if args.jobs < 1:
         raise DemoError(f"--jobs must be >= 1, got {args.jobs}")
     if args.variants is None:

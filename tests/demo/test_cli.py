@@ -95,9 +95,9 @@ def test_run_composes_the_three_diagnostics_steps(tmp_path, monkeypatch):
     strength = variants.get("dropout").strength
     assert calls == [
         ("data", None, 7, 0.1),
-        ("learning_curve", "none", 3, [7, 8, 9], 2, steps.TRAIN_SIZES),
+        ("learning_curve", "none", 3, [7, 8], 2, steps.TRAIN_SIZES),
         ("compare", ["none", "l2", "dropout"], 3, [7, 8, 9, 10], 2),
-        ("sweep", "dropout", 3, [7, 8, 9], 2, list(strength.values)),
+        ("sweep", "dropout", 3, [7, 8], 2, list(strength.values)),
     ]
     output = stream.getvalue()
     for result in ("learning_curve", "diagnosis", "comparison"):
@@ -150,9 +150,12 @@ def test_flag_defaults():
     args = cli.parse_args([])
     assert (args.seeds, args.epochs) == (cli.DEFAULT_SEEDS, cli.DEFAULT_EPOCHS)
     assert args.variants == list(variants.DEFAULT_VARIANTS)
-    assert (args.noise, args.jobs) == (cli.DEFAULT_NOISE, 1)
+    assert (args.noise, args.jobs) == (cli.DEFAULT_NOISE, cli.default_jobs())
     quick = cli.parse_args(["--quick"])
     assert (quick.seeds, quick.epochs) == (cli.QUICK_SEEDS, cli.QUICK_EPOCHS)
+    assert (
+        quick.jobs == 1 and cli.parse_args(["--quick", "--jobs", "2"]).jobs == 2
+    )
     assert quick.variants == list(cli.QUICK_VARIANTS)
     assert cli.parse_args(["--quick", "--seeds", "4"]).seeds == 4
     assert cli.parse_args(["--variants", "l2,none,l2"]).variants == [
