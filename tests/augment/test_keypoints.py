@@ -1,8 +1,6 @@
 """Keypoints move with their images; all targets through model.fit."""
 
-import subprocess
-import sys
-
+import helpers
 import keras
 import numpy as np
 import pytest
@@ -109,12 +107,7 @@ print(repr(np.concatenate(flat).sum()))
 @pytest.mark.new_process
 def test_same_seed_same_targets_across_processes():
     # One fresh process against this one: the same seed, the same targets.
-    value = subprocess.run(
-        [sys.executable, "-c", _SCRIPT],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()[-1]
+    value = helpers.run_python(_SCRIPT).stdout.split()[-1]
     exec_globals = {}
     exec(_SCRIPT.replace("print(", "result = ("), exec_globals)  # noqa: S102
     assert exec_globals["result"] == value

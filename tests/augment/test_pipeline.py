@@ -5,11 +5,9 @@ The layer is tested in test_layer.py, the structures in test_structure.py.
 
 import importlib.util
 import inspect
-import os
 import pathlib
-import subprocess
-import sys
 
+import helpers
 import keras
 import numpy as np
 import pytest
@@ -119,14 +117,7 @@ print(hashlib.sha256(b"".join(b.numpy().tobytes() for b in ds)).hexdigest())
 
 @pytest.mark.new_process
 def test_bit_identical_across_processes():
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    result = subprocess.run(
-        [sys.executable, "-c", _SCRIPT],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
-    )
+    result = helpers.run_python(_SCRIPT)
     other_process = result.stdout.strip().splitlines()[-1]
     namespace = {}
     captured = _SCRIPT.replace("print(", "digest = (")
