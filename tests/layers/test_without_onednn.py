@@ -39,8 +39,10 @@ def test_layer_tests_pass_without_onednn():
         "-v",
         "-p",
         "no:benchmark",
-        "-p",
-        "no:xdist",
+        "-n",  # one process (xdist stays loaded: pyproject's --dist)
+        "0",
+        "-m",  # the probe is a new_process test, which addopts leaves out
+        "",
         "-k",
         "channels_first or nchw_probe",
         str(HERE),
