@@ -100,9 +100,8 @@ def test_page_code_runs(path, backend, source, tmp_path):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", MPLBACKEND="Agg")
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
     if backend is not None:
-        # The installed distribution, not find_spec: tests/ is on sys.path
-        # (tests/conftest.py), and its jax/ and torch/ folders would be
-        # found as packages.
+        # A page written for another backend runs where that backend's
+        # distribution is installed.
         try:
             importlib.metadata.distribution(backend)
         except importlib.metadata.PackageNotFoundError:
