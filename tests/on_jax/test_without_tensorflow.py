@@ -8,6 +8,7 @@ SUBPACKAGES = [
     "callbacks",
     "diagnostics",
     "layers",
+    "losses",
     "regularizers",
     "schedules",
     "training",
