@@ -49,18 +49,8 @@ SIZE = 224
 OURS = "ours, as returned"
 
 
-def _ops():
-    return [
-        rka.RandomResizedCrop(SIZE, SIZE),
-        rka.RandomFlip("horizontal"),
-        rka.RandomBrightness(0.4),
-        rka.RandomContrast(0.4),
-        rka.RandomSaturation(0.4),
-    ]
-
-
 def ours(prefetch):
-    pipeline = rka.Pipeline(_ops(), seed=0)
+    pipeline = rka.Pipeline(sizes.policy_ops("imagenet", SIZE), seed=0)
     return lambda ds: pipeline(ds, prefetch=prefetch)
 
 

@@ -64,24 +64,27 @@ def input_size(policy, size):
 # ---------------------------------------------------------------- ours
 
 
-def ours(policy, size):
+def policy_ops(policy, size):
+    """This kit's ops for ``policy`` at ``size`` pixels."""
     if policy == "imagenet":
-        ops = [
+        return [
             rka.RandomResizedCrop(size, size),
             rka.RandomFlip("horizontal"),
             rka.RandomBrightness(0.4),
             rka.RandomContrast(0.4),
             rka.RandomSaturation(0.4),
         ]
-    else:
-        ops = [
-            rka.RandomFlip("horizontal"),
-            rka.RandomTranslation(0.125, 0.125),
-            rka.RandomRotation(15 / 360),
-            rka.RandomContrast(0.2),
-            rka.RandomCutout(size // 2),
-        ]
-    pipeline = rka.Pipeline(ops, seed=0, jit_compile=True)
+    return [
+        rka.RandomFlip("horizontal"),
+        rka.RandomTranslation(0.125, 0.125),
+        rka.RandomRotation(15 / 360),
+        rka.RandomContrast(0.2),
+        rka.RandomCutout(size // 2),
+    ]
+
+
+def ours(policy, size):
+    pipeline = rka.Pipeline(policy_ops(policy, size), seed=0, jit_compile=True)
     return lambda ds: pipeline(ds)
 
 
