@@ -69,6 +69,32 @@ def onednn_state() -> str:
     return f"{words} (TF_ENABLE_ONEDNN_OPTS={setting})"
 
 
+def cpu_allocator() -> str:
+    """TensorFlow's CPU allocator, in words: the pool (BFC) or ``malloc``.
+
+    Only the pool keeps statistics, so `get_memory_info` answers for it
+    and raises ValueError for ``malloc``. Importing keras_regkit asks for
+    the pool (``TF_CPU_ALLOCATOR_USE_BFC``) unless the variable is set.
+    """
+    import tensorflow as tf
+
+    setting = os.environ.get("TF_CPU_ALLOCATOR_USE_BFC", "unset")
+    try:
+        tf.config.experimental.get_memory_info("CPU:0")
+        words = "pooled (BFC)"
+    except ValueError:
+        words = "malloc"
+    return f"{words} (TF_CPU_ALLOCATOR_USE_BFC={setting})"
+
+
+def setup_line() -> str:
+    """Versions, CPU, oneDNN and the CPU allocator, in one line."""
+    return (
+        f"{versions()}: {cpu_model()}; oneDNN: {onednn_enabled()}; "
+        f"CPU allocator: {cpu_allocator()}"
+    )
+
+
 def print_header() -> None:
     """Prints the CPU, its logical CPU count, and Keras with its backend."""
     print(f"CPU: {cpu_model()} ({os.cpu_count()} logical CPUs visible)")

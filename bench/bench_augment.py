@@ -151,10 +151,7 @@ def main():
     rng = np.random.default_rng(0)
     x = rng.integers(0, 256, (args.images, 32, 32, 3), dtype=np.uint8)
     y = rng.integers(0, CLASSES, (args.images,), dtype=np.int64)
-    print(
-        f"{_machine.versions()}: {_machine.cpu_model()}; "
-        f"oneDNN: {_machine.onednn_enabled()}"
-    )
+    print(_machine.setup_line())
     run_group(
         "Policy: flip + translate 0.125 + rotate 15 deg + contrast 0.2 + "
         "16x16 erase",

@@ -132,6 +132,7 @@ def main():
     args = parser.parse_args()
     _machine.print_header()
     print(f"oneDNN: {_machine.onednn_state()}; load average {os.getloadavg()}")
+    print(f"CPU allocator: {_machine.cpu_allocator()}")
     rng = np.random.default_rng(0)
     pool = rng.integers(0, 256, (sizes.POOL, 256, 256, 3), dtype=np.uint8)
     labels = rng.integers(0, 10, sizes.POOL)

@@ -170,10 +170,7 @@ def main():
     parser.add_argument("--batches", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    print(
-        f"{_machine.versions()}: {_machine.cpu_model()}; "
-        f"oneDNN: {_machine.onednn_enabled()}"
-    )
+    print(_machine.setup_line())
     pool = jpeg_pool(POOL)
     sizes = [tf.image.extract_jpeg_shape(b).numpy()[:2] for b in pool]
     kib = statistics.mean(len(b) for b in pool) / 1024

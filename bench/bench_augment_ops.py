@@ -335,6 +335,7 @@ def print_header(module, cv2):
     opencv = f", OpenCV {cv2.__version__}" if cv2 is not None else ""
     print(f"{_machine.versions()}; albumentations {module.__version__}{opencv}")
     print(f"CPU: {_machine.cpu_model()}; oneDNN: {_machine.onednn_state()}")
+    print(f"CPU allocator: {_machine.cpu_allocator()}")
     print(f"Load average before the run (1, 5, 15 min): {load}")
 
 

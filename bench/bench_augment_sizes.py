@@ -347,10 +347,7 @@ def main():
     )
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    print(
-        f"{_machine.versions()}: {_machine.cpu_model()}; "
-        f"oneDNN: {_machine.onednn_enabled()}"
-    )
+    print(_machine.setup_line())
     for policy in args.policies:
         for size in args.sizes:
             run_args = argparse.Namespace(**vars(args))
