@@ -8,7 +8,8 @@ even). The pipeline multiplies the matrices of consecutive geometric ops,
 converts the product to pixel coordinates, and resamples each image once
 with a gather-based resampler that XLA compiles well. Products of flips,
 shifts, zooms and crops (no rotation or shear) are resampled separably:
-rows gathered whole, on uint8 where the input is uint8, then columns.
+the columns gathered first, on uint8 where the input is uint8, then whole
+rows of them, blended in float32.
 """
 
 from __future__ import annotations
@@ -155,10 +156,14 @@ def _resample_axis_aligned(
     """`resample` for matrices without rotation or shear, separably.
 
     Along each axis the input coordinate depends on one output coordinate
-    only, so the bilinear weights factor into a row and a column weight:
-    whole rows are gathered (contiguous copies, on the input's dtype),
-    blended, then columns. The same result as the general resampler up
-    to float rounding (exactly the same for flips and whole-pixel shifts).
+    only, so the bilinear weights factor into a row and a column weight.
+    The column taps are gathered first, on the input's dtype, then whole
+    rows of them (contiguous copies), and the four products blended in
+    float32 as the output is written. Rows first, then columns, made XLA
+    write the output transposed and copy it back (ImageNet policy at 224:
+    1,577 against 1,785 images/s; random resized crop alone 2,221 against
+    2,836). The same result as the general resampler up to float rounding
+    (exactly the same for flips and whole-pixel shifts).
     """
     shape = tf.shape(images)
     height, width = shape[1], shape[2]
@@ -171,15 +176,16 @@ def _resample_axis_aligned(
     cols, col_w, col_in = _axis_taps(x, width, interpolation, fill_mode)
     rows, row_w, row_in = _axis_taps(y, height, interpolation, fill_mode)
     scale = 1.0 / 255.0 if images.dtype == tf.uint8 else 1.0
+    # Columns first, on the input's dtype, then whole rows of those: the
+    # last gather runs along rows, so the result comes out row-major
+    # (a column gather last came out transposed and was copied back).
+    columns = [tf.gather(images, col, axis=2, batch_dims=1) for col in cols]
     out = 0.0
-    for row, weight in zip(rows, row_w, strict=True):
-        values = tf.gather(images, row, axis=1, batch_dims=1)
-        weight = weight * scale
-        out += tf.cast(values, tf.float32) * weight[:, :, None, None]
-    blended, out = out, 0.0
-    for col, weight in zip(cols, col_w, strict=True):
-        values = tf.gather(blended, col, axis=2, batch_dims=1)
-        out += values * weight[:, None, :, None]
+    for row, row_weight in zip(rows, row_w, strict=True):
+        for values, col_weight in zip(columns, col_w, strict=True):
+            picked = tf.gather(values, row, axis=1, batch_dims=1)
+            weight = (row_weight * scale)[:, :, None] * col_weight[:, None, :]
+            out += tf.cast(picked, tf.float32) * weight[..., None]
     if fill_mode == "constant" and fill_value != 0.0:
         outside = 1.0 - row_in[:, :, None] * col_in[:, None, :]
         out = out + outside[..., None] * fill_value
