@@ -207,3 +207,19 @@ def test_on_error_is_checked(folder):
     ).batch(2)
     with pytest.raises(ValueError, match="`on_error`"):
         pipeline()(batched, on_error="skip")
+
+
+def test_chunks_give_the_images_of_one_at_a_time(folder, monkeypatch):
+    # Examples are cropped 16 at a time while none fails; the chunk with
+    # the bad file (examples 16-31) is cropped again one at a time. Either
+    # way, every good example gets the pixels it gets alone, in order.
+    from keras_regkit.augment.inputs import guard
+
+    def images(chunk):
+        monkeypatch.setattr(guard, "CHUNK", chunk)
+        ds = pipeline()(labelled(folder), batch_size=8, on_error="skip")
+        return np.concatenate([x.numpy() for x, _ in ds])
+
+    chunked, single = images(16), images(1)
+    assert chunked.shape == (COUNT - 1, SIZE, SIZE, 3)
+    np.testing.assert_array_equal(chunked, single)

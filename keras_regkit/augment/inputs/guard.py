@@ -2,9 +2,11 @@
 
 `guarded` maps a per-example function over a dataset so that a failure
 (a truncated JPEG, a missing file) is known per example, in order, with
-the example still at hand to name: each example runs in a one-element
-dataset of its own whose errors are caught (``ignore_errors``), followed
-by a placeholder flagged as failed that only a failure reaches. Then
+the example still at hand to name. Examples are cropped `CHUNK` at a
+time in a dataset whose errors are caught (``ignore_errors``); a chunk
+that fails is cropped again one example at a time, each in a
+one-element dataset of its own followed by a placeholder flagged as
+failed that only a failure reaches. Then
 ``on_error="raise"`` stops with an error naming the example (its
 position in this pass over the data, its path) and TensorFlow's reason
 (found by running it once more, eagerly); ``on_error="skip"`` drops it
@@ -25,6 +27,8 @@ from keras_regkit.augment.inputs import files
 
 # What an example that cannot be read or decoded does.
 ON_ERROR = ("raise", "skip")
+# Examples cropped together while none fails (see `_chunked`).
+CHUNK = 16
 _LOG = logging.getLogger("keras_regkit")
 # TensorFlow's wrapping of an op's message: the function node, the op.
 _TF_NOISE = re.compile(r"\{\{[^}]*\}\}\s*|\s*\[Op:\w+\]")
@@ -38,10 +42,12 @@ def _reason(error):
 def guarded(examples, crop, on_error, paths, owner):
     """``examples.map(crop)`` where a failed example is named, or dropped.
 
-    Each ``(seed, data)`` is cropped in a dataset of its own whose errors
-    are caught; a failure yields a placeholder flagged as failed, with a
-    message naming the example (its position in this pass, its path) and
-    TensorFlow's reason, found by cropping it once more, eagerly.
+    Chunks of `CHUNK` examples are cropped together (crops of several
+    sizes: one at a time); in a chunk that fails, each ``(seed, data)``
+    is cropped in a dataset of its own whose errors are caught, and a
+    failure yields a placeholder flagged as failed, with a message naming
+    the example (its position in this pass, its path) and TensorFlow's
+    reason, found by cropping it once more, eagerly.
     """
     name = _validation.owner_name(owner) if owner is not None else None
     prefix = f"{name}: " if name else ""
@@ -84,7 +90,12 @@ def guarded(examples, crop, on_error, paths, owner):
         return good.concatenate(single.map(failure)).take(1)
 
     options = {"num_parallel_calls": tf.data.AUTOTUNE, "deterministic": True}
-    out = examples.enumerate().interleave(one, **options)
+    spec = examples.map(crop).element_spec
+    if all(s.shape.is_fully_defined() for s in tf.nest.flatten(spec)):
+        chunks = examples.enumerate().batch(CHUNK)
+        out = chunks.interleave(_chunked(crop, one, spec), **options)
+    else:  # Crops of several sizes: a batch of them cannot be formed.
+        out = examples.enumerate().interleave(one, **options)
     if on_error == "raise":
 
         def check(ok, index, message, element):
@@ -128,6 +139,35 @@ def guarded(examples, crop, on_error, paths, owner):
     out = out.scan(tf.constant(0, tf.int64), count)
     out = out.filter(lambda ok, index, message, element: ok)
     return out.map(lambda ok, index, message, element: element)
+
+
+def _chunked(crop, one, spec):
+    """``one`` for a chunk of examples, cropped together while none fails.
+
+    The chunk is cropped in one call (`tf.map_fn`), in a dataset whose
+    errors are caught; only a chunk where an example fails is cropped
+    again one example at a time by ``one``, which names or drops it. A
+    dataset per example cost about a tenth of a JPEG pipeline's CPU in
+    TensorFlow's kernel lookups; a dataset per chunk of `CHUNK` does not.
+    """
+
+    def crop_all(indices, seeds, data):
+        def crop_one(args):
+            return crop(*args)
+
+        cropped = tf.map_fn(crop_one, (seeds, data), fn_output_signature=spec)
+        count = tf.shape(indices)[:1]
+        return tf.fill(count, True), indices, tf.fill(count, ""), cropped
+
+    def chunk(indices, elements):
+        seeds, data = elements
+        whole = tf.data.Dataset.from_tensors((indices, seeds, data))
+        together = whole.map(crop_all).ignore_errors()
+        singly = tf.data.Dataset.from_tensor_slices((indices, elements))
+        singly = singly.flat_map(one).batch(CHUNK)
+        return together.concatenate(singly).take(1).unbatch()
+
+    return chunk
 
 
 def _zeros(spec):
