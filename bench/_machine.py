@@ -78,13 +78,15 @@ def cpu_allocator() -> str:
     """
     import tensorflow as tf
 
-    setting = os.environ.get("TF_CPU_ALLOCATOR_USE_BFC", "unset")
+    from keras_regkit import _cpu_memory
+
+    setting = os.environ.get(_cpu_memory.USE_POOL, "unset")
     try:
         tf.config.experimental.get_memory_info("CPU:0")
         words = "pooled (BFC)"
     except ValueError:
         words = "malloc"
-    return f"{words} (TF_CPU_ALLOCATOR_USE_BFC={setting})"
+    return f"{words} ({_cpu_memory.USE_POOL}={setting})"
 
 
 def setup_line() -> str:

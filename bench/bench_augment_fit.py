@@ -23,7 +23,7 @@ per-round ratios ``it / ours`` (above 1: ours is faster) and the process
 CPU time per image, with the CPU model, oneDNN and the load average.
 
 Run:
-    python bench/bench_augment_fit.py                # about five minutes
+    python bench/bench_augment_fit.py                # 157 s measured
     python bench/bench_augment_fit.py --batches 10 --epochs 2 --rounds 2
 """
 

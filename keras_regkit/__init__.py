@@ -28,8 +28,10 @@ import importlib.util
 
 from keras_regkit import _cpu_memory
 
+_HAS_TENSORFLOW = importlib.util.find_spec("tensorflow") is not None
+
 # Before any subpackage runs TensorFlow: it reads the choice once.
-if importlib.util.find_spec("tensorflow") is not None:
+if _HAS_TENSORFLOW:
     _cpu_memory.ask_for_pooled_allocator()
 
 from keras_regkit import callbacks  # noqa: E402
@@ -45,7 +47,7 @@ __version__ = "0.1.0"
 # Built on tf.data: imported here only where TensorFlow is installed.
 _NEEDS_TENSORFLOW = "augment"
 
-if importlib.util.find_spec("tensorflow") is not None:
+if _HAS_TENSORFLOW:
     from keras_regkit import augment
 
 __all__ = [

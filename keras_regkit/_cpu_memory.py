@@ -6,9 +6,10 @@ AVX-512), TensorFlow allocates every CPU tensor with ``malloc``. A batch of
 ``mmap`` threshold (32 MB), so every such tensor is a fresh ``mmap``: the
 kernel zeroes and maps 9,400 pages for it and unmaps them when it is freed.
 On a 2-core AMD EPYC that page work was most of the time of a tf.data
-pipeline at 224 px (``bench/bench_augment_fit.py``: cast +
-``tf.image.resize`` 4x faster, the ImageNet policy through ``fit`` 2x
-faster with the pool). TensorFlow's BFC allocator keeps the pages it has
+pipeline at 224 px: with the pool, cast + ``tf.image.resize`` of a batch
+took 27.5 ms instead of 114, and the ImageNet policy through ``fit`` ran
+at 942 images/s instead of 471 (one process per setting; see
+docs/benchmarks.md). TensorFlow's BFC allocator keeps the pages it has
 mapped and hands them out again; it is what TensorFlow already uses for
 large tensors when oneDNN is on (its oneDNN allocator is a BFC pool).
 
