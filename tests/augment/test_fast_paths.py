@@ -77,6 +77,29 @@ def test_flips_exact_and_uint8_input():
         )
         assert out.dtype == tf.float32
         np.testing.assert_allclose(out.numpy(), expected, atol=1e-6)
+    # The mirror path: the same reversed copies, the dtype kept.
+    np.testing.assert_array_equal(resample.mirror(x, m).numpy(), expected)
+    mirrored8 = resample.mirror(tf.constant(x8), m)
+    assert mirrored8.dtype == tf.uint8
+    np.testing.assert_array_equal(mirrored8.numpy(), np.round(expected * 255))
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "float32"])
+def test_flip_stage_mirrors_as_the_resampler_would(dtype):
+    """A flip-only stage runs as `resample.mirror`: the resampler's values."""
+    x = tf.constant(_images((16, 7, 9, 3), seed=3, dtype=dtype))
+    flips = chain.Chain([rka.RandomFlip("horizontal_and_vertical")])
+    assert flips.stages[0].mirror_only
+    assert not chain.Chain([rka.RandomZoom(0.1)]).stages[0].mirror_only
+    params = flips.sample(tf.constant([0, 5], tf.int64), 16, (7, 9, 3))
+    out, _ = flips.run(x, None, params)
+    matrix = params[0]["matrix"]
+    expected = resample.resample(x, matrix, (7, 9)).numpy()
+    assert out.dtype == tf.float32
+    np.testing.assert_allclose(out.numpy(), expected, atol=1e-6)
+    # Not trivially equal: some images are mirrored, some are not.
+    signs = {(float(m[0, 0]) < 0, float(m[1, 1]) < 0) for m in matrix}
+    assert len(signs) >= 3
 
 
 def test_axis_aligned_stages():

@@ -153,6 +153,7 @@ class RandomFlip(roles.GeometricOp):
 
     _gated = False
     axis_aligned = True
+    mirror_only = True
     MODES = ("horizontal", "vertical", "horizontal_and_vertical")
 
     def __init__(self, mode="horizontal", probability=0.5):
