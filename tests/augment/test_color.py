@@ -2,6 +2,7 @@
 
 import colorsys
 import importlib
+import statistics
 
 import numpy as np
 import pytest
@@ -208,3 +209,33 @@ def test_rgb_ops_reject_other_channel_counts(op):
 def test_bad_arguments(build, match):
     with pytest.raises(ValueError, match=match):
         build()
+
+
+def test_normal_draws_from_bits_are_standard_normal():
+    """16-bit inverse-transform draws: N(0, 1) by moments and a KS test."""
+    from keras_regkit.augment._core import sampling
+
+    bits = sampling.normal_bits(tf.constant([3, 4], tf.int64), 4, 50_000)
+    draws = sampling.normal_from_bits(bits, (250, 200)).numpy()
+    assert draws.shape == (4, 250, 200)
+    flat = np.sort(draws.ravel())
+    assert abs(flat.mean()) < 0.01 and abs(flat.std() - 1.0) < 0.01
+    # Kolmogorov-Smirnov against the normal CDF: 200,000 draws put the
+    # 1% critical value at 1.63 / sqrt(n) = 0.0036.
+    cdf = np.array([statistics.NormalDist().cdf(v) for v in flat[::50]])
+    empirical = (np.arange(len(flat))[::50] + 0.5) / len(flat)
+    assert np.abs(cdf - empirical).max() < 0.0036
+    # The examples' draws differ (one row of bits per example).
+    assert not np.allclose(draws[0], draws[1])
+
+
+def test_gaussian_noise_has_its_stddev_and_gamma_is_a_power():
+    x = np.full((2, 64, 64, 3), 128, "uint8")
+    noisy = rka.Pipeline([rka.RandomGaussianNoise(0.05)]).augment(x, seed=2)
+    added = noisy.numpy() - 128 / 255
+    assert abs(added.mean()) < 0.002 and abs(added.std() - 0.05) < 0.002
+    images = uint8_images(batch=3)
+    gamma = tf.constant([0.5, 1.0, 1.7])
+    out = color.adjust_gamma(images / 255.0, gamma).numpy()
+    expected = (images / 255.0) ** gamma.numpy()[:, None, None, None]
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6)

@@ -38,12 +38,13 @@ class AdditiveNoise(roles.ValueOp):
         )
 
     def _sample(self, seed, batch_size, shape):
-        draws = [batch_size, *shape]
-        noise = tf.random.stateless_normal(draws, seed=seed) * self.stddev
-        return {"noise": noise}
+        count = tf.reduce_prod(tf.cast(shape, tf.int32))
+        return {"bits": sampling.normal_bits(seed, batch_size, count)}
 
     def apply(self, inputs, params):
-        out = inputs + params["noise"]
+        shape = tf.shape(inputs)[1:]
+        noise = sampling.normal_from_bits(params["bits"], shape)
+        out = inputs + noise * self.stddev
         if self.clip:
             out = tf.clip_by_value(out, 0.0, 1.0)
         return out
