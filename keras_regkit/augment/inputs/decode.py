@@ -227,9 +227,35 @@ def _as_input_dtype(out, dtype):
     return out
 
 
+def _scale_and_translate(crop, size, scale, translation, antialias):
+    """``tf.raw_ops.ScaleAndTranslate`` of one image (the bilinear filter).
+
+    The kernel reads uint8 as it is: ``tf.image.resize`` converted the
+    whole crop to float32 first (0.5 ms more per 300-pixel crop).
+    """
+    return tf.raw_ops.ScaleAndTranslate(
+        images=crop[None],
+        size=tf.constant(size, tf.int32),
+        scale=scale,
+        translation=translation,
+        kernel_type="triangle",
+        antialias=antialias,
+    )[0]
+
+
 def _resize(crop, size, antialias=True):
-    """Bilinear resize, antialiased; uint8 kept uint8 (rounded)."""
-    out = tf.image.resize(crop, size, method="bilinear", antialias=antialias)
+    """Bilinear resize, antialiased; uint8 kept uint8 (rounded).
+
+    ``tf.image.resize``'s values: antialiased, its ``ScaleAndTranslate``
+    with scale ``size / crop size``; else its ``ResizeBilinear``.
+    """
+    if antialias:
+        scale = tf.constant(size, tf.float32) / tf.cast(
+            tf.shape(crop)[:2], tf.float32
+        )
+        out = _scale_and_translate(crop, size, scale, tf.zeros([2]), True)
+    else:
+        out = tf.image.resize(crop, size, method="bilinear")
     return _as_input_dtype(out, crop.dtype)
 
 
@@ -439,14 +465,7 @@ def decode_center_crop(
         crop, (_, scale, translation) = _decode_planned(
             contents, plan, channels, ACCURATE_DCT
         )
-        out = tf.raw_ops.ScaleAndTranslate(
-            images=crop[None],
-            size=tf.constant(size, tf.int32),
-            scale=scale,
-            translation=translation,
-            kernel_type="triangle",
-            antialias=antialias,
-        )[0]
+        out = _scale_and_translate(crop, size, scale, translation, antialias)
         return _as_input_dtype(out, tf.uint8)
 
     return _decoded(contents, decode, owner)
