@@ -222,9 +222,9 @@ def test_whole_image_crop_equals_a_plain_resize():
         np.testing.assert_allclose(out[0][0][i], expected, atol=ROUNDED)
 
 
-def test_flips_after_the_crop_run_per_example():
-    # RandomFlip ops right after the crop flip each example (a reversed
-    # copy); the rest of the pipeline runs batched.
+def test_flips_after_the_crop_flip_each_example():
+    # Only the crop runs per example; flips after it run batched, as
+    # reversed copies of each example's crop.
     p = pipeline(
         rka.RandomFlip(probability=1.0),
         rka.RandomFlip("vertical", probability=1.0),
@@ -232,8 +232,9 @@ def test_flips_after_the_crop_run_per_example():
         probability=0.0,
     )
     per_example, batched = unbatched.split_example_ops(p.ops)
-    assert len(per_example) == 3
-    assert [type(op).__name__ for op in batched] == ["RandomContrast"]
+    assert [type(op).__name__ for op in per_example] == ["RandomResizedCrop"]
+    names = [type(op).__name__ for op in batched]
+    assert names == ["RandomFlip", "RandomFlip", "RandomContrast"]
     out = as_arrays(rka.augment_unbatched(p, varying(), batch_size=3))
     rng = np.random.default_rng(0)
     for i, size in enumerate(SIZES):

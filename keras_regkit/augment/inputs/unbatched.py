@@ -6,21 +6,21 @@ gives every image its output size, so it can take them one by one. Its
 ops split in two (`split_example_ops`, once, when the `Pipeline` is
 built):
 
-* the **per-example stage**: the leading `RandomResizedCrop` and the
-  `RandomFlip` ops right after it. Each example gets its own crop window,
-  sampled by the op (its ``sample``: the same draw as in a batch); only
-  that window is read and resized to the output size
-  (`keras_regkit.augment.inputs.decode`; for JPEG only the window is
-  decoded), then flipped (a reversed copy of a small image);
+* the **per-example stage**: the leading `RandomResizedCrop`. Each
+  example gets its own crop window, sampled by the op (its ``sample``:
+  the same draw as in a batch); only that window is read and resized to
+  the output size (`keras_regkit.augment.inputs.decode`; for JPEG only
+  the window is decoded);
 * the **batched stage**: the other ops, run on batches after
   ``.batch(batch_size)``, as in any pipeline; this module receives it as
-  a function ``augment_batch(data, seed)``.
+  a function ``augment_batch(data, seed)``. Flips there are reversed
+  copies (`keras_regkit.augment._core.resample.mirror`).
 
 `augment_dataset` does this for an unbatched dataset (images
 ``(height, width, channels)`` of any size, or scalar ``tf.string``
 encoded images), `augment_ragged_batch` for one ragged batch (a
-``tf.RaggedTensor`` of images). Geometric ops after the crop (other than
-those flips) act on the crop at its output size, resampled once more.
+``tf.RaggedTensor`` of images). Geometric ops after the crop act on the
+crop at its output size, resampled once more (flips: reversed).
 
 Nothing is padded: ops that do not start with a `RandomResizedCrop`
 raise a ValueError saying so (``RandomResizedCrop(height, width,
@@ -50,7 +50,6 @@ from keras_regkit.augment._core import structure
 from keras_regkit.augment.inputs import decode
 from keras_regkit.augment.inputs import files
 from keras_regkit.augment.inputs import guard
-from keras_regkit.augment.ops.geometry import RandomFlip
 from keras_regkit.augment.ops.resized_crop import RandomResizedCrop
 
 # Examples per internal batch when single examples are returned.
@@ -60,25 +59,23 @@ CHUNK = 32
 def split_example_ops(ops):
     """``(per_example, batched)``: the ops of the two stages.
 
-    The per-example stage is the leading `RandomResizedCrop` and the
-    `RandomFlip` ops right after it (a flip of a crop is a reversed copy,
-    cheaper on one small image than in the batch's resampling); without
-    a leading crop it is empty and every op is batched.
+    The per-example stage is the leading `RandomResizedCrop`; without a
+    leading crop it is empty and every op is batched. Flips after the
+    crop are batched: a batch's flips are reversed copies fused with what
+    follows, where one example's cost some 70 graph operations (the
+    draw, two conditionals).
 
     Example:
     >>> from keras_regkit import augment as rka
     >>> ops = [rka.RandomResizedCrop(8, 8), rka.RandomFlip(),
-    ...        rka.RandomContrast(0.2), rka.RandomFlip()]
+    ...        rka.RandomContrast(0.2)]
     >>> [[type(op).__name__ for op in part] for part in split_example_ops(ops)]
-    [['RandomResizedCrop', 'RandomFlip'], ['RandomContrast', 'RandomFlip']]
+    [['RandomResizedCrop'], ['RandomFlip', 'RandomContrast']]
     """
     ops = list(ops)
     if not ops or not isinstance(ops[0], RandomResizedCrop):
         return [], ops
-    count = 1
-    while count < len(ops) and isinstance(ops[count], RandomFlip):
-        count += 1
-    return ops[:count], ops[count:]
+    return ops[:1], ops[1:]
 
 
 def _images_spec(element_spec):
@@ -145,23 +142,11 @@ def check_crop_first(ops, name, value, owner, expected="{}"):
     raise _validation.invalid(name, expected.format(crop), value, owner=owner)
 
 
-def _flip(image, op, seed):
-    """One example's flips, as ``op`` draws them (its matrix read back)."""
-    matrix = op.sample(seed, 1, (1, 1, 1))["matrix"][0]
-    for axis, flipped in ((1, matrix[0, 0] < 0), (0, matrix[1, 1] < 0)):
-        image = tf.cond(
-            flipped,
-            lambda image=image, axis=axis: tf.reverse(image, [axis]),
-            lambda image=image: image,
-        )
-    return image
-
-
 def augment_example(example_ops, image, seed, paths=False):
-    """One example through the per-example stage: cropped, resized, flipped.
+    """One example through the per-example stage: cropped and resized.
 
     Args:
-        example_ops: `split_example_ops`'s first part (a crop, flips).
+        example_ops: `split_example_ops`'s first part (the crop).
         image: ``(height, width, channels)``, or a scalar string: encoded
             image bytes or a file's path (`files.read_contents`).
         seed: A shape-(2,) stateless seed.
@@ -172,14 +157,10 @@ def augment_example(example_ops, image, seed, paths=False):
         The crop at the op's output size: uint8 for uint8 or encoded
         input, else float32.
     """
-    crop, *flips = example_ops
+    (crop,) = example_ops
     if image.dtype == tf.string:
         image = files.read_contents(image, True if paths else None)
-    seeds = sampling.split_seed(seed, 1 + len(flips))
-    image = decode.crop_image(crop, image, seeds[0])
-    for op, flip_seed in zip(flips, seeds[1:], strict=True):
-        image = _flip(image, op, flip_seed)
-    return image
+    return decode.crop_image(crop, image, seed)
 
 
 def _check_dataset(ops, dataset, batch_size, drop_remainder, mixing, owner):
