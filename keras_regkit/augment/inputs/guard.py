@@ -40,14 +40,21 @@ def _reason(error):
 
 
 def guarded(examples, crop, on_error, paths, owner):
-    """``examples.map(crop)`` where a failed example is named, or dropped.
+    """``examples.map(crop)`` in chunks, a failed example named or dropped.
 
     Chunks of `CHUNK` examples are cropped together (crops of several
     sizes: one at a time); in a chunk that fails, each ``(seed, data)``
     is cropped in a dataset of its own whose errors are caught, and a
     failure yields a placeholder flagged as failed, with a message naming
     the example (its position in this pass, its path) and TensorFlow's
-    reason, found by cropping it once more, eagerly.
+    reason, found by cropping it once more, eagerly. The chunks stay
+    batched through the checks (``dataset.rebatch`` them): unbatched,
+    the per-element work cost about 1.6 ms of CPU per 224-pixel JPEG.
+
+    Returns:
+        A dataset of chunks: ``crop``'s outputs with a leading dimension
+        of up to `CHUNK` (fewer where examples were skipped, or at the
+        end), in the examples' order.
     """
     name = _validation.owner_name(owner) if owner is not None else None
     prefix = f"{name}: " if name else ""
@@ -95,50 +102,56 @@ def guarded(examples, crop, on_error, paths, owner):
         chunks = examples.enumerate().batch(CHUNK)
         out = chunks.interleave(_chunked(crop, one, spec), **options)
     else:  # Crops of several sizes: a batch of them cannot be formed.
-        out = examples.enumerate().interleave(one, **options)
+        out = examples.enumerate().interleave(one, **options).batch(1)
     if on_error == "raise":
+        return out.map(lambda *chunk: _checked(prefix, *chunk))
+    out = out.scan(tf.constant(0, tf.int64), lambda *a: _skipped(prefix, *a))
+    return out.filter(lambda *kept: tf.size(tf.nest.flatten(kept)[0]) > 0)
 
-        def check(ok, index, message, element):
-            text = tf.strings.join(
-                [prefix, message, " (on_error='skip' drops such examples)"]
-            )
-            with tf.control_dependencies([tf.debugging.Assert(ok, [text])]):
-                return tf.nest.map_structure(tf.identity, element)
 
-        out = out.map(check)
-        # One element per example: the length stays known (Keras's fit
-        # warns at every epoch's end for a dataset of unknown length).
-        length = int(examples.cardinality())
-        if length >= 0:
-            out = out.apply(tf.data.experimental.assert_cardinality(length))
-        return out
+def _checked(prefix, ok, index, message, element):
+    """A chunk's examples, or an error naming its first failed one."""
+    first = tf.argmin(tf.cast(ok, tf.int32), output_type=tf.int32)
+    text = tf.strings.join(
+        [
+            prefix,
+            tf.gather(message, first),
+            " (on_error='skip' drops such examples)",
+        ]
+    )
+    check = tf.debugging.Assert(tf.reduce_all(ok), [text])
+    with tf.control_dependencies([check]):
+        return tf.nest.map_structure(tf.identity, element)
 
-    def count(skipped, element):
-        ok, index, message, _ = element
-        skipped += tf.cast(tf.logical_not(ok), tf.int64)
 
-        def warn(message, skipped):
-            count = int(skipped)
+def _skipped(prefix, skipped, chunk):
+    """A chunk without its failed examples, each logged with the count."""
+    ok, index, message, element = chunk
+    failed = tf.logical_not(ok)
+
+    def warn(messages, before):
+        count = int(before)
+        for text in messages.numpy():
+            count += 1
             _LOG.warning(
                 "%sskipped %s; %d example%s skipped so far in this pass over "
                 "the data",
                 prefix,
-                message.numpy().decode(errors="replace"),
+                text.decode(errors="replace"),
                 count,
                 "" if count == 1 else "s",
             )
-            return 0
+        return 0
 
-        def report():
-            return tf.py_function(warn, [message, skipped], tf.int32)
+    def report():
+        messages = tf.boolean_mask(message, failed)
+        return tf.py_function(warn, [messages, skipped], tf.int32)
 
-        done = tf.cond(ok, lambda: tf.constant(0), report)
-        with tf.control_dependencies([done]):
-            return tf.identity(skipped), element
-
-    out = out.scan(tf.constant(0, tf.int64), count)
-    out = out.filter(lambda ok, index, message, element: ok)
-    return out.map(lambda ok, index, message, element: element)
+    done = tf.cond(tf.reduce_any(failed), report, lambda: tf.constant(0))
+    with tf.control_dependencies([done]):
+        skipped = skipped + tf.reduce_sum(tf.cast(failed, tf.int64))
+    kept = tf.nest.map_structure(lambda t: tf.boolean_mask(t, ok), element)
+    return skipped, kept
 
 
 def _chunked(crop, one, spec):
@@ -165,7 +178,7 @@ def _chunked(crop, one, spec):
         together = whole.map(crop_all).ignore_errors()
         singly = tf.data.Dataset.from_tensor_slices((indices, elements))
         singly = singly.flat_map(one).batch(CHUNK)
-        return together.concatenate(singly).take(1).unbatch()
+        return together.concatenate(singly).take(1)
 
     return chunk
 

@@ -270,15 +270,30 @@ def augment_dataset(
 
     options = {"num_parallel_calls": tf.data.AUTOTUNE, "deterministic": True}
     examples = tf.data.Dataset.zip((seeds, dataset))
+    size = batch_size or CHUNK
     if _images_spec(dataset.element_spec).dtype == tf.string:
-        out = guard.guarded(examples, crop, on_error, paths, owner)
+        chunks = guard.guarded(examples, crop, on_error, paths, owner)
+        out = chunks.rebatch(size, drop_remainder=drop_remainder)
+        if on_error == "raise":  # One output per example: a known length.
+            out = _assert_batches(out, examples, size, drop_remainder)
     else:  # Decoded images: nothing to read, nothing to guard.
         out = examples.map(crop, **options)
-    if batch_size is None and not has_batched_ops:
-        return out.map(convert, **options)
-    out = out.batch(batch_size or CHUNK, drop_remainder=drop_remainder)
-    out = out.map(augment, **options)
+        out = out.batch(size, drop_remainder=drop_remainder)
+    out = out.map(augment if has_batched_ops else convert, **options)
     return out if batch_size else out.unbatch()
+
+
+def _assert_batches(batches, examples, size, drop_remainder):
+    """``batches`` with the length of ``examples`` batched by ``size``.
+
+    ``rebatch`` does not know it; Keras's ``fit`` warns at every epoch's
+    end for a dataset of unknown length.
+    """
+    length = int(examples.cardinality())
+    if length < 0:
+        return batches
+    count = length // size if drop_remainder else -(-length // size)
+    return batches.apply(tf.data.experimental.assert_cardinality(count))
 
 
 def augment_ragged_batch(data, seed, *, ops, example_ops, augment_batch, owner):
