@@ -16,8 +16,8 @@ tabular rows go through the same pipeline with their own ops.
 
 A pipeline splits its ops once, when built: all of them run on batches
 of one size; for images of any
-size, a leading `RandomResizedCrop` and the flips after it run per
-example and the other ops on batches after them
+size, a leading `RandomResizedCrop` runs per example and the other ops
+on batches after it
 (`keras_regkit.augment.inputs.unbatched`).
 """
 
@@ -202,7 +202,7 @@ class Pipeline:
             gather=self.use_xla,
         )
         # Split once: every op for batches of one size; for images of any
-        # size, the per-example crop and flips, then the other ops batched.
+        # size, the per-example crop, then the other ops batched.
         self._whole = self._batched_run(self.ops)
         last = [op for op in self.ops[:-1] if op.views > 1]
         if last:

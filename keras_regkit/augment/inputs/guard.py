@@ -11,7 +11,8 @@ failed that only a failure reaches. Then
 position in this pass over the data, its path) and TensorFlow's reason
 (found by running it once more, eagerly); ``on_error="skip"`` drops it
 and logs a warning on the ``keras_regkit`` logger, with the count
-skipped so far in this pass.
+skipped so far in this pass. The chunks stay batched (a leading
+dimension of up to `CHUNK`) to the end: the caller rebatches them.
 """
 
 from __future__ import annotations
