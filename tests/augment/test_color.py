@@ -130,17 +130,45 @@ def test_reflect_pad_equals_tf_pad(radius):
         np.testing.assert_array_equal(got, expected)
 
 
-def test_gaussian_blur_matches_numpy():
-    x = images(batch=2, height=6, width=9)
+def _blur_reference(image, s, kernel_size):
+    """numpy: separable Gaussian taps over reflect-padded rows, columns."""
+    radius = kernel_size // 2
+    k = np.exp(-0.5 * (np.arange(-radius, radius + 1) / s) ** 2)
+    k /= k.sum()
+    height, width = image.shape[:2]
+    padded = np.pad(image, [(radius, radius), (0, 0), (0, 0)], mode="reflect")
+    rows = sum(k[j] * padded[j : j + height] for j in range(kernel_size))
+    padded = np.pad(rows, [(0, 0), (radius, radius), (0, 0)], mode="reflect")
+    return sum(k[j] * padded[:, j : j + width] for j in range(kernel_size))
+
+
+# Sizes above 2 * radius + 1 (interior and edges apart), at it, below it
+# (one reflected copy), and unknown in the graph (the same).
+@pytest.mark.parametrize(
+    "height,width,kernel_size,known",
+    [
+        (6, 9, 5, True),
+        (5, 12, 5, True),
+        (4, 3, 5, True),
+        (11, 8, 7, True),
+        (9, 10, 5, False),
+    ],
+)
+def test_gaussian_blur_matches_numpy(height, width, kernel_size, known):
+    x = images(batch=2, height=height, width=width)
     sigma = [0.8, 1.5]
-    out = filters.gaussian_blur(x, sigma, 5).numpy()
+    blur = filters.gaussian_blur
+    if not known:
+        spec = tf.TensorSpec([None, None, None, 3], tf.float32)
+        blur = tf.function(
+            lambda v, s: filters.gaussian_blur(v, s, kernel_size),
+            input_signature=[spec, tf.TensorSpec([2], tf.float32)],
+        )
+        out = blur(tf.constant(x, tf.float32), tf.constant(sigma)).numpy()
+    else:
+        out = blur(x, sigma, kernel_size).numpy()
     for image, result, s in zip(x, out, sigma, strict=True):
-        k = np.exp(-0.5 * (np.arange(-2, 3) / s) ** 2)
-        k /= k.sum()
-        padded = np.pad(image, [(2, 2), (0, 0), (0, 0)], mode="reflect")
-        rows = sum(k[j] * padded[j : j + 6] for j in range(5))
-        padded = np.pad(rows, [(0, 0), (2, 2), (0, 0)], mode="reflect")
-        expected = sum(k[j] * padded[:, j : j + 9] for j in range(5))
+        expected = _blur_reference(image, s, kernel_size)
         np.testing.assert_allclose(result, expected, atol=1e-5)
 
 

@@ -25,7 +25,10 @@ def sharpen(images, factor):
     """Blends with a smoothed copy as PIL's ``ImageEnhance.Sharpness``.
 
     ``factor`` 1 leaves the image unchanged, 0 smooths it, above 1
-    sharpens; the border pixels are kept.
+    sharpens; the border pixels are kept. Written as one expression,
+    ``images + (1 - factor) * (smooth - images)`` inside the border, which
+    XLA fuses into one pass (the blend of a padded smoothed copy took 1.5
+    times as long: 1.09 against 0.74 ms of CPU per image at 224 pixels).
 
     Example:
     >>> import tensorflow as tf
@@ -39,32 +42,71 @@ def sharpen(images, factor):
     for dy in range(3):
         for dx in range(3):
             total += images[:, dy : height - 2 + dy, dx : width - 2 + dx]
-    smooth = total / 13.0
-    degenerate = images + tf.pad(
-        smooth - interior, [[0, 0], [1, 1], [1, 1], [0, 0]]
-    )
-    return _clip(
-        degenerate + sampling.expand_per_example(factor) * (images - degenerate)
-    )
+    change = tf.pad(total / 13.0 - interior, [[0, 0], [1, 1], [1, 1], [0, 0]])
+    keep = 1.0 - sampling.expand_per_example(factor)
+    return _clip(images + keep * change)
 
 
 def _reflect_pad(images, axis, radius):
     """``tf.pad(mode="REFLECT")`` along one axis, by slicing.
 
     XLA's MirrorPad rejects a zero-size dimension even where it pads
-    nothing (an empty batch); slices and a concatenation do not.
+    nothing (an empty batch); slices, reversed, and a concatenation do
+    not (gathers of the edge rows made XLA build the padded batch twice).
     """
     if radius == 0:
         return images
-    size = tf.shape(images)[axis]
-    before = tf.reverse(
-        tf.gather(images, tf.range(1, radius + 1), axis=axis), [axis]
-    )
-    after = tf.reverse(
-        tf.gather(images, tf.range(size - radius - 1, size - 1), axis=axis),
-        [axis],
-    )
+    size = images.shape[axis]
+    size = tf.shape(images)[axis] if size is None else size
+
+    def edge(start, stop):
+        index = [slice(None)] * len(images.shape)
+        index[axis] = slice(start, stop)
+        return tf.reverse(images[tuple(index)], [axis])
+
+    before = edge(1, radius + 1)
+    after = edge(size - radius - 1, size - 1)
     return tf.concat([before, images, after], axis=axis)
+
+
+def _along(images, axis, start, stop):
+    """``images[start:stop]`` along ``axis``."""
+    index = [slice(None)] * len(images.shape)
+    index[axis] = slice(start, stop)
+    return images[tuple(index)]
+
+
+def _taps(padded, weights, axis, count):
+    """``sum_k weights[:, k] * padded[k : k + count]`` along ``axis``."""
+    out = 0.0
+    for k in range(weights.shape[1]):
+        tap = _along(padded, axis, k, k + count)
+        out += sampling.expand_per_example(weights[:, k]) * tap
+    return out
+
+
+def _filter_axis(images, weights, axis, radius):
+    """A 1-D filter of ``2 * radius + 1`` per-example taps, edges reflected.
+
+    The interior reads shifted slices of the images; the ``radius``
+    values at each end are computed apart, from a reflected strip. XLA
+    fused a whole reflected copy into every tap (a select per value):
+    5-tap Gaussian blurs of 64 images at 224 pixels took 1.30-1.48 ms of
+    CPU per image that way, 0.59 this way (the same values).
+    """
+    size = images.shape[axis]
+    edge = 2 * radius + 1
+    if size is None or size < edge:
+        count = tf.shape(images)[axis] if size is None else size
+        return _taps(_reflect_pad(images, axis, radius), weights, axis, count)
+    low = _reflect_pad(_along(images, axis, 0, edge), axis, radius)
+    high = _reflect_pad(_along(images, axis, size - edge, size), axis, radius)
+    parts = [
+        _taps(low, weights, axis, radius),
+        _taps(images, weights, axis, size - 2 * radius),
+        _taps(_along(high, axis, radius + 1, None), weights, axis, radius),
+    ]
+    return tf.concat(parts, axis=axis)
 
 
 def gaussian_blur(images, sigma, kernel_size):
@@ -84,27 +126,18 @@ def gaussian_blur(images, sigma, kernel_size):
     >>> float(tf.reduce_max(tf.abs(gaussian_blur(x, [1.0], 3) - x)))
     0.0
     """
+    images = tf.convert_to_tensor(images, tf.float32)
     radius = kernel_size // 2
     offsets = tf.range(-radius, radius + 1, dtype=tf.float32)
     sigma = tf.reshape(tf.cast(sigma, tf.float32), [-1, 1])
-    weights = tf.exp(-0.5 * tf.square(offsets[None, :] / sigma))
-    weights = weights / tf.reduce_sum(weights, axis=1, keepdims=True)
-    height, width = tf.shape(images)[1], tf.shape(images)[2]
-    padded = _reflect_pad(images, axis=1, radius=radius)
-    rows = 0.0
-    for k in range(kernel_size):
-        rows += (
-            sampling.expand_per_example(weights[:, k])
-            * padded[:, k : k + height]
-        )
-    padded = _reflect_pad(rows, axis=2, radius=radius)
-    out = 0.0
-    for k in range(kernel_size):
-        out += (
-            sampling.expand_per_example(weights[:, k])
-            * padded[:, :, k : k + width]
-        )
-    return out
+    unnormalized = tf.exp(-0.5 * tf.square(offsets[None, :] / sigma))
+    total = tf.reduce_sum(unnormalized, axis=1)
+    # Normalized by a division: XLA does not copy an expensive op into
+    # each of its users, so the row pass is computed once; without it,
+    # each output recomputed its row taps for each of its column taps.
+    rows = _filter_axis(images, unnormalized, 1, radius)
+    rows = rows / sampling.expand_per_example(total)
+    return _filter_axis(rows, unnormalized / total[:, None], 2, radius)
 
 
 @keras.saving.register_keras_serializable(package="keras_regkit")
