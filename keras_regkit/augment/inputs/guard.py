@@ -31,8 +31,9 @@ ON_ERROR = ("raise", "skip")
 # Examples cropped together while none fails (see `_chunked`).
 CHUNK = 16
 _LOG = logging.getLogger("keras_regkit")
-# TensorFlow's wrapping of an op's message: the function node, the op.
-_TF_NOISE = re.compile(r"\{\{[^}]*\}\}\s*|\s*\[Op:\w+\]")
+# TensorFlow's wrapping of an op's message: the function node, the op
+# and its (empty) name.
+_TF_NOISE = re.compile(r"\{\{[^}]*\}\}\s*|\s*\[Op:\w+\](\s*name:.*$)?")
 
 
 def _reason(error):
