@@ -22,7 +22,10 @@ class AdditiveNoise(roles.ValueOp):
     """Adds Gaussian noise of standard deviation ``stddev`` to every value.
 
     Subclasses set ``shapes`` and ``clip`` (whether the result is clipped
-    to [0, 1], as pixels are) and give ``stddev`` its default.
+    to [0, 1], as pixels are) and give ``stddev`` its default. The normal
+    draws are `sampling.normal_from_bits`'s: 16 random bits each pick
+    one of 65,536 equally likely quantiles of N(0, 1) (unit variance;
+    nothing beyond 4.2 standard deviations).
 
     Args:
         stddev: The noise's standard deviation, >= 0.

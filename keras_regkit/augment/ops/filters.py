@@ -171,6 +171,10 @@ class RandomSharpness(value_ops.FactorOp):
 class RandomGaussianNoise(value_ops.AdditiveNoise):
     """Adds Gaussian noise of a given standard deviation, clipped to [0, 1].
 
+    Each value's draw is one of 65,536 equally likely quantiles of the
+    normal distribution (unit variance, nothing beyond 4.2 standard
+    deviations): at 16-bit resolution, finer than any pixel's 8 bits.
+
     Args:
         stddev: The noise's standard deviation (in [0, 1] pixel units).
         probability: Chance, per example, that the op applies.
