@@ -9,8 +9,11 @@ Two policies on uint8 images, batch 64, output float32 in [0, 1]:
 
 Variants: this kit's ``Pipeline`` (XLA), Keras 3 layers in ``tf.data``,
 keras-aug, albumentations on one Python thread and inside ``tf.data`` via
-``tf.numpy_function`` (``num_parallel_calls=AUTOTUNE``), and the floor
-(cast, plus ``tf.image.resize`` where the policy changes the size). The
+``tf.numpy_function`` (``num_parallel_calls=AUTOTUNE``), the floor
+(cast, plus ``tf.image.resize`` where the policy changes the size) and,
+for the ImageNet policy, a lower bound of the policy's own cost with
+TensorFlow's kernels (`bound`: ``tf.image.crop_and_resize`` and one
+fused colour pass without the contrast's mean). The
 anchors are optional (``pip install -e ".[bench]"``): a missing one is
 skipped with a message. Variants run interleaved in rounds in one process
 after a warm-up; each round of a tf.data variant is a fresh iterator whose
@@ -99,6 +102,63 @@ def floor(policy, size):
         return images
 
     return lambda ds: ds.map(cast, num_parallel_calls=AUTOTUNE)
+
+
+# ---------------------------------------------------------------- bound
+
+BOUND = "bound: crop_and_resize + one colour pass"
+
+
+@tf.function(jit_compile=True)
+def _one_colour_pass(images, factors):
+    """Brightness, contrast and saturation fused into one XLA pass.
+
+    The contrast scales around 0.5, not around each image's mean: the
+    mean is a second pass over the image, which a lower bound leaves out.
+    ``factors``: ``(batch, 3)`` multipliers.
+    """
+    brightness, contrast, saturation = (
+        factors[:, i, None, None, None] for i in range(3)
+    )
+    images = tf.clip_by_value(images * brightness, 0.0, 1.0)
+    images = tf.clip_by_value((images - 0.5) * contrast + 0.5, 0.0, 1.0)
+    grey = tf.reduce_sum(images * [0.299, 0.587, 0.114], -1, keepdims=True)
+    return tf.clip_by_value(grey + (images - grey) * saturation, 0.0, 1.0)
+
+
+def bound(size):
+    """A lower bound of the ImageNet policy's cost with TensorFlow's kernels.
+
+    The same work done the cheapest way TensorFlow offers, with less of
+    it: one ``tf.image.crop_and_resize`` (C++) per batch on the uint8
+    images, a random square box per image with the horizontal flip folded
+    in (its x1 and x2 swapped), then brightness, contrast and saturation
+    as one fused XLA pass without the contrast's mean. What this variant
+    costs, no pipeline of these ops built from TensorFlow's kernels can
+    undercut by much.
+    """
+
+    def augment(seed, images):
+        count = tf.shape(images)[0]
+        draws = tf.random.stateless_uniform([count, 7], seed)
+        side = tf.sqrt(0.08 + 0.92 * draws[:, 0])  # area in [0.08, 1]
+        top = draws[:, 1] * (1.0 - side)
+        left = draws[:, 2] * (1.0 - side)
+        flip = draws[:, 3] < 0.5
+        x1 = tf.where(flip, left + side, left)
+        x2 = tf.where(flip, left, left + side)
+        boxes = tf.stack([top, x1, top + side, x2], axis=1)
+        crops = tf.image.crop_and_resize(
+            images, boxes, tf.range(count), (size, size)
+        )
+        return _one_colour_pass(crops * (1.0 / 255.0), 0.6 + 0.8 * draws[:, 4:])
+
+    def build(ds):
+        seeds = tf.data.Dataset.random(0, rerandomize_each_iteration=True)
+        pairs = tf.data.Dataset.zip((seeds.batch(2), ds))
+        return pairs.map(augment, num_parallel_calls=AUTOTUNE)
+
+    return build
 
 
 # ---------------------------------------------------------------- Keras
@@ -294,6 +354,8 @@ def run_group(policy, size, args):
     floor_name = "floor: cast" + (
         " + tf.image.resize" if policy == "imagenet" else ""
     )
+    if policy == "imagenet":
+        variants[BOUND] = ("tf", bound(size))
     variants[floor_name] = ("tf", floor(policy, size))
     # Each tf.data variant is built (traced) once; every round iterates it
     # anew (fresh randomness, no retracing).

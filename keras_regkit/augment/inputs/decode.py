@@ -292,25 +292,34 @@ def resized_crop(image, window, size, antialias=True):
 
 
 def _decode_planned(contents, plan_fn, channels, dct_method=""):
-    """Decodes ``plan_fn(height, width)[0]``, a window; ``(crop, plan)``."""
+    """Decodes ``plan_fn(height, width)[0]``, a window; ``(crop, plan)``.
 
-    def jpeg():
-        shape = tf.image.extract_jpeg_shape(contents)
-        plan = plan_fn(shape[0], shape[1])
-        crop = tf.image.decode_and_crop_jpeg(
-            contents, plan[0], channels=channels, dct_method=dct_method
-        )
-        return (crop, *plan)
+    The size is read first (a JPEG's header; other formats decode whole),
+    then the plan is made once, outside both branches: in each, it was
+    twice the graph to instantiate, for every new iterator over a
+    dataset (every epoch).
+    """
+    is_jpeg = tf.io.is_jpeg(contents)
 
-    def other():
+    def jpeg_size():
+        size = tf.image.extract_jpeg_shape(contents)[:2]
+        return tf.zeros([0, 0, channels], tf.uint8), size
+
+    def decode_whole():
         image = tf.io.decode_image(
             contents, channels=channels, dtype=tf.uint8, expand_animations=False
         )
-        shape = tf.shape(image)
-        plan = plan_fn(shape[0], shape[1])
-        return (_slice_window(image, plan[0]), *plan)
+        return image, tf.shape(image)[:2]
 
-    crop, *plan = tf.cond(tf.io.is_jpeg(contents), jpeg, other)
+    whole, size = tf.cond(is_jpeg, jpeg_size, decode_whole)
+    plan = plan_fn(size[0], size[1])
+
+    def jpeg():
+        return tf.image.decode_and_crop_jpeg(
+            contents, plan[0], channels=channels, dct_method=dct_method
+        )
+
+    crop = tf.cond(is_jpeg, jpeg, lambda: _slice_window(whole, plan[0]))
     crop.set_shape([None, None, channels])
     return crop, plan
 
