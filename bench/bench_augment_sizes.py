@@ -138,7 +138,9 @@ def bound(size):
     undercut by much.
     """
 
-    def augment(seed, images):
+    def augment(seed, data):
+        # Images alone, or (images, labels) as `bench_augment_fit` gives.
+        images = data[0] if isinstance(data, tuple) else data
         count = tf.shape(images)[0]
         draws = tf.random.stateless_uniform([count, 7], seed)
         side = tf.sqrt(0.08 + 0.92 * draws[:, 0])  # area in [0.08, 1]
@@ -151,7 +153,8 @@ def bound(size):
         crops = tf.image.crop_and_resize(
             images, boxes, tf.range(count), (size, size)
         )
-        return _one_colour_pass(crops * (1.0 / 255.0), 0.6 + 0.8 * draws[:, 4:])
+        out = _one_colour_pass(crops * (1.0 / 255.0), 0.6 + 0.8 * draws[:, 4:])
+        return (out, *data[1:]) if isinstance(data, tuple) else out
 
     def build(ds):
         seeds = tf.data.Dataset.random(0, rerandomize_each_iteration=True)
