@@ -6,6 +6,7 @@ import tensorflow as tf
 
 from keras_regkit import augment as rka
 from keras_regkit.augment._core import resample
+from keras_regkit.augment._core import sampling
 from keras_regkit.augment.inputs import decode
 from keras_regkit.augment.inputs import unbatched
 
@@ -119,6 +120,45 @@ def test_window_is_the_one_the_batched_op_resamples():
         # The batched resampling is plain bilinear (no antialiasing).
         out = decode.resized_crop(image, window, (12, 16), antialias=False)
         np.testing.assert_allclose(out, batched, atol=1e-5)
+
+
+def _window_from_matrix(op, seed, height, width):
+    """The window read back from `sample`'s matrix, in numpy."""
+    seed = sampling.as_seed(seed)
+    matrix = op.sample(seed, 1, (height, width, 1))["matrix"][0].numpy()
+    crop_w = np.clip(np.round(matrix[0, 0] * width), 1, width)
+    crop_h = np.clip(np.round(matrix[1, 1] * height), 1, height)
+    x = np.clip(
+        np.round(matrix[0, 2] + (width - crop_w) / 2), 0, width - crop_w
+    )
+    y = np.clip(
+        np.round(matrix[1, 2] + (height - crop_h) / 2), 0, height - crop_h
+    )
+    return [int(y), int(x), int(crop_h), int(crop_w)]
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        rka.RandomResizedCrop(8, 8),
+        rka.RandomResizedCrop(8, 8, probability=0.5),
+        rka.RandomResizedCrop(
+            8, 8, scale=(0.5, 1), ratio=(2, 3), fallback="whole"
+        ),
+        rka.RandomResizedCrop(8, 8, scale=(0.9, 1), ratio=(0.2, 0.3)),
+    ],
+    ids=["default", "probability", "whole", "centre"],
+)
+def test_window_is_the_window_of_the_ops_matrix(op):
+    # `window` skips the matrix; the same draws, read back from the matrix
+    # of a batch of one, give the same window, including the fallbacks, a
+    # gated-off example and slivers whose fallback rounds to no pixel.
+    for height, width in [(375, 500), (100, 1000), (1000, 100), (1, 7), (3, 2)]:
+        for s in range(12):
+            seed = tf.constant([0, s], tf.int32)
+            expected = _window_from_matrix(op, seed, height, width)
+            got = op.window(seed, height, width).numpy().tolist()
+            assert got == expected, (height, width, s)
 
 
 def test_window_probability_zero_is_the_whole_image():

@@ -1,7 +1,8 @@
 """Pure functions that crop and decode single images of any size.
 
-* `crop_window` reads back the window a `RandomResizedCrop` draws for one
-  image (its own ``sample``: the same draw as in a batch);
+* `crop_window` is the window a `RandomResizedCrop` draws for one image
+  (its own draws: the window of the matrix ``sample`` gives a batch of
+  one);
   `center_crop_geometry` is the evaluation crop's window and resampling;
 * `resized_crop` reads one window of a decoded image and resizes it;
   `decode_window` decodes only a window of encoded bytes (JPEG; other
@@ -93,8 +94,11 @@ def _decoded(contents, decode, owner):
 def crop_window(op, seed, height, width):
     """The crop window a `RandomResizedCrop` draws for one image.
 
-    The op's own ``sample`` (its area, aspect ratio and probability
-    draws) read back as a window of whole pixels.
+    The op's own draws (its area, aspect ratio and probability) for a
+    batch of one, as whole pixels (`RandomResizedCrop.window`: the window
+    of `sample`'s matrix, without the matrix, whose building and reading
+    back cost 0.08 ms of CPU more per example in a map that decodes,
+    crops and resizes JPEGs: 3.14 against 3.06 ms).
 
     Args:
         op: A `RandomResizedCrop`.
@@ -111,19 +115,7 @@ def crop_window(op, seed, height, width):
     >>> [int(v) for v in crop_window(op, 3, 40, 40)[2:]]
     [20, 20]
     """
-    height = tf.cast(height, tf.float32)
-    width = tf.cast(width, tf.float32)
-    seed = sampling.as_seed(seed)
-    matrix = op.sample(seed, 1, (height, width, 1))["matrix"][0]
-    # The centred matrix is [[w / W, 0, cx], [0, h / H, cy]], cx the
-    # crop's centre relative to the image's (see RandomResizedCrop).
-    crop_w = tf.clip_by_value(tf.round(matrix[0, 0] * width), 1.0, width)
-    crop_h = tf.clip_by_value(tf.round(matrix[1, 1] * height), 1.0, height)
-    x = tf.round(matrix[0, 2] + (width - crop_w) / 2.0)
-    y = tf.round(matrix[1, 2] + (height - crop_h) / 2.0)
-    x = tf.clip_by_value(x, 0.0, width - crop_w)
-    y = tf.clip_by_value(y, 0.0, height - crop_h)
-    return tf.cast(tf.stack([y, x, crop_h, crop_w]), tf.int32)
+    return op.window(sampling.as_seed(seed), height, width)
 
 
 def resize_size(size, crop_fraction):

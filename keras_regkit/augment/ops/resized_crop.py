@@ -115,10 +115,13 @@ class RandomResizedCrop(roles.GeometricOp):
         crop_h = tf.where(aspect < low, tf.round(width / low), height)
         return crop_w, crop_h
 
-    def matrix(self, seed, batch_size, image_shape):
+    def _crop_box(self, seed, batch_size, height, width):
+        """The crops' ``(width, height, x, y)``: float32 ``(batch,)`` each.
+
+        Whole pixels, inside the image: the first of up to ten draws that
+        fits, placed uniformly, else the fallback, centred.
+        """
         area_seed, ratio_seed, x_seed, y_seed = sampling.split_seed(seed, 4)
-        height = tf.cast(image_shape[0], tf.float32)
-        width = tf.cast(image_shape[1], tf.float32)
         shape = [batch_size, self.ATTEMPTS]
         area = sampling.uniform(area_seed, shape, *self.scale) * height * width
         log_ratio = sampling.uniform(
@@ -149,7 +152,12 @@ class RandomResizedCrop(roles.GeometricOp):
             sampling.uniform(y_seed, [batch_size]) * (height - crop_h + 1.0),
             (height - crop_h) / 2.0,
         )
-        x0, y0 = tf.floor(x0), tf.floor(y0)
+        return crop_w, crop_h, tf.floor(x0), tf.floor(y0)
+
+    def matrix(self, seed, batch_size, image_shape):
+        height = tf.cast(image_shape[0], tf.float32)
+        width = tf.cast(image_shape[1], tf.float32)
+        crop_w, crop_h, x0, y0 = self._crop_box(seed, batch_size, height, width)
         # Centred coordinates: the crop's centre relative to the image's.
         cx = x0 + crop_w / 2.0 - width / 2.0
         cy = y0 + crop_h / 2.0 - height / 2.0
@@ -157,6 +165,48 @@ class RandomResizedCrop(roles.GeometricOp):
             [[crop_w / width, 0.0, cx], [0.0, crop_h / height, cy]]
         )
         return matrix
+
+    def window(self, seed, height, width):
+        """One image's crop window, as `sample` draws it for a batch of one.
+
+        The same seed gives the window of `sample`'s matrix (the same
+        draws, the op's probability included: gated off, the whole
+        image), without building the matrix: for an image of any size,
+        cropped alone (`keras_regkit.augment.decode_random_resized_crop`).
+
+        Args:
+            seed: A shape-(2,) stateless seed.
+            height: The image's height (an int or a scalar tensor).
+            width: The image's width.
+
+        Returns:
+            int32 ``[y, x, crop_height, crop_width]``, inside the image.
+
+        Example:
+        >>> from keras_regkit import augment as rka
+        >>> op = rka.RandomResizedCrop(8, 8, scale=(0.25, 0.25), ratio=(1, 1))
+        >>> [int(v) for v in op.window([0, 3], 40, 40)[2:]]
+        [20, 20]
+        """
+        height = tf.cast(height, tf.float32)
+        width = tf.cast(width, tf.float32)
+        seed, gate = self._own_gate(sampling.as_seed(seed), 1, None)
+        box = self._crop_box(seed, 1, height, width)
+        crop_w, crop_h, x0, y0 = (value[0] for value in box)
+        if gate is not None:  # Gated off: the whole image.
+            on = gate[0] > 0.0
+            crop_w = tf.where(on, crop_w, width)
+            crop_h = tf.where(on, crop_h, height)
+            x0, y0 = tf.where(on, x0, 0.0), tf.where(on, y0, 0.0)
+        # At least a pixel (a fallback on a sliver of an image rounds to
+        # none), about the same centre.
+        width_in = tf.clip_by_value(crop_w, 1.0, width)
+        height_in = tf.clip_by_value(crop_h, 1.0, height)
+        x = tf.round(x0 + (crop_w - width_in) / 2.0)
+        y = tf.round(y0 + (crop_h - height_in) / 2.0)
+        x = tf.clip_by_value(x, 0.0, width - width_in)
+        y = tf.clip_by_value(y, 0.0, height - height_in)
+        return tf.cast(tf.stack([y, x, height_in, width_in]), tf.int32)
 
     def get_config(self):
         return {
