@@ -287,9 +287,9 @@ def _decode_planned(contents, plan_fn, channels, dct_method=""):
     """Decodes ``plan_fn(height, width)[0]``, a window; ``(crop, plan)``.
 
     The size is read first (a JPEG's header; other formats decode whole),
-    then the plan is made once, outside both branches: in each, it was
-    twice the graph to instantiate, for every new iterator over a
-    dataset (every epoch).
+    then the plan is made once, outside the two branches: made inside
+    each, its graph was there twice, and every new iterator over the
+    dataset (every epoch) instantiates all of it again.
     """
     is_jpeg = tf.io.is_jpeg(contents)
 
