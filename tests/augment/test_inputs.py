@@ -85,9 +85,7 @@ def as_arrays(dataset):
 def test_window_is_inside_with_the_ops_area_and_ratio():
     op = rka.RandomResizedCrop(8, 8, scale=(0.2, 0.6), ratio=(0.5, 2.0))
     height, width = 90, 130
-    windows = np.array(
-        [decode.crop_window(op, s, height, width).numpy() for s in range(60)]
-    )
+    windows = np.array([op.window(s, height, width).numpy() for s in range(60)])
     y, x, h, w = windows.T
     assert (y >= 0).all() and (x >= 0).all()
     assert (y + h <= height).all() and (x + w <= width).all()
@@ -99,8 +97,8 @@ def test_window_is_inside_with_the_ops_area_and_ratio():
     assert len({tuple(row) for row in windows}) > 50  # Per seed.
     # The same seed, the same window.
     np.testing.assert_array_equal(
-        decode.crop_window(op, 7, height, width),
-        decode.crop_window(op, 7, height, width),
+        op.window(7, height, width),
+        op.window(7, height, width),
     )
 
 
@@ -116,7 +114,7 @@ def test_window_is_the_one_the_batched_op_resamples():
         matrix = op.sample(seed, 1, (60, 80, 3))["matrix"]
         pixels = resample.to_pixels(matrix, (60, 80), (12, 16))
         batched = resample.resample(image[None], pixels, (12, 16))[0]
-        window = decode.crop_window(op, seed, 60, 80)
+        window = op.window(seed, 60, 80)
         # The batched resampling is plain bilinear (no antialiasing).
         out = decode.resized_crop(image, window, (12, 16), antialias=False)
         np.testing.assert_allclose(out, batched, atol=1e-5)
@@ -163,7 +161,7 @@ def test_window_is_the_window_of_the_ops_matrix(op):
 
 def test_window_probability_zero_is_the_whole_image():
     op = rka.RandomResizedCrop(8, 8, probability=0.0)
-    window = decode.crop_window(op, 3, 37, 52).numpy().tolist()
+    window = op.window(3, 37, 52).numpy().tolist()
     assert window == [0, 0, 37, 52]
 
 
@@ -329,7 +327,7 @@ def test_decoded_window_equals_the_crop_of_the_decoded_image():
     decoded = tf.io.decode_jpeg(jpeg).numpy()
     op = rka.RandomResizedCrop(20, 24, scale=(0.1, 0.5))
     for seed in range(4):
-        window = decode.crop_window(op, seed, 67, 93)
+        window = op.window(seed, 67, 93)
         out = rka.decode_random_resized_crop(
             jpeg, (20, 24), seed=seed, scale=(0.1, 0.5)
         ).numpy()
@@ -347,7 +345,7 @@ def test_other_formats_decode_whole_then_crop():
     image = gradient(30, 41)
     png = tf.io.encode_png(image)
     op = rka.RandomResizedCrop(9, 9)
-    window = decode.crop_window(op, 2, 30, 41)
+    window = op.window(2, 30, 41)
     out = rka.decode_random_resized_crop(png, 9, seed=2)
     expected = decode.resized_crop(image, window, (9, 9))
     np.testing.assert_array_equal(out, expected)  # Lossless: exact.

@@ -1,9 +1,7 @@
 """Pure functions that crop and decode single images of any size.
 
-* `crop_window` is the window a `RandomResizedCrop` draws for one image
-  (its own draws: the window of the matrix ``sample`` gives a batch of
-  one);
-  `center_crop_geometry` is the evaluation crop's window and resampling;
+* `center_crop_geometry` is the evaluation crop's window and resampling
+  (a `RandomResizedCrop`'s window for one image is its ``window``);
 * `resized_crop` reads one window of a decoded image and resizes it;
   `decode_window` decodes only a window of encoded bytes (JPEG; other
   formats decode whole, then slice); `crop_image` is either, for one
@@ -89,33 +87,6 @@ def _decoded(contents, decode, owner):
         raise _validation.invalid(
             "contents", expected, head, owner=owner
         ) from error
-
-
-def crop_window(op, seed, height, width):
-    """The crop window a `RandomResizedCrop` draws for one image.
-
-    The op's own draws (its area, aspect ratio and probability) for a
-    batch of one, as whole pixels (`RandomResizedCrop.window`: the window
-    of `sample`'s matrix, without the matrix, whose building and reading
-    back cost 0.08 ms of CPU more per example in a map that decodes,
-    crops and resizes JPEGs: 3.14 against 3.06 ms).
-
-    Args:
-        op: A `RandomResizedCrop`.
-        seed: A stateless seed (an int, a pair or a shape-(2,) tensor).
-        height: The image's height (an int or a scalar tensor).
-        width: The image's width.
-
-    Returns:
-        int32 ``[y, x, crop_height, crop_width]``, inside the image.
-
-    Example:
-    >>> from keras_regkit import augment as rka
-    >>> op = rka.RandomResizedCrop(8, 8, scale=(0.25, 0.25), ratio=(1, 1))
-    >>> [int(v) for v in crop_window(op, 3, 40, 40)[2:]]
-    [20, 20]
-    """
-    return op.window(sampling.as_seed(seed), height, width)
 
 
 def resize_size(size, crop_fraction):
@@ -261,7 +232,8 @@ def resized_crop(image, window, size, antialias=True):
 
     Args:
         image: ``(height, width, channels)``, uint8 or float.
-        window: int32 ``[y, x, crop_height, crop_width]`` (`crop_window`).
+        window: int32 ``[y, x, crop_height, crop_width]``
+            (`RandomResizedCrop.window`).
         size: The output ``(height, width)``.
         antialias: Whether to low-pass filter when shrinking (else plain
             bilinear taps: faster, aliased).
@@ -337,11 +309,11 @@ def crop_image(op, images, seed, channels=3):
     size = (op.height, op.width)
     if images.dtype == tf.string:
         crop = decode_window(
-            images, lambda h, w: crop_window(op, seed, h, w), channels
+            images, lambda h, w: op.window(seed, h, w), channels
         )
         return _resize(crop, size, op.antialias)
     shape = tf.shape(images)
-    window = crop_window(op, seed, shape[0], shape[1])
+    window = op.window(seed, shape[0], shape[1])
     return resized_crop(images, window, size, op.antialias)
 
 
